@@ -1,0 +1,64 @@
+/** Identifiers: time-sortable message IDs and unguessable user and session IDs. */
+
+function randomHex(bytes: number): string {
+  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+  let out = "";
+  for (const b of buf) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+function randomBase64Url(bytes: number): string {
+  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+  let bin = "";
+  for (const b of buf) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** A session ID: 256 random bits, base64url. It is a bearer credential. */
+export function newSessionId(): string {
+  return randomBase64Url(32);
+}
+
+/** A user ID: 128 random bits, hex. */
+export function newUserId(): string {
+  return randomHex(16);
+}
+
+/**
+ * Makes message IDs that sort by creation time: 12 hex digits of milliseconds,
+ * 4 of a per-millisecond counter, 8 random. Strictly increasing within one
+ * generator even when the clock stands still or steps back.
+ */
+export function createMessageIdGenerator(
+  now: () => number = Date.now,
+): () => { id: string; timestamp: number } {
+  let lastMs = 0;
+  let counter = 0;
+  return () => {
+    let ms = now();
+    if (ms <= lastMs) {
+      ms = lastMs;
+      counter++;
+      if (counter > 0xffff) {
+        ms = ++lastMs;
+        counter = 0;
+      }
+    } else {
+      lastMs = ms;
+      counter = 0;
+    }
+    const id = ms.toString(16).padStart(12, "0") +
+      counter.toString(16).padStart(4, "0") + randomHex(4);
+    return { id, timestamp: ms };
+  };
+}
+
+/** True when `value` has the shape of a message ID. */
+export function isMessageId(value: unknown): value is string {
+  return typeof value === "string" && /^[0-9a-f]{24}$/.test(value);
+}
+
+/** True when `value` has the shape of a user ID. */
+export function isUserId(value: string): boolean {
+  return /^[0-9a-f]{32}$/.test(value);
+}

@@ -1,0 +1,245 @@
+/** The chat domain: identity, messages, history and unread counts. Knows neither Socket.IO nor KV. */
+
+import type {
+  HandshakeAuth,
+  Message,
+  MessagesReadNotice,
+  SessionInfo,
+  UserEntry,
+} from "../protocol.ts";
+import { INVALID_USERNAME } from "../protocol.ts";
+import { ChatError } from "./errors.ts";
+import { createMessageIdGenerator, newSessionId, newUserId } from "./ids.ts";
+import type { Presence } from "./presence.ts";
+import type { ChatStore, MessagePage, UserRecord } from "./store.ts";
+import { foldUsername, normalizeUsername } from "./usernames.ts";
+import { parseLoadRequest, parseReadRequest, parseSendRequest } from "./validation.ts";
+
+/** Limits the service applies; see `Config` for their meaning. */
+export interface ChatServiceOptions {
+  maxContentLength: number;
+  userListLimit: number;
+  historyPageSize: number;
+  historyBudget: number;
+  sessionTtlMs: number;
+}
+
+/** The result of a send. */
+export interface SendResult {
+  message: Message;
+  /** True when an earlier send with the same `clientId` had stored it. */
+  duplicate: boolean;
+}
+
+// Sessions are re-stamped at most this often, not on every connect.
+const SESSION_REFRESH_MS = 24 * 60 * 60 * 1000;
+// Usernames never change, so a cache entry never goes stale; the bound only caps memory.
+const USER_CACHE_LIMIT = 100_000;
+
+/** The chat's rules; every method validates its untrusted input. */
+export class ChatService {
+  #store: ChatStore;
+  #presence: Presence;
+  #options: ChatServiceOptions;
+  #nextId = createMessageIdGenerator();
+  #users = new Map<string, UserRecord>();
+  #inflight = new Map<string, Promise<Message>>();
+
+  constructor(
+    deps: { store: ChatStore; presence: Presence },
+    options: ChatServiceOptions,
+  ) {
+    this.#store = deps.store;
+    this.#presence = deps.presence;
+    this.#options = options;
+  }
+
+  /**
+   * Resolves a handshake `auth` to a session: a known `sessionID` restores it,
+   * else a `username` registers a new user. Throws `ChatError` otherwise.
+   */
+  async authenticate(auth: unknown): Promise<SessionInfo> {
+    const { sessionID, username } = (typeof auth === "object" && auth !== null ? auth : {}) as HandshakeAuth;
+    let staleSession = false;
+    if (typeof sessionID === "string" && sessionID.length > 0 && sessionID.length <= 128) {
+      const session = await this.#store.getSession(sessionID);
+      const user = session && await this.getUser(session.userID);
+      if (session && user) {
+        if (Date.now() - session.refreshedAt > SESSION_REFRESH_MS) {
+          await this.#store.refreshSession(sessionID, {
+            userID: user.userID,
+            ttlMs: this.#options.sessionTtlMs,
+          });
+        }
+        return { sessionID, userID: user.userID, username: user.username };
+      }
+      staleSession = true;
+    }
+    if (username === undefined || username === null || username === "") {
+      throw new ChatError(staleSession ? "invalid_session" : "invalid_username", INVALID_USERNAME);
+    }
+    const name = normalizeUsername(username);
+    const user: UserRecord = { userID: newUserId(), username: name, createdAt: Date.now() };
+    const newSession = newSessionId();
+    const created = await this.#store.createUser(user, {
+      foldedName: foldUsername(name),
+      sessionID: newSession,
+      ttlMs: this.#options.sessionTtlMs,
+    });
+    if (!created) {
+      throw new ChatError("username_taken", `Username "${name}" is already taken`);
+    }
+    this.#remember(user);
+    return { sessionID: newSession, userID: user.userID, username: name };
+  }
+
+  /** Ends a session. */
+  async logout(sessionID: string): Promise<void> {
+    await this.#store.deleteSession(sessionID);
+  }
+
+  /** A user by ID, from the cache when possible. */
+  async getUser(userID: string): Promise<UserRecord | null> {
+    const cached = this.#users.get(userID);
+    if (cached) return cached;
+    const user = await this.#store.getUser(userID);
+    if (user) this.#remember(user);
+    return user;
+  }
+
+  #remember(user: UserRecord): void {
+    if (this.#users.size >= USER_CACHE_LIMIT) this.#users.clear();
+    this.#users.set(user.userID, user);
+  }
+
+  /**
+   * The `users` payload for `userID`: self first, then conversation partners by
+   * recency, then online users, then others, capped at `userListLimit`; the
+   * latest page of each conversation within `historyBudget` messages in all.
+   */
+  async usersFor(userID: string): Promise<UserEntry[]> {
+    const { userListLimit, historyPageSize, historyBudget } = this.#options;
+    const [conversations, online, unread] = await Promise.all([
+      this.#store.listConversations(userID, userListLimit),
+      this.#presence.list(userListLimit),
+      this.#store.unreadCounts(userID),
+    ]);
+    const ids: string[] = [userID];
+    const seen = new Set(ids);
+    const include = (id: string) => {
+      if (ids.length < userListLimit && !seen.has(id)) {
+        seen.add(id);
+        ids.push(id);
+      }
+    };
+    for (const c of conversations) include(c.peerID);
+    for (const id of online) include(id);
+    if (ids.length < userListLimit) {
+      for (const user of await this.#store.listUsers(userListLimit)) {
+        this.#remember(user);
+        include(user.userID);
+      }
+    }
+    const partners = new Set(conversations.map((c) => c.peerID));
+    let budget = historyBudget;
+    const pages = new Map<string, Promise<MessagePage>>();
+    for (const c of conversations) {
+      if (budget <= 0 || !seen.has(c.peerID)) continue;
+      const limit = Math.min(historyPageSize, budget);
+      budget -= limit;
+      pages.set(c.peerID, this.#store.listMessages([userID, c.peerID], { limit }));
+    }
+    const [records, connected] = await Promise.all([
+      Promise.all(ids.map((id) => this.getUser(id))),
+      this.#presence.onlineAmong(ids),
+    ]);
+    const entries: UserEntry[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const record = records[i];
+      if (!record) continue;
+      const page = await pages.get(record.userID);
+      const entry: UserEntry = {
+        userID: record.userID,
+        username: record.username,
+        connected: record.userID === userID || connected.has(record.userID),
+        messages: page?.messages ?? [],
+        hasMore: page ? page.hasMore : partners.has(record.userID),
+        unread: unread.get(record.userID) ?? 0,
+      };
+      if (record.userID === userID) entry.self = true;
+      entries.push(entry);
+    }
+    return entries;
+  }
+
+  /**
+   * Validates and durably stores a message from `userID`. A repeated
+   * `clientId` returns the message stored the first time.
+   */
+  async send(userID: string, payload: unknown): Promise<SendResult> {
+    const request = parseSendRequest(payload, this.#options);
+    if (request.to !== userID && !(await this.getUser(request.to))) {
+      throw new ChatError("unknown_recipient", `Unknown user "${request.to}"`);
+    }
+    if (request.clientId === undefined) {
+      return { message: await this.#save(userID, request), duplicate: false };
+    }
+    const key = `${userID}\u0000${request.clientId}`;
+    const inflight = this.#inflight.get(key);
+    if (inflight) return { message: await inflight, duplicate: true };
+    const stored = await this.#store.findByClientId(userID, request.clientId);
+    if (stored) return { message: stored, duplicate: true };
+    // Checked again: another send with this key may have started while we looked.
+    const raced = this.#inflight.get(key);
+    if (raced) return { message: await raced, duplicate: true };
+    const pending = this.#save(userID, request);
+    this.#inflight.set(key, pending);
+    try {
+      return { message: await pending, duplicate: false };
+    } finally {
+      this.#inflight.delete(key);
+    }
+  }
+
+  async #save(
+    userID: string,
+    request: { content: string; to: string; clientId?: string },
+  ): Promise<Message> {
+    const { id, timestamp } = this.#nextId();
+    const message: Message = {
+      id,
+      from: userID,
+      to: request.to,
+      content: request.content,
+      timestamp,
+    };
+    if (request.clientId !== undefined) message.clientId = request.clientId;
+    await this.#store.saveMessage(message);
+    return message;
+  }
+
+  /** A page of the caller's conversation with another user, oldest first. */
+  async loadMessages(userID: string, payload: unknown): Promise<MessagePage> {
+    const request = parseLoadRequest(payload);
+    if (request.with !== userID && !(await this.getUser(request.with))) {
+      throw new ChatError("unknown_recipient", `Unknown user "${request.with}"`);
+    }
+    return this.#store.listMessages([userID, request.with], {
+      before: request.before,
+      limit: request.limit,
+    });
+  }
+
+  /** Marks the caller's conversation read up to a message; returns what remains unread. */
+  async markRead(userID: string, payload: unknown): Promise<MessagesReadNotice> {
+    const request = parseReadRequest(payload);
+    if (request.with !== userID && !(await this.getUser(request.with))) {
+      throw new ChatError("unknown_recipient", `Unknown user "${request.with}"`);
+    }
+    const unread = await this.#store.markRead(userID, {
+      peerID: request.with,
+      upTo: request.upTo,
+    });
+    return { with: request.with, upTo: request.upTo, unread };
+  }
+}

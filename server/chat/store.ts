@@ -1,0 +1,73 @@
+/** What the chat domain needs from storage; `store/kv_store.ts` provides it over Deno KV. */
+
+import type { Message } from "../protocol.ts";
+
+/** A registered user. */
+export interface UserRecord {
+  userID: string;
+  username: string;
+  createdAt: number;
+}
+
+/** A stored session. */
+export interface SessionRecord {
+  userID: string;
+  /** When the session's expiry was last pushed back (ms). */
+  refreshedAt: number;
+}
+
+/** One of a user's conversations. */
+export interface ConversationRecord {
+  peerID: string;
+  lastMessageID: string;
+  lastAt: number;
+}
+
+/** A page of one conversation, oldest first. */
+export interface MessagePage {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/** Storage for users, sessions and messages. Every method may be called concurrently. */
+export interface ChatStore {
+  /** The session, or null when unknown or expired. */
+  getSession(sessionID: string): Promise<SessionRecord | null>;
+  /** Pushes the session's expiry back by `ttlMs`. */
+  refreshSession(sessionID: string, options: { userID: string; ttlMs: number }): Promise<void>;
+  /** Deletes a session. */
+  deleteSession(sessionID: string): Promise<void>;
+  /**
+   * Creates a user and its first session in one atomic write. Returns false,
+   * writing nothing, when `foldedName` is taken.
+   */
+  createUser(
+    user: UserRecord,
+    options: { foldedName: string; sessionID: string; ttlMs: number },
+  ): Promise<boolean>;
+  /** The user, or null. */
+  getUser(userID: string): Promise<UserRecord | null>;
+  /** Up to `limit` users in storage order. */
+  listUsers(limit: number): Promise<UserRecord[]>;
+  /**
+   * Durably stores a message (with its idempotency key, if any); resolves only
+   * once it is committed.
+   */
+  saveMessage(message: Message): Promise<void>;
+  /** The message an earlier send with this idempotency key stored, or null. */
+  findByClientId(userID: string, clientId: string): Promise<Message | null>;
+  /** Up to `limit` of a user's conversations, most recent first. */
+  listConversations(userID: string, limit: number): Promise<ConversationRecord[]>;
+  /** The newest `limit` messages between two users older than `before`, oldest first. */
+  listMessages(
+    pair: [string, string],
+    options: { before?: string; limit: number },
+  ): Promise<MessagePage>;
+  /** Unread counts of a user's conversations by peer; peers with none may be absent. */
+  unreadCounts(userID: string): Promise<Map<string, number>>;
+  /**
+   * Records that `userID` read its conversation with `peerID` up to `upTo` and
+   * returns how many messages from the peer remain unread.
+   */
+  markRead(userID: string, options: { peerID: string; upTo: string }): Promise<number>;
+}

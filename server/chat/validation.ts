@@ -1,0 +1,134 @@
+/** Checks of client payloads: each returns a clean typed value or throws a `ChatError`. */
+
+import {
+  LIMITS,
+  type LoadMessagesRequest,
+  type MessagesReadRequest,
+  type SendMessageRequest,
+} from "../protocol.ts";
+import { ChatError } from "./errors.ts";
+import { isMessageId, isUserId } from "./ids.ts";
+
+const CLIENT_ID = /^[A-Za-z0-9._:-]+$/;
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return "binary data";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+function plainObject(
+  value: unknown,
+  allowed: readonly string[],
+): Record<string, unknown> {
+  if (
+    typeof value !== "object" || value === null || Array.isArray(value) ||
+    ArrayBuffer.isView(value) || value instanceof ArrayBuffer
+  ) {
+    throw new ChatError("invalid_payload", `Payload must be an object, got ${describe(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+      throw new ChatError("invalid_payload", `Unknown field "${shown}"`);
+    }
+  }
+  return value as Record<string, unknown>;
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== "string") {
+    throw new ChatError("invalid_payload", `Field "${field}" must be text, got ${describe(value)}`);
+  }
+  if (!value.isWellFormed()) {
+    throw new ChatError("invalid_payload", `Field "${field}" contains invalid Unicode`);
+  }
+  return value;
+}
+
+function recipient(value: unknown, field: string): string {
+  if (value === undefined) {
+    throw new ChatError("invalid_payload", `Field "${field}" is required`);
+  }
+  const id = text(value, field);
+  if (!isUserId(id)) {
+    throw new ChatError("unknown_recipient", `Unknown user "${id.slice(0, 64)}"`);
+  }
+  return id;
+}
+
+/** Validates a `private message` payload. */
+export function parseSendRequest(
+  payload: unknown,
+  options: { maxContentLength: number },
+): SendMessageRequest {
+  const body = plainObject(payload, ["content", "to", "clientId"]);
+  if (body.content === undefined) {
+    throw new ChatError("invalid_payload", `Field "content" is required`);
+  }
+  const content = text(body.content, "content");
+  if (content.trim() === "") {
+    throw new ChatError("content_empty", "Message is empty");
+  }
+  if (content.length > options.maxContentLength) {
+    throw new ChatError(
+      "content_too_long",
+      `Message is too long: ${content.length} characters, at most ${options.maxContentLength}`,
+    );
+  }
+  const to = recipient(body.to, "to");
+  const request: SendMessageRequest = { content, to };
+  if (body.clientId !== undefined) {
+    const clientId = text(body.clientId, "clientId");
+    if (
+      clientId.length === 0 || clientId.length > LIMITS.maxClientIdLength || !CLIENT_ID.test(clientId)
+    ) {
+      throw new ChatError(
+        "invalid_payload",
+        `Field "clientId" must be 1 to ${LIMITS.maxClientIdLength} letters, digits or ._:-`,
+      );
+    }
+    request.clientId = clientId;
+  }
+  return request;
+}
+
+/** Validates a `load messages` payload. */
+export function parseLoadRequest(payload: unknown): Required<Omit<LoadMessagesRequest, "before">> & {
+  before?: string;
+} {
+  const body = plainObject(payload, ["with", "before", "limit"]);
+  const peer = recipient(body.with, "with");
+  let before: string | undefined;
+  if (body.before !== undefined && body.before !== null) {
+    if (!isMessageId(body.before)) {
+      throw new ChatError("invalid_payload", `Field "before" must be a message id`);
+    }
+    before = body.before;
+  }
+  let limit: number = LIMITS.defaultPageSize;
+  if (body.limit !== undefined && body.limit !== null) {
+    if (
+      typeof body.limit !== "number" || !Number.isInteger(body.limit) || body.limit < 1 ||
+      body.limit > LIMITS.maxPageSize
+    ) {
+      throw new ChatError(
+        "invalid_payload",
+        `Field "limit" must be a whole number from 1 to ${LIMITS.maxPageSize}`,
+      );
+    }
+    limit = body.limit;
+  }
+  return { with: peer, before, limit };
+}
+
+/** Validates a `messages read` payload. */
+export function parseReadRequest(payload: unknown): MessagesReadRequest {
+  const body = plainObject(payload, ["with", "upTo"]);
+  const peer = recipient(body.with, "with");
+  if (!isMessageId(body.upTo)) {
+    throw new ChatError("invalid_payload", `Field "upTo" must be a message id`);
+  }
+  return { with: peer, upTo: body.upTo };
+}

@@ -1,0 +1,170 @@
+/**
+ * The wire contract between the chat server and its clients: Socket.IO v4,
+ * namespace "/". The guide's events are kept byte for byte; extensions only add
+ * fields and events, so a client that ignores unknown fields keeps working.
+ *
+ * The widget imports this module for types and constants only.
+ */
+
+/** Default and hard limits shared by the server and the widget. */
+export const LIMITS = {
+  /** Longest message content, in UTF-16 code units (what `String#length` counts). */
+  maxContentLength: 10_000,
+  /** Longest username, in Unicode code points after trimming and normalisation. */
+  maxUsernameLength: 32,
+  /** Default number of messages a `load messages` page returns. */
+  defaultPageSize: 50,
+  /** Largest `limit` a `load messages` request may ask for. */
+  maxPageSize: 200,
+  /** Longest `clientId` accepted, in characters. */
+  maxClientIdLength: 64,
+} as const;
+
+/** Error codes carried by `{ ok: false, error }` acks and by connect errors. */
+export type ErrorCode =
+  | "invalid_payload"
+  | "content_empty"
+  | "content_too_long"
+  | "unknown_recipient"
+  | "rate_limited"
+  | "internal"
+  | "invalid_username"
+  | "username_taken"
+  | "invalid_session";
+
+/** The error half of an ack. `message` is meant for people, `code` for programs. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** A failed request. */
+export interface FailedAck {
+  ok: false;
+  error: WireError;
+}
+
+/** One private message, as stored and as relayed. */
+export interface Message {
+  /** Time-sortable, unique: ordering by `id` is ordering by send time. */
+  id: string;
+  from: string;
+  to: string;
+  content: string;
+  /** Milliseconds since the epoch, assigned by the server. */
+  timestamp: number;
+  /** The sender's idempotency key, when it sent one. */
+  clientId?: string;
+}
+
+/** One entry of the `users` event (the guide's shape plus extensions). */
+export interface UserEntry {
+  userID: string;
+  username: string;
+  connected: boolean;
+  /** The latest page of the conversation with this user, oldest first. */
+  messages: Message[];
+  /** True when older messages exist than those in `messages` (page with `load messages`). */
+  hasMore?: boolean;
+  /** Messages from this user that the receiving user has not read yet. */
+  unread?: number;
+  /** Set on the entry of the receiving user itself. */
+  self?: boolean;
+}
+
+/** `session`: sent first after a successful connect. */
+export interface SessionInfo {
+  sessionID: string;
+  userID: string;
+  username: string;
+}
+
+/** Handshake `auth` payload: a stored session, or a username for a new one. */
+export interface HandshakeAuth {
+  sessionID?: string;
+  username?: string;
+}
+
+/** `private message` from a client. */
+export interface SendMessageRequest {
+  content: string;
+  to: string;
+  /** Idempotency key: a retry with the same key returns the stored message. */
+  clientId?: string;
+}
+
+/** Ack of `private message`: sent only once the message is durably stored. */
+export type SendMessageAck = { ok: true; message: Message } | FailedAck;
+
+/** `load messages`: a page of one conversation, older than `before`. */
+export interface LoadMessagesRequest {
+  /** The other user of the conversation. */
+  with: string;
+  /** A message id: only messages strictly older are returned. */
+  before?: string;
+  /** Page size, 1 to `LIMITS.maxPageSize`; `LIMITS.defaultPageSize` when absent. */
+  limit?: number;
+}
+
+/** Ack of `load messages`: oldest first. */
+export type LoadMessagesAck =
+  | { ok: true; messages: Message[]; hasMore: boolean }
+  | FailedAck;
+
+/** `messages read`: the caller has read the conversation up to and including `upTo`. */
+export interface MessagesReadRequest {
+  with: string;
+  upTo: string;
+}
+
+/** Ack of `messages read`: how many messages from that user remain unread. */
+export type MessagesReadAck = { ok: true; unread: number } | FailedAck;
+
+/** `messages read` pushed to a user's other sockets so every tab agrees on unread counts. */
+export interface MessagesReadNotice {
+  with: string;
+  upTo: string;
+  unread: number;
+}
+
+/** Events the server emits. */
+export interface ServerToClientEvents {
+  session: (session: SessionInfo) => void;
+  users: (users: UserEntry[]) => void;
+  "user connected": (user: UserEntry) => void;
+  "user disconnected": (userID: string) => void;
+  "private message": (message: Message) => void;
+  "messages read": (notice: MessagesReadNotice) => void;
+}
+
+/** Events the server accepts. Every ack is optional: the guide's client sends none. */
+export interface ClientToServerEvents {
+  "private message": (
+    request: SendMessageRequest,
+    ack?: (response: SendMessageAck) => void,
+  ) => void;
+  "load messages": (
+    request: LoadMessagesRequest,
+    ack: (response: LoadMessagesAck) => void,
+  ) => void;
+  "messages read": (
+    request: MessagesReadRequest,
+    ack?: (response: MessagesReadAck) => void,
+  ) => void;
+  /** Ends the session for good: every socket of the session is disconnected. */
+  logout: (ack?: (response: { ok: true } | FailedAck) => void) => void;
+}
+
+/**
+ * `connect_error` from the auth middleware: `err.message` is meant for people,
+ * `err.data.code` for programs. No auth at all, or an unknown session without a
+ * username, gives the guide's message "invalid username" (its client then shows
+ * the username form again); a refused name gives a message that says why, such as
+ * `Username "bob" is already taken`.
+ */
+export interface ConnectErrorData {
+  code: ErrorCode;
+}
+
+/** The guide's connect-error message when no usable identity was offered. */
+export const INVALID_USERNAME = "invalid username";

@@ -1,0 +1,156 @@
+/** Socket.IO wiring: the auth middleware, event handlers -> chat domain, acks, rooms. */
+
+import type { Server, Socket } from "socket.io";
+import type {
+  ClientToServerEvents,
+  ConnectErrorData,
+  ErrorCode,
+  FailedAck,
+  ServerToClientEvents,
+  SessionInfo,
+} from "./protocol.ts";
+import { ChatError, toWireError } from "./chat/errors.ts";
+import type { Presence } from "./chat/presence.ts";
+import { TokenBucket } from "./chat/rate_limit.ts";
+import type { ChatService } from "./chat/service.ts";
+
+/** What the server keeps on each socket. */
+export type SocketData = SessionInfo;
+
+/** The typed Socket.IO server. */
+export type ChatServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Per-socket rate limit of incoming events. */
+export interface SocketOptions {
+  messageRate: number;
+  messageBurst: number;
+}
+
+/** Where problems are reported; `console` by default. */
+export interface Logger {
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+const RATE_LIMITED: FailedAck = {
+  ok: false,
+  error: { code: "rate_limited", message: "Too many requests: slow down" },
+};
+
+/** Wires the chat onto `io`: auth middleware, connection handling, every event. */
+export function attachChat(
+  io: ChatServer,
+  deps: { chat: ChatService; presence: Presence; logger?: Logger },
+  options: SocketOptions,
+): void {
+  const { chat, presence } = deps;
+  const logger: Logger = deps.logger ?? console;
+
+  io.use(async (socket, next) => {
+    try {
+      socket.data = await chat.authenticate(socket.handshake.auth);
+      next();
+    } catch (error) {
+      const wire = toWireError(error);
+      if (!(error instanceof ChatError)) logger.error("Handshake failed", error);
+      const err = new Error(wire.message) as Error & { data: ConnectErrorData };
+      err.data = { code: wire.code };
+      next(err);
+    }
+  });
+
+  io.on("connection", (socket: ChatSocket) => {
+    const { userID, username, sessionID } = socket.data;
+    const bucket = new TokenBucket({ rate: options.messageRate, burst: options.messageBurst });
+    const logged = new Set<ErrorCode>();
+
+    // Registered before anything awaits, so no event of this socket is missed.
+    const on = <T>(
+      event: keyof ClientToServerEvents,
+      run: (payload: unknown) => Promise<T>,
+      reply: (result: T) => Record<string, unknown>,
+    ) => {
+      // deno-lint-ignore no-explicit-any
+      (socket as any).on(event, async (...args: unknown[]) => {
+        const ack = typeof args.at(-1) === "function" ? args.pop() as (r: unknown) => void : undefined;
+        if (!bucket.take()) {
+          if (ack) ack(RATE_LIMITED);
+          else logOnce("rate_limited", event);
+          return;
+        }
+        try {
+          const result = await run(args[0]);
+          ack?.({ ok: true, ...reply(result) });
+        } catch (error) {
+          const wire = toWireError(error);
+          if (wire.code === "internal") logger.error(`Event "${event}" from user ${userID} failed`, error);
+          if (ack) ack({ ok: false, error: wire });
+          else logOnce(wire.code, event, wire.message);
+        }
+      });
+    };
+    const logOnce = (code: ErrorCode, event: string, message = "") => {
+      if (logged.has(code)) return;
+      logged.add(code);
+      logger.warn(`Dropped "${event}" from user ${userID} (${code}) ${message}`.trimEnd());
+    };
+
+    socket.join(userID);
+
+    on("private message", async (payload) => {
+      const { message, duplicate } = await chat.send(userID, payload);
+      // A duplicate was relayed when it was first stored.
+      if (!duplicate) socket.to(message.to).to(userID).emit("private message", message);
+      return message;
+    }, (message) => ({ message }));
+
+    on("load messages", (payload) => chat.loadMessages(userID, payload), (page) => ({ ...page }));
+
+    on("messages read", async (payload) => {
+      const notice = await chat.markRead(userID, payload);
+      socket.to(userID).emit("messages read", notice);
+      return notice;
+    }, ({ unread }) => ({ unread }));
+
+    on("logout", async () => {
+      await chat.logout(sessionID);
+      const sockets = await io.in(userID).fetchSockets();
+      for (const s of sockets) {
+        if (s.data.sessionID === sessionID && s.id !== socket.id) s.disconnect(true);
+      }
+      // Let the ack reach this socket before it is closed.
+      setTimeout(() => socket.disconnect(true), 50);
+      return null;
+    }, () => ({}));
+
+    const joined = presence.add(userID).then((first) => {
+      if (first) {
+        socket.broadcast.emit("user connected", { userID, username, connected: true, messages: [] });
+      }
+    }).catch((error) => logger.error(`Presence update for user ${userID} failed`, error));
+
+    socket.on("disconnect", async () => {
+      await joined;
+      try {
+        if (await presence.remove(userID)) io.emit("user disconnected", userID);
+      } catch (error) {
+        logger.error(`Presence update for user ${userID} failed`, error);
+      }
+    });
+
+    socket.emit("session", { sessionID, userID, username });
+    chat.usersFor(userID).then((users) => {
+      if (socket.connected) socket.emit("users", users);
+    }).catch((error) => {
+      logger.error(`Listing users for user ${userID} failed`, error);
+      socket.disconnect(true);
+    });
+  });
+}

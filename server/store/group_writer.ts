@@ -1,0 +1,160 @@
+/**
+ * Group commit: writes that arrive while a KV commit is in flight are merged
+ * into the next single atomic commit, so throughput is bounded by commits per
+ * second times batch size rather than by commits per second alone.
+ */
+
+import { retryLocked } from "./retry.ts";
+
+/** One logical write: it lands whole, in one commit, or fails whole. */
+export interface WriteRequest {
+  /** Keys to set; within one commit a later set of the same key wins. */
+  sets: { key: Deno.KvKey; value: unknown; expireIn?: number }[];
+  /** Counters to add to (`Deno.KvU64` sums); sums of one key add up. */
+  sums?: { key: Deno.KvKey; by: bigint }[];
+  /** Approximate size of the values in bytes, to keep commits within KV's limits. */
+  bytes: number;
+}
+
+/** Counters for tests, health and benchmarks. */
+export interface WriterStats {
+  commits: number;
+  writes: number;
+  lockRetries: number;
+  pending: number;
+  largestBatch: number;
+}
+
+interface Pending {
+  request: WriteRequest;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+// KV allows 1,000 mutations and 800 KB of values per commit; stay below both.
+const MAX_MUTATIONS = 900;
+const MAX_BYTES = 700_000;
+
+function mutationCount(request: WriteRequest): number {
+  return request.sets.length + (request.sums?.length ?? 0);
+}
+
+/** Batches writes into as few KV commits as possible; see the module doc. */
+export class GroupWriter {
+  #kv: Deno.Kv;
+  #queue: Pending[] = [];
+  #running: Promise<void> | null = null;
+  #closed = false;
+  #stats: WriterStats = {
+    commits: 0,
+    writes: 0,
+    lockRetries: 0,
+    pending: 0,
+    largestBatch: 0,
+  };
+
+  constructor(kv: Deno.Kv) {
+    this.#kv = kv;
+  }
+
+  /** Current counters. */
+  get stats(): WriterStats {
+    return { ...this.#stats, pending: this.#queue.length };
+  }
+
+  /** Resolves once `request` is committed; rejects if its commit fails. */
+  write(request: WriteRequest): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(new Error("Cannot write: the writer is closed"));
+    }
+    if (mutationCount(request) > MAX_MUTATIONS || request.bytes > MAX_BYTES) {
+      return Promise.reject(
+        new RangeError(`Cannot write ${mutationCount(request)} mutations of ${request.bytes} bytes in one commit`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject });
+      this.#running ??= this.#drain();
+    });
+  }
+
+  /** Resolves once everything written so far is committed (or failed). */
+  async flush(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  /** Refuses new writes and waits for the queued ones. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#takeBatch();
+        try {
+          await this.#commit(batch);
+          this.#stats.writes += batch.length;
+          for (const p of batch) p.resolve();
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0].reject(error);
+          } else {
+            // One bad write must not fail the others: commit them one by one.
+            for (const p of batch) {
+              try {
+                await this.#commit([p]);
+                this.#stats.writes++;
+                p.resolve();
+              } catch (single) {
+                p.reject(single);
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      this.#running = null;
+    }
+  }
+
+  #takeBatch(): Pending[] {
+    let mutations = 0;
+    let bytes = 0;
+    let n = 0;
+    for (const p of this.#queue) {
+      const m = mutationCount(p.request);
+      if (n > 0 && (mutations + m > MAX_MUTATIONS || bytes + p.request.bytes > MAX_BYTES)) break;
+      mutations += m;
+      bytes += p.request.bytes;
+      n++;
+    }
+    const batch = this.#queue.splice(0, n);
+    this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
+    return batch;
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    const sets = new Map<string, { key: Deno.KvKey; value: unknown; expireIn?: number }>();
+    const sums = new Map<string, { key: Deno.KvKey; by: bigint }>();
+    for (const { request } of batch) {
+      for (const s of request.sets) sets.set(JSON.stringify(s.key), s);
+      for (const s of request.sums ?? []) {
+        const id = JSON.stringify(s.key);
+        const prev = sums.get(id);
+        sums.set(id, { key: s.key, by: (prev?.by ?? 0n) + s.by });
+      }
+    }
+    await retryLocked(async () => {
+      const op = this.#kv.atomic();
+      for (const s of sets.values()) {
+        op.set(s.key, s.value, s.expireIn === undefined ? undefined : { expireIn: s.expireIn });
+      }
+      for (const s of sums.values()) op.sum(s.key, s.by);
+      const result = await op.commit();
+      if (!result.ok) throw new Error("KV commit was rejected");
+    }, { onRetry: () => this.#stats.lockRetries++ });
+    this.#stats.commits++;
+  }
+}

@@ -1,0 +1,209 @@
+/** `ChatStore` over Deno KV. Key layout in DESIGN.md section 4. */
+
+import type { Message } from "../protocol.ts";
+import type {
+  ChatStore,
+  ConversationRecord,
+  MessagePage,
+  SessionRecord,
+  UserRecord,
+} from "../chat/store.ts";
+import { GroupWriter, type WriterStats } from "./group_writer.ts";
+import { retryLocked } from "./retry.ts";
+
+/** How long an idempotency key is remembered: retries come within minutes, not days. */
+export const CLIENT_ID_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+// Most messages from one peer counted exactly when marking read; beyond it the
+// count is capped (the widget shows "999+").
+const UNREAD_SCAN_LIMIT = 1000;
+
+/** The key part naming the conversation between two users, the same from both sides. */
+export function conversationKey(a: string, b: string): string {
+  return a < b ? `${a}:${b}` : `${b}:${a}`;
+}
+
+const encoder = new TextEncoder();
+
+interface ClientIdRecord {
+  id: string;
+  to: string;
+}
+
+/** `ChatStore` over a `Deno.Kv` handle it does not own: closing the KV is the caller's job. */
+export class KvChatStore implements ChatStore {
+  #kv: Deno.Kv;
+  #writer: GroupWriter;
+
+  constructor(kv: Deno.Kv) {
+    this.#kv = kv;
+    this.#writer = new GroupWriter(kv);
+  }
+
+  /** Group-commit counters. */
+  get writerStats(): WriterStats {
+    return this.#writer.stats;
+  }
+
+  /** Waits for queued writes and refuses new ones. */
+  close(): Promise<void> {
+    return this.#writer.close();
+  }
+
+  async getSession(sessionID: string): Promise<SessionRecord | null> {
+    const entry = await this.#kv.get<SessionRecord>(["sessions", sessionID]);
+    return entry.value;
+  }
+
+  async refreshSession(
+    sessionID: string,
+    { userID, ttlMs }: { userID: string; ttlMs: number },
+  ): Promise<void> {
+    const record: SessionRecord = { userID, refreshedAt: Date.now() };
+    await retryLocked(() => this.#kv.set(["sessions", sessionID], record, { expireIn: ttlMs }));
+  }
+
+  async deleteSession(sessionID: string): Promise<void> {
+    await retryLocked(() => this.#kv.delete(["sessions", sessionID]));
+  }
+
+  async createUser(
+    user: UserRecord,
+    { foldedName, sessionID, ttlMs }: { foldedName: string; sessionID: string; ttlMs: number },
+  ): Promise<boolean> {
+    const session: SessionRecord = { userID: user.userID, refreshedAt: user.createdAt };
+    const result = await retryLocked(() =>
+      this.#kv.atomic()
+        .check({ key: ["usernames", foldedName], versionstamp: null })
+        .set(["usernames", foldedName], user.userID)
+        .set(["users", user.userID], user)
+        .set(["sessions", sessionID], session, { expireIn: ttlMs })
+        .commit()
+    );
+    return result.ok;
+  }
+
+  async getUser(userID: string): Promise<UserRecord | null> {
+    return (await this.#kv.get<UserRecord>(["users", userID])).value;
+  }
+
+  async listUsers(limit: number): Promise<UserRecord[]> {
+    const users: UserRecord[] = [];
+    for await (const entry of this.#kv.list<UserRecord>({ prefix: ["users"] }, { limit })) {
+      users.push(entry.value);
+    }
+    return users;
+  }
+
+  saveMessage(message: Message): Promise<void> {
+    const { from, to, id, timestamp } = message;
+    const ck = conversationKey(from, to);
+    const sets: { key: Deno.KvKey; value: unknown; expireIn?: number }[] = [
+      { key: ["messages", ck, id], value: message },
+      {
+        key: ["conversations", from, to],
+        value: { peerID: to, lastMessageID: id, lastAt: timestamp } satisfies ConversationRecord,
+      },
+    ];
+    if (from !== to) {
+      sets.push({
+        key: ["conversations", to, from],
+        value: { peerID: from, lastMessageID: id, lastAt: timestamp } satisfies ConversationRecord,
+      });
+    }
+    if (message.clientId !== undefined) {
+      sets.push({
+        key: ["client_ids", from, message.clientId],
+        value: { id, to } satisfies ClientIdRecord,
+        expireIn: CLIENT_ID_TTL_MS,
+      });
+    }
+    return this.#writer.write({
+      sets,
+      sums: from === to ? [] : [{ key: ["unread", to, from], by: 1n }],
+      bytes: encoder.encode(message.content).length + 512,
+    });
+  }
+
+  async findByClientId(userID: string, clientId: string): Promise<Message | null> {
+    const ref = await this.#kv.get<ClientIdRecord>(["client_ids", userID, clientId]);
+    if (ref.value === null) return null;
+    const { id, to } = ref.value;
+    return (await this.#kv.get<Message>(["messages", conversationKey(userID, to), id])).value;
+  }
+
+  async listConversations(userID: string, limit: number): Promise<ConversationRecord[]> {
+    const all: ConversationRecord[] = [];
+    // Listed by peer ID; sorted by recency here. Bounded so a user with a vast
+    // number of peers still connects in bounded time.
+    for await (
+      const entry of this.#kv.list<ConversationRecord>(
+        { prefix: ["conversations", userID] },
+        { limit: Math.max(limit, 1000), batchSize: 500 },
+      )
+    ) {
+      all.push(entry.value);
+    }
+    all.sort((a, b) => (a.lastMessageID < b.lastMessageID ? 1 : a.lastMessageID > b.lastMessageID ? -1 : 0));
+    return all.slice(0, limit);
+  }
+
+  async listMessages(
+    [a, b]: [string, string],
+    { before, limit }: { before?: string; limit: number },
+  ): Promise<MessagePage> {
+    const prefix = ["messages", conversationKey(a, b)];
+    const selector: Deno.KvListSelector = before === undefined
+      ? { prefix }
+      : { prefix, end: [...prefix, before] };
+    const messages: Message[] = [];
+    for await (
+      const entry of this.#kv.list<Message>(selector, {
+        reverse: true,
+        limit: limit + 1,
+        batchSize: limit + 1,
+      })
+    ) {
+      messages.push(entry.value);
+    }
+    const hasMore = messages.length > limit;
+    if (hasMore) messages.length = limit;
+    return { messages: messages.reverse(), hasMore };
+  }
+
+  async unreadCounts(userID: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for await (const entry of this.#kv.list<Deno.KvU64>({ prefix: ["unread", userID] })) {
+      const n = Number(entry.value.value);
+      if (n > 0) counts.set(entry.key[2] as string, n);
+    }
+    return counts;
+  }
+
+  async markRead(
+    userID: string,
+    { peerID, upTo }: { peerID: string; upTo: string },
+  ): Promise<number> {
+    const markKey = ["read_marks", userID, peerID];
+    const previous = (await this.#kv.get<string>(markKey)).value;
+    const mark = previous !== null && previous > upTo ? previous : upTo;
+    const prefix = ["messages", conversationKey(userID, peerID)];
+    let unread = 0;
+    for await (
+      const entry of this.#kv.list<Message>(
+        { start: [...prefix, mark], end: [...prefix, "\uffff"] },
+        { limit: UNREAD_SCAN_LIMIT + 1, batchSize: 500 },
+      )
+    ) {
+      if (entry.value.id !== mark && entry.value.from === peerID) unread++;
+    }
+    unread = Math.min(unread, UNREAD_SCAN_LIMIT);
+    await retryLocked(() =>
+      this.#kv.atomic()
+        .set(markKey, mark)
+        .set(["unread", userID, peerID], new Deno.KvU64(BigInt(unread)))
+        .commit()
+    );
+    return unread;
+  }
+}

@@ -1,0 +1,148 @@
+/** Fixtures for server tests: a real server on loopback, real Socket.IO clients. */
+
+import { io, type Socket } from "socket.io-client";
+import { loadConfig } from "../../server/config.ts";
+import { type RunningServer, startServer } from "../../server/app.ts";
+import type {
+  ClientToServerEvents,
+  HandshakeAuth,
+  ServerToClientEvents,
+  SessionInfo,
+  UserEntry,
+} from "../../server/protocol.ts";
+import type { Logger } from "../../server/socket.ts";
+
+/** A typed client socket. */
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** The two ways a client reaches the server. */
+export const TRANSPORTS = {
+  polling: ["polling", "websocket"],
+  websocket: ["websocket"],
+} as const;
+
+/** A logger that keeps what it is told, for assertions and quiet test output. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    warn: (message) => lines.push(`warn: ${message}`),
+    error: (message, error) => lines.push(`error: ${message} ${error ?? ""}`),
+  };
+}
+
+/** Starts a server on a free loopback port with `:memory:` KV unless `env` says otherwise. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { kv?: Deno.Kv } = {},
+): Promise<RunningServer & { logger: ReturnType<typeof memoryLogger> }> {
+  const logger = memoryLogger();
+  const config = loadConfig({ PORT: "0", KV_PATH: ":memory:", ...env });
+  const server = await startServer(config, { logger, kv: options.kv });
+  return Object.assign(server, { logger });
+}
+
+/** A connected client with its session and first `users` payload. */
+export interface Connected {
+  socket: ClientSocket;
+  session: SessionInfo;
+  users: UserEntry[];
+}
+
+/** Resolves with the next `event` on `socket`, or rejects after `timeoutMs`. */
+export function nextEvent<T = unknown>(
+  socket: ClientSocket,
+  event: string,
+  timeoutMs = 5000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      // deno-lint-ignore no-explicit-any
+      (socket as any).off(event, handler);
+      reject(new Error(`Timed out waiting for "${event}"`));
+    }, timeoutMs);
+    const handler = (value: T) => {
+      clearTimeout(timer);
+      resolve(value);
+    };
+    // deno-lint-ignore no-explicit-any
+    (socket as any).once(event, handler);
+  });
+}
+
+/** Collects every `event` on `socket` into an array. */
+export function collect<T = unknown>(socket: ClientSocket, event: string): T[] {
+  const items: T[] = [];
+  // deno-lint-ignore no-explicit-any
+  (socket as any).on(event, (value: T) => items.push(value));
+  return items;
+}
+
+/** Polls `condition` until it holds, or throws after `timeoutMs`. */
+export async function waitFor(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Opens a client without waiting for the outcome. */
+export function openSocket(
+  url: string,
+  auth: HandshakeAuth,
+  transports: readonly string[] = TRANSPORTS.websocket,
+): ClientSocket {
+  return io(url, {
+    auth,
+    transports: [...transports],
+    reconnection: false,
+    forceNew: true,
+    timeout: 5000,
+  }) as ClientSocket;
+}
+
+/** Connects and waits for `session` and `users`. */
+export async function connect(
+  url: string,
+  auth: HandshakeAuth,
+  transports: readonly string[] = TRANSPORTS.websocket,
+): Promise<Connected> {
+  const socket = openSocket(url, auth, transports);
+  const session = nextEvent<SessionInfo>(socket, "session");
+  const users = nextEvent<UserEntry[]>(socket, "users");
+  const failed = nextEvent<Error>(socket, "connect_error", 6000).then((e) => {
+    throw e;
+  });
+  failed.catch(() => {});
+  try {
+    const result = await Promise.race([Promise.all([session, users]), failed]);
+    return { socket, session: result[0], users: result[1] };
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
+}
+
+/** Resolves with the `connect_error` a connect attempt gets. */
+export async function connectError(
+  url: string,
+  auth: HandshakeAuth,
+): Promise<Error & { data?: { code: string } }> {
+  const socket = openSocket(url, auth);
+  try {
+    return await nextEvent(socket, "connect_error");
+  } finally {
+    socket.close();
+  }
+}
+
+/** Waits until the server side of every client has seen its disconnect. */
+export async function closeAll(...sockets: ClientSocket[]): Promise<void> {
+  for (const s of sockets) s.close();
+  await new Promise((r) => setTimeout(r, 20));
+}
