@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { collect, connect, nextEvent, startTestServer, waitFor } from "./helpers.ts";
+import type { ErrorCode, LoadMessagesAck, Message, SendMessageAck } from "../../server/protocol.ts";
+
+const UNKNOWN = "f".repeat(32);
+
+function nested(depth: number): unknown {
+  let value: unknown = "leaf";
+  for (let i = 0; i < depth; i++) value = { child: value };
+  return value;
+}
+
+Deno.test("bad payloads get a clear error, are never stored or relayed, and the server stays up", async () => {
+  const server = await startTestServer({ MESSAGE_RATE: "0", MAX_CONTENT_LENGTH: "10000" });
+  const a = await connect(server.url, { username: "alice" });
+  const b = await connect(server.url, { username: "bob" });
+  const to = b.session.userID;
+  const relayed = collect<Message>(b.socket, "private message");
+
+  const sends: [string, unknown, ErrorCode][] = [
+    ["undefined payload", undefined, "invalid_payload"],
+    ["null", null, "invalid_payload"],
+    ["a string", "hello", "invalid_payload"],
+    ["a number", 42, "invalid_payload"],
+    ["a boolean", true, "invalid_payload"],
+    ["an array", [{ content: "x", to }], "invalid_payload"],
+    ["binary", new Uint8Array([1, 2, 3]), "invalid_payload"],
+    ["missing content", { to }, "invalid_payload"],
+    ["content a number", { content: 5, to }, "invalid_payload"],
+    ["content an object", { content: { toString: "x" }, to }, "invalid_payload"],
+    ["content an array", { content: ["x"], to }, "invalid_payload"],
+    ["content binary", { content: new Uint8Array(10), to }, "invalid_payload"],
+    ["content null", { content: null, to }, "invalid_payload"],
+    ["content empty", { content: "", to }, "content_empty"],
+    ["content whitespace", { content: " \n\t \u00a0", to }, "content_empty"],
+    ["content too long", { content: "x".repeat(10_001), to }, "content_too_long"],
+    ["content lone surrogate", { content: "a\uD800b", to }, "invalid_payload"],
+    ["missing to", { content: "x" }, "invalid_payload"],
+    ["to a number", { content: "x", to: 7 }, "invalid_payload"],
+    ["to an object", { content: "x", to: { $ne: null } }, "invalid_payload"],
+    ["to unknown user", { content: "x", to: UNKNOWN }, "unknown_recipient"],
+    ["to malformed id", { content: "x", to: "../../etc/passwd" }, "unknown_recipient"],
+    ["to empty", { content: "x", to: "" }, "unknown_recipient"],
+    ["clientId a number", { content: "x", to, clientId: 1 }, "invalid_payload"],
+    ["clientId empty", { content: "x", to, clientId: "" }, "invalid_payload"],
+    ["clientId too long", { content: "x", to, clientId: "k".repeat(65) }, "invalid_payload"],
+    ["clientId with spaces", { content: "x", to, clientId: "a b" }, "invalid_payload"],
+    ["unknown field", { content: "x", to, from: UNKNOWN }, "invalid_payload"],
+    ["huge extra field", { content: "x", to, junk: "j".repeat(100_000) }, "invalid_payload"],
+    ["deeply nested extra field", { content: "x", to, junk: nested(500) }, "invalid_payload"],
+    ["many extra fields", Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i])), "invalid_payload"],
+    ["prototype pollution", JSON.parse(`{"content":"x","to":"${to}","__proto__":{"admin":true}}`), "invalid_payload"],
+  ];
+  for (const [what, payload, code] of sends) {
+    const ack = await a.socket.timeout(5000).emitWithAck("private message", payload as never) as SendMessageAck;
+    assert.equal(ack.ok, false, what);
+    if (!ack.ok) {
+      assert.equal(ack.error.code, code, what);
+      assert.ok(ack.error.message.length > 0 && ack.error.message.length < 200, what);
+    }
+  }
+
+  const loads: [string, unknown][] = [
+    ["load: not an object", "x"],
+    ["load: missing with", {}],
+    ["load: with a number", { with: 1 }],
+    ["load: before not an id", { with: to, before: "yesterday" }],
+    ["load: limit zero", { with: to, limit: 0 }],
+    ["load: limit too large", { with: to, limit: 100_000 }],
+    ["load: limit fractional", { with: to, limit: 1.5 }],
+    ["load: limit a string", { with: to, limit: "10" }],
+    ["load: unknown field", { with: to, all: true }],
+  ];
+  for (const [what, payload] of loads) {
+    const ack = await a.socket.timeout(5000).emitWithAck("load messages", payload as never) as LoadMessagesAck;
+    assert.equal(ack.ok, false, what);
+    if (!ack.ok) assert.equal(ack.error.code, "invalid_payload", what);
+  }
+  const reads: [string, unknown][] = [
+    ["read: null", null],
+    ["read: upTo missing", { with: to }],
+    ["read: upTo not an id", { with: to, upTo: 5 }],
+  ];
+  for (const [what, payload] of reads) {
+    const ack = await a.socket.timeout(5000).emitWithAck("messages read", payload as never);
+    assert.equal((ack as { ok: boolean }).ok, false, what);
+  }
+
+  // Unknown events and odd argument lists are ignored, not fatal.
+  // deno-lint-ignore no-explicit-any
+  const untyped = a.socket as any;
+  untyped.emit("no such event", { x: 1 });
+  untyped.emit("private message");
+  untyped.emit("private message", { content: "", to }, "extra", 5);
+
+  // Liveness: the same socket and a new one still work.
+  const ok = await a.socket.emitWithAck("private message", { content: "still alive", to }) as SendMessageAck;
+  assert.ok(ok.ok);
+  const c = await connect(server.url, { username: "carol" });
+  await waitFor(() => relayed.length === 1, "the good message");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(relayed.map((m) => m.content), ["still alive"], "nothing bad was relayed");
+  const stored = await server.store.listMessages([a.session.userID, to], { limit: 100 });
+  assert.deepEqual(stored.messages.map((m) => m.content), ["still alive"], "nothing bad was stored");
+  assert.equal(server.logger.lines.filter((l) => l.startsWith("error")).length, 0, server.logger.lines.join("\n"));
+  for (const s of [a, b, c]) s.socket.close();
+  await server.close();
+});
+
+Deno.test("bad payloads without an ack are dropped and logged once per kind", async () => {
+  const server = await startTestServer({ MESSAGE_RATE: "0" });
+  const a = await connect(server.url, { username: "alice" });
+  const b = await connect(server.url, { username: "bob" });
+  const relayed = collect<Message>(b.socket, "private message");
+  for (let i = 0; i < 20; i++) {
+    a.socket.emit("private message", { content: "", to: b.session.userID });
+    a.socket.emit("private message", "garbage" as never);
+  }
+  a.socket.emit("private message", { content: "fine", to: b.session.userID });
+  await waitFor(() => relayed.length === 1, "the good message");
+  const drops = server.logger.lines.filter((l) => l.includes("Dropped"));
+  assert.equal(drops.length, 2, drops.join("\n"));
+  assert.ok(drops.some((l) => l.includes("content_empty")));
+  assert.ok(drops.some((l) => l.includes("invalid_payload")));
+  a.socket.close();
+  b.socket.close();
+  await server.close();
+});
+
+Deno.test("a packet over MAX_PACKET_BYTES closes only that connection", async () => {
+  const server = await startTestServer({ MAX_PACKET_BYTES: "20000" });
+  const a = await connect(server.url, { username: "alice" });
+  const b = await connect(server.url, { username: "bob" });
+  const closed = nextEvent(a.socket, "disconnect");
+  a.socket.emit("private message", { content: "x".repeat(50_000), to: b.session.userID });
+  await closed;
+  const c = await connect(server.url, { username: "carol" });
+  const ack = await c.socket.emitWithAck("private message", { content: "ok", to: b.session.userID }) as SendMessageAck;
+  assert.ok(ack.ok);
+  b.socket.close();
+  c.socket.close();
+  await server.close();
+});
+
+Deno.test("garbage on a raw WebSocket does not disturb the server", async () => {
+  const server = await startTestServer();
+  const frames: (string | Uint8Array)[] = [
+    "garbage",
+    "42[",
+    '42["private message",{"content":"x","to":',
+    "4" + "9".repeat(1000),
+    '40{"sessionID":{"$gt":""}}',
+    new Uint8Array([0xff, 0x00, 0x13, 0x37]),
+    "0",
+    "",
+  ];
+  for (const frame of frames) {
+    const ws = new WebSocket(`${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    const closed = new Promise((resolve) => (ws.onclose = resolve));
+    ws.send(frame);
+    ws.send("40");
+    setTimeout(() => ws.close(), 100);
+    await closed;
+  }
+  const polling = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&sid=nonsense`, {
+    method: "POST",
+    body: "garbage",
+  });
+  assert.equal(polling.status, 400);
+  await polling.text();
+  const a = await connect(server.url, { username: "alive" });
+  assert.equal(a.session.username, "alive");
+  a.socket.close();
+  await server.close();
+});

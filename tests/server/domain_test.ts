@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { createMessageIdGenerator, isMessageId, newSessionId, newUserId } from "../../server/chat/ids.ts";
+import { foldUsername, normalizeUsername } from "../../server/chat/usernames.ts";
+import { TokenBucket } from "../../server/chat/rate_limit.ts";
+import { ChatError, toWireError } from "../../server/chat/errors.ts";
+import { LocalPresence } from "../../server/chat/presence.ts";
+
+Deno.test("createMessageIdGenerator() makes strictly increasing ids even when the clock stands still or steps back", () => {
+  const clock = [1000, 1000, 1000, 999, 1001, 1001];
+  let i = 0;
+  const next = createMessageIdGenerator(() => clock[i++]);
+  const ids = clock.map(() => next());
+  for (let k = 1; k < ids.length; k++) assert.ok(ids[k - 1].id < ids[k].id, `${ids[k - 1].id} < ${ids[k].id}`);
+  assert.ok(ids.every(({ id }) => isMessageId(id)));
+  assert.equal(ids[3].timestamp, 1000);
+  assert.equal(ids[4].timestamp, 1001);
+});
+
+Deno.test("createMessageIdGenerator() sorts by time across generators", () => {
+  const a = createMessageIdGenerator(() => 5000)();
+  const b = createMessageIdGenerator(() => 5001)();
+  assert.ok(a.id < b.id);
+});
+
+Deno.test("newSessionId() carries at least 128 random bits and never repeats", () => {
+  const ids = new Set(Array.from({ length: 1000 }, () => newSessionId()));
+  assert.equal(ids.size, 1000);
+  for (const id of ids) {
+    assert.match(id, /^[A-Za-z0-9_-]{43}$/); // 43 base64url chars = 256 bits
+  }
+  assert.match(newUserId(), /^[0-9a-f]{32}$/);
+});
+
+Deno.test("normalizeUsername() trims, normalises and folds inner whitespace", () => {
+  assert.equal(normalizeUsername("  alice  "), "alice");
+  assert.equal(normalizeUsername("Ana   Maria"), "Ana Maria");
+  assert.equal(normalizeUsername("e\u0301mile"), "\u00e9mile");
+  assert.equal(normalizeUsername("😀".repeat(32)), "😀".repeat(32));
+  assert.equal(normalizeUsername("👩‍💻 dev"), "👩‍💻 dev");
+});
+
+Deno.test("normalizeUsername() refuses what is not a name, saying why", () => {
+  const cases: [unknown, RegExp][] = [
+    [42, /must be text/],
+    [null, /must be text/],
+    [{ toString: () => "x" }, /must be text/],
+    ["", /cannot be empty/],
+    ["   ", /cannot be empty/],
+    ["a".repeat(33), /too long: 33 characters, at most 32/],
+    ["😀".repeat(33), /too long/],
+    ["bad\u0000name", /control/],
+    ["tab\there", /control/],
+    ["line\nbreak", /control/],
+    ["evil\u202Eesrever", /control or formatting/],
+    ["b\uFEFFom", /control or formatting/],
+    ["lone\uD800", /invalid Unicode/],
+  ];
+  for (const [input, message] of cases) {
+    assert.throws(() => normalizeUsername(input), (e: unknown) => {
+      assert.ok(e instanceof ChatError);
+      assert.equal(e.code, "invalid_username");
+      assert.match(e.message, message);
+      return true;
+    }, `input ${JSON.stringify(input)}`);
+  }
+});
+
+Deno.test("foldUsername() makes case and compatibility variants collide", () => {
+  assert.equal(foldUsername("Alice"), foldUsername("ALICE"));
+  assert.equal(foldUsername("Émile"), foldUsername("émile"));
+  assert.equal(foldUsername("ｂｏｂ"), foldUsername("bob"));
+  assert.notEqual(foldUsername("alice"), foldUsername("alicia"));
+});
+
+Deno.test("TokenBucket.take() allows the burst, then the rate", () => {
+  let now = 0;
+  const bucket = new TokenBucket({ rate: 10, burst: 3, now: () => now });
+  assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false]);
+  now += 100; // 0.1 s at 10/s = one token
+  assert.equal(bucket.take(), true);
+  assert.equal(bucket.take(), false);
+  now += 10_000;
+  assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false]);
+});
+
+Deno.test("TokenBucket.take() never refuses when the rate is 0", () => {
+  const bucket = new TokenBucket({ rate: 0, burst: 1 });
+  for (let i = 0; i < 100; i++) assert.equal(bucket.take(), true);
+});
+
+Deno.test("toWireError() passes ChatError codes and hides other errors", () => {
+  assert.deepEqual(toWireError(new ChatError("content_empty", "Message is empty")), {
+    code: "content_empty",
+    message: "Message is empty",
+  });
+  assert.deepEqual(toWireError(new Error("secret stack detail")), {
+    code: "internal",
+    message: "Internal server error",
+  });
+});
+
+Deno.test("LocalPresence reports the first and last socket of a user", async () => {
+  const p = new LocalPresence();
+  assert.equal(await p.add("u1"), true);
+  assert.equal(await p.add("u1"), false);
+  assert.equal(await p.add("u2"), true);
+  assert.deepEqual([...await p.onlineAmong(["u1", "u2", "u3"])], ["u1", "u2"]);
+  assert.equal(await p.remove("u1"), false);
+  assert.equal(await p.remove("u1"), true);
+  assert.equal(await p.remove("u1"), false, "an extra remove is not a second last");
+  assert.deepEqual(await p.list(10), ["u2"]);
+});

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { io } from "socket.io-client";
+import { connect, nextEvent, startTestServer, waitFor } from "./helpers.ts";
+import { resolveInside } from "../../server/http.ts";
+import type { Message, UserEntry } from "../../server/protocol.ts";
+
+async function fixtureDirs(): Promise<{ demoDir: string; bundlePath: string; root: string }> {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/demo`);
+  await Deno.writeTextFile(`${root}/demo/index.html`, "<!doctype html><title>demo</title>");
+  await Deno.writeTextFile(`${root}/demo/site.css`, "body{}");
+  await Deno.writeTextFile(`${root}/secret.txt`, "secret");
+  await Deno.writeTextFile(`${root}/chat-widget.js`, "export {};");
+  return { demoDir: `${root}/demo`, bundlePath: `${root}/chat-widget.js`, root };
+}
+
+Deno.test("GET / serves the demo under a strict CSP, and the bundle with CORS", async () => {
+  const dirs = await fixtureDirs();
+  const server = await startTestServer({ DEMO_DIR: dirs.demoDir, BUNDLE_PATH: dirs.bundlePath });
+  const page = await fetch(`${server.url}/`);
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+  const csp = page.headers.get("content-security-policy") ?? "";
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /style-src 'self'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  assert.match(await page.text(), /<title>demo<\/title>/);
+  const css = await fetch(`${server.url}/site.css`);
+  assert.equal(css.headers.get("content-type"), "text/css; charset=utf-8");
+  await css.text();
+  const bundle = await fetch(`${server.url}/chat-widget.js`);
+  assert.equal(bundle.status, 200);
+  assert.equal(bundle.headers.get("access-control-allow-origin"), "*");
+  assert.equal(bundle.headers.get("content-type"), "text/javascript; charset=utf-8");
+  const etag = bundle.headers.get("etag")!;
+  await bundle.text();
+  const again = await fetch(`${server.url}/chat-widget.js`, { headers: { "If-None-Match": etag } });
+  assert.equal(again.status, 304);
+  await again.text();
+  const head = await fetch(`${server.url}/`, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  await head.text();
+  await server.close();
+  await Deno.remove(dirs.root, { recursive: true });
+});
+
+Deno.test("GET /health reports status and write statistics", async () => {
+  const server = await startTestServer();
+  const res = await fetch(`${server.url}/health`);
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.status, "ok");
+  assert.equal(typeof body.uptimeSeconds, "number");
+  assert.equal(body.sockets, 0);
+  assert.deepEqual(Object.keys(body.writes).sort(), ["commits", "largestBatch", "lockRetries", "pending", "writes"]);
+  await server.close();
+});
+
+Deno.test("the HTTP routes refuse traversal, unknown files and other methods", async () => {
+  const dirs = await fixtureDirs();
+  const server = await startTestServer({ DEMO_DIR: dirs.demoDir, BUNDLE_PATH: `${dirs.root}/missing.js` });
+  for (const path of ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/.hidden", "/nope.html", "/%E0%A4%A"]) {
+    const res = await fetch(`${server.url}${path}`);
+    assert.equal(res.status, 404, path);
+    assert.doesNotMatch(await res.text(), /secret/, path);
+  }
+  const missing = await fetch(`${server.url}/chat-widget.js`);
+  assert.equal(missing.status, 404);
+  assert.match(await missing.text(), /deno task build/);
+  const post = await fetch(`${server.url}/`, { method: "POST", body: "x" });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("allow"), "GET, HEAD");
+  await post.text();
+  assert.equal(resolveInside("/srv/demo", "/a/../../etc/passwd"), null);
+  assert.equal(resolveInside("/srv/demo", "/ok.html"), "/srv/demo/ok.html");
+  await server.close();
+  await Deno.remove(dirs.root, { recursive: true });
+});
+
+Deno.test("connections from foreign origins are refused unless CORS_ORIGINS allows them", async () => {
+  const strict = await startTestServer();
+  const handshake = (url: string, origin: string) =>
+    fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: origin } });
+  const foreign = await handshake(strict.url, "https://evil.example");
+  assert.equal(foreign.status, 403);
+  await foreign.text();
+  const same = await handshake(strict.url, strict.url);
+  assert.equal(same.status, 200);
+  await same.text();
+  await strict.close();
+
+  const open = await startTestServer({ CORS_ORIGINS: "http://localhost:8080" });
+  const allowed = await handshake(open.url, "http://localhost:8080");
+  assert.equal(allowed.status, 200);
+  assert.equal(allowed.headers.get("access-control-allow-origin"), "http://localhost:8080");
+  await allowed.text();
+  const other = await handshake(open.url, "http://localhost:9999");
+  assert.equal(other.status, 403);
+  await other.text();
+  await open.close();
+});
+
+// The guide's Vue client (Part III), reduced to its socket calls: it connects with
+// autoConnect false and auth {username}, stores the session, reconnects with
+// auth {sessionID}, lists `users`, and sends `private message` without an ack.
+Deno.test("the guide's client flow works unchanged over polling from an allowed origin", async () => {
+  const origin = "http://localhost:8080";
+  const server = await startTestServer({ CORS_ORIGINS: origin });
+  const guideClient = () =>
+    io(server.url, {
+      autoConnect: false,
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { Origin: origin },
+    });
+  const alice = guideClient();
+  alice.auth = { username: "alice" };
+  const aliceSession = nextEvent<{ sessionID: string; userID: string }>(alice as never, "session");
+  alice.connect();
+  const { sessionID, userID } = await aliceSession;
+  alice.auth = { sessionID };
+
+  const bob = guideClient();
+  bob.auth = { username: "bob" };
+  const bobUsers = nextEvent<UserEntry[]>(bob as never, "users");
+  const aliceSawBob = nextEvent<UserEntry>(alice as never, "user connected");
+  bob.connect();
+  const users = await bobUsers;
+  for (const user of users) {
+    assert.equal(typeof user.userID, "string");
+    assert.equal(typeof user.username, "string");
+    assert.equal(typeof user.connected, "boolean");
+    assert.ok(Array.isArray(user.messages));
+  }
+  assert.ok(users.some((u) => u.userID === userID && u.connected));
+  const bobUser = await aliceSawBob;
+  assert.equal(bobUser.username, "bob");
+
+  const got = nextEvent<Message>(bob as never, "private message");
+  alice.emit("private message", { content: "hello from the guide", to: bobUser.userID });
+  const message = await got;
+  assert.equal(message.content, "hello from the guide");
+  assert.equal(message.from, userID);
+  assert.equal(message.to, bobUser.userID);
+
+  // Reload: the guide reconnects with the stored session and finds the message in `users`.
+  bob.disconnect();
+  alice.disconnect();
+  const reloaded = guideClient();
+  reloaded.auth = { sessionID };
+  const reloadedUsers = nextEvent<UserEntry[]>(reloaded as never, "users");
+  reloaded.connect();
+  const bobEntry = (await reloadedUsers).find((u) => u.username === "bob")!;
+  assert.deepEqual(bobEntry.messages.map((m) => m.content), ["hello from the guide"]);
+  assert.equal(bobEntry.connected, false);
+  await waitFor(() => reloaded.io.engine?.transport.name === "websocket", "the upgrade to websocket");
+  reloaded.disconnect();
+  await server.close();
+});
+
+Deno.test("helpers: connect() fails fast on a refused handshake", async () => {
+  const server = await startTestServer();
+  await assert.rejects(connect(server.url, {}), /invalid username/);
+  await server.close();
+});

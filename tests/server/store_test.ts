@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { GroupWriter } from "../../server/store/group_writer.ts";
+import { conversationKey, KvChatStore } from "../../server/store/kv_store.ts";
+import { isLockedError, retryLocked } from "../../server/store/retry.ts";
+import { createMessageIdGenerator } from "../../server/chat/ids.ts";
+import type { Message } from "../../server/protocol.ts";
+
+const A = "a".repeat(32);
+const B = "b".repeat(32);
+const C = "c".repeat(32);
+
+function messageFactory() {
+  const next = createMessageIdGenerator();
+  return (from: string, to: string, content = "hi", clientId?: string): Message => {
+    const { id, timestamp } = next();
+    return { id, from, to, content, timestamp, ...(clientId ? { clientId } : {}) };
+  };
+}
+
+Deno.test("GroupWriter.write() merges concurrent writes into few commits", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const writer = new GroupWriter(kv);
+  const writes = Array.from({ length: 500 }, (_, i) =>
+    writer.write({ sets: [{ key: ["k", i], value: i }], sums: [{ key: ["total"], by: 1n }], bytes: 16 }));
+  await Promise.all(writes);
+  const stats = writer.stats;
+  assert.equal(stats.writes, 500);
+  assert.ok(stats.commits <= 3, `${stats.commits} commits for 500 writes`);
+  assert.equal((await kv.get<Deno.KvU64>(["total"])).value?.value, 500n);
+  for (const i of [0, 250, 499]) assert.equal((await kv.get(["k", i])).value, i);
+  await writer.close();
+  kv.close();
+});
+
+Deno.test("GroupWriter.write() splits batches at KV's per-commit limits", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const writer = new GroupWriter(kv);
+  const big = "x".repeat(30_000);
+  await Promise.all(Array.from({ length: 60 }, (_, i) =>
+    writer.write({ sets: [{ key: ["big", i], value: big }], bytes: big.length })));
+  await Promise.all(Array.from({ length: 2000 }, (_, i) =>
+    writer.write({ sets: [{ key: ["many", i], value: i }], bytes: 8 })));
+  assert.ok(writer.stats.commits >= 5, "60 x 30 KB and 2,000 mutations need several commits");
+  let n = 0;
+  for await (const _ of kv.list({ prefix: ["many"] })) n++;
+  assert.equal(n, 2000);
+  await writer.close();
+  kv.close();
+});
+
+Deno.test("GroupWriter.write() fails only the bad write of a batch", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const writer = new GroupWriter(kv);
+  const first = writer.write({ sets: [{ key: ["first"], value: 1 }], bytes: 8 });
+  // Queued behind `first`, so these share one batch; the oversized value fails in KV.
+  const good = writer.write({ sets: [{ key: ["good"], value: 1 }], bytes: 8 });
+  const bad = writer.write({ sets: [{ key: ["bad"], value: "x".repeat(70_000) }], bytes: 100 });
+  const good2 = writer.write({ sets: [{ key: ["good2"], value: 2 }], bytes: 8 });
+  await first;
+  await good;
+  await assert.rejects(bad);
+  await good2;
+  assert.equal((await kv.get(["good2"])).value, 2);
+  assert.equal((await kv.get(["bad"])).value, null);
+  await writer.close();
+  await assert.rejects(writer.write({ sets: [], bytes: 0 }), /closed/);
+  kv.close();
+});
+
+Deno.test("retryLocked() retries only 'database is locked'", async () => {
+  let calls = 0;
+  const value = await retryLocked(() => {
+    calls++;
+    if (calls < 3) return Promise.reject(new Error("database is locked"));
+    return Promise.resolve("done");
+  });
+  assert.equal(value, "done");
+  assert.equal(calls, 3);
+  calls = 0;
+  await assert.rejects(retryLocked(() => {
+    calls++;
+    return Promise.reject(new Error("disk full"));
+  }), /disk full/);
+  assert.equal(calls, 1);
+  assert.ok(isLockedError(new Error("SQLITE_BUSY: database is locked")));
+  assert.ok(!isLockedError("database is locked"));
+});
+
+Deno.test("KvChatStore.createUser() keeps folded names unique and atomic", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const store = new KvChatStore(kv);
+  const user = { userID: A, username: "Alice", createdAt: 1 };
+  assert.equal(await store.createUser(user, { foldedName: "alice", sessionID: "s1", ttlMs: 60_000 }), true);
+  assert.equal(
+    await store.createUser({ ...user, userID: B }, { foldedName: "alice", sessionID: "s2", ttlMs: 60_000 }),
+    false,
+  );
+  assert.equal(await store.getUser(B), null, "nothing of the refused user is written");
+  assert.equal(await store.getSession("s2"), null);
+  assert.equal((await store.getSession("s1"))?.userID, A);
+  await store.deleteSession("s1");
+  assert.equal(await store.getSession("s1"), null);
+  await store.close();
+  kv.close();
+});
+
+Deno.test("KvChatStore.listMessages() pages newest-first pages, each oldest first", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const store = new KvChatStore(kv);
+  const make = messageFactory();
+  const sent: Message[] = [];
+  for (let i = 0; i < 25; i++) {
+    const m = make(i % 2 ? A : B, i % 2 ? B : A, `m${i}`);
+    sent.push(m);
+  }
+  await Promise.all(sent.map((m) => store.saveMessage(m)));
+  await store.saveMessage(make(A, C, "other conversation"));
+  const page1 = await store.listMessages([A, B], { limit: 10 });
+  assert.deepEqual(page1.messages.map((m) => m.content), sent.slice(15).map((m) => m.content));
+  assert.equal(page1.hasMore, true);
+  const page2 = await store.listMessages([B, A], { limit: 10, before: page1.messages[0].id });
+  assert.deepEqual(page2.messages.map((m) => m.content), sent.slice(5, 15).map((m) => m.content));
+  const page3 = await store.listMessages([A, B], { limit: 10, before: page2.messages[0].id });
+  assert.deepEqual(page3.messages.map((m) => m.content), sent.slice(0, 5).map((m) => m.content));
+  assert.equal(page3.hasMore, false);
+  assert.equal(conversationKey(A, B), conversationKey(B, A));
+  await store.close();
+  kv.close();
+});
+
+Deno.test("KvChatStore keeps conversations, unread counts and read marks", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const store = new KvChatStore(kv);
+  const make = messageFactory();
+  const fromB = [make(B, A), make(B, A), make(B, A)];
+  for (const m of fromB) await store.saveMessage(m);
+  await store.saveMessage(make(A, B, "reply"));
+  await store.saveMessage(make(C, A, "hello from c"));
+  await store.saveMessage(make(A, A, "note to self"));
+  const conversations = await store.listConversations(A, 10);
+  assert.deepEqual(conversations.map((c) => c.peerID), [A, C, B], "most recent first");
+  assert.deepEqual(Object.fromEntries(await store.unreadCounts(A)), { [B]: 3, [C]: 1 });
+  assert.equal(await store.markRead(A, { peerID: B, upTo: fromB[0].id }), 2);
+  assert.equal(await store.markRead(A, { peerID: B, upTo: fromB[2].id }), 0);
+  assert.equal(await store.markRead(A, { peerID: B, upTo: fromB[1].id }), 0, "a read mark never moves back");
+  assert.deepEqual(Object.fromEntries(await store.unreadCounts(A)), { [C]: 1 });
+  await store.saveMessage(make(B, A, "after reading"));
+  assert.equal((await store.unreadCounts(A)).get(B), 1);
+  await store.close();
+  kv.close();
+});
+
+Deno.test("KvChatStore.findByClientId() finds the stored message of an idempotency key", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const store = new KvChatStore(kv);
+  const m = messageFactory()(A, B, "once", "key-1");
+  await store.saveMessage(m);
+  assert.deepEqual(await store.findByClientId(A, "key-1"), m);
+  assert.equal(await store.findByClientId(B, "key-1"), null, "keys are per sender");
+  assert.equal(await store.findByClientId(A, "key-2"), null);
+  await store.close();
+  kv.close();
+});
+
+Deno.test("two KvChatStores on one KV file never surface 'database is locked'", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/shared.kv`;
+  const kv1 = await Deno.openKv(path);
+  const kv2 = await Deno.openKv(path);
+  const s1 = new KvChatStore(kv1);
+  const s2 = new KvChatStore(kv2);
+  const make = messageFactory();
+  const all: Message[] = [];
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const m = make(i % 2 ? A : B, i % 2 ? B : A, `m${i}`);
+    all.push(m);
+    writes.push((i % 2 ? s1 : s2).saveMessage(m));
+  }
+  await Promise.all(writes);
+  const page = await s1.listMessages([A, B], { limit: 200 });
+  let count = 0;
+  for await (const _ of kv1.list({ prefix: ["messages", conversationKey(A, B)] })) count++;
+  assert.equal(count, 1000);
+  assert.equal(page.messages.length, 200);
+  await s1.close();
+  await s2.close();
+  kv1.close();
+  kv2.close();
+  await Deno.remove(dir, { recursive: true });
+});
