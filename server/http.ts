@@ -51,7 +51,9 @@ function send(
   res.writeHead(status, {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Content-Length": String(typeof body === "string" ? new TextEncoder().encode(body).length : body.length),
+    "Content-Length": String(
+      typeof body === "string" ? new TextEncoder().encode(body).length : body.length,
+    ),
     ...headers,
   });
   res.end(head ? undefined : body);
@@ -103,10 +105,17 @@ export function createHttpHandler(
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: HttpOptions): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: HttpOptions,
+): Promise<void> {
   const head = req.method === "HEAD";
   if (req.method !== "GET" && !head) {
-    send(res, 405, "Method not allowed\n", { "Content-Type": "text/plain; charset=utf-8", Allow: "GET, HEAD" }, false);
+    send(res, 405, "Method not allowed\n", {
+      "Content-Type": "text/plain; charset=utf-8",
+      Allow: "GET, HEAD",
+    }, false);
     return;
   }
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -120,9 +129,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpOp
     : resolveInside(options.demoDir, path === "/" ? "/index.html" : path);
   const found = file === null ? null : await readFileOrNull(file);
   if (file === null || found === null) {
-    sendText(res, 404, path === "/chat-widget.js"
-      ? "Widget bundle not built: run `deno task build`\n"
-      : "Not found\n", head);
+    sendText(
+      res,
+      404,
+      path === "/chat-widget.js"
+        ? "Widget bundle not built: run `deno task build`\n"
+        : "Not found\n",
+      head,
+    );
     return;
   }
   const etag = `W/"${found.data.length.toString(16)}-${found.mtime.toString(16)}"`;

@@ -25,7 +25,12 @@ export type ChatServer = Server<
   SocketData
 >;
 
-type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type ChatSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
 
 /** Per-socket rate limit of incoming events. */
 export interface SocketOptions {
@@ -79,7 +84,9 @@ export function attachChat(
     ) => {
       // deno-lint-ignore no-explicit-any
       (socket as any).on(event, async (...args: unknown[]) => {
-        const ack = typeof args.at(-1) === "function" ? args.pop() as (r: unknown) => void : undefined;
+        const ack = typeof args.at(-1) === "function"
+          ? args.pop() as (r: unknown) => void
+          : undefined;
         if (!bucket.take()) {
           if (ack) ack(RATE_LIMITED);
           else logOnce("rate_limited", event);
@@ -90,7 +97,9 @@ export function attachChat(
           ack?.({ ok: true, ...reply(result) });
         } catch (error) {
           const wire = toWireError(error);
-          if (wire.code === "internal") logger.error(`Event "${event}" from user ${userID} failed`, error);
+          if (wire.code === "internal") {
+            logger.error(`Event "${event}" from user ${userID} failed`, error);
+          }
           if (ack) ack({ ok: false, error: wire });
           else logOnce(wire.code, event, wire.message);
         }
@@ -132,7 +141,12 @@ export function attachChat(
 
     const joined = presence.add(userID).then((first) => {
       if (first) {
-        socket.broadcast.emit("user connected", { userID, username, connected: true, messages: [] });
+        socket.broadcast.emit("user connected", {
+          userID,
+          username,
+          connected: true,
+          messages: [],
+        });
       }
     }).catch((error) => logger.error(`Presence update for user ${userID} failed`, error));
 

@@ -59,7 +59,8 @@ export class ChatService {
    * else a `username` registers a new user. Throws `ChatError` otherwise.
    */
   async authenticate(auth: unknown): Promise<SessionInfo> {
-    const { sessionID, username } = (typeof auth === "object" && auth !== null ? auth : {}) as HandshakeAuth;
+    const { sessionID, username } =
+      (typeof auth === "object" && auth !== null ? auth : {}) as HandshakeAuth;
     let staleSession = false;
     if (typeof sessionID === "string" && sessionID.length > 0 && sessionID.length <= 128) {
       const session = await this.#store.getSession(sessionID);

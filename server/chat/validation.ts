@@ -82,7 +82,8 @@ export function parseSendRequest(
   if (body.clientId !== undefined) {
     const clientId = text(body.clientId, "clientId");
     if (
-      clientId.length === 0 || clientId.length > LIMITS.maxClientIdLength || !CLIENT_ID.test(clientId)
+      clientId.length === 0 || clientId.length > LIMITS.maxClientIdLength ||
+      !CLIENT_ID.test(clientId)
     ) {
       throw new ChatError(
         "invalid_payload",
@@ -95,7 +96,9 @@ export function parseSendRequest(
 }
 
 /** Validates a `load messages` payload. */
-export function parseLoadRequest(payload: unknown): Required<Omit<LoadMessagesRequest, "before">> & {
+export function parseLoadRequest(
+  payload: unknown,
+): Required<Omit<LoadMessagesRequest, "before">> & {
   before?: string;
 } {
   const body = plainObject(payload, ["with", "before", "limit"]);

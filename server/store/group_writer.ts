@@ -69,7 +69,11 @@ export class GroupWriter {
     }
     if (mutationCount(request) > MAX_MUTATIONS || request.bytes > MAX_BYTES) {
       return Promise.reject(
-        new RangeError(`Cannot write ${mutationCount(request)} mutations of ${request.bytes} bytes in one commit`),
+        new RangeError(
+          `Cannot write ${
+            mutationCount(request)
+          } mutations of ${request.bytes} bytes in one commit`,
+        ),
       );
     }
     return new Promise((resolve, reject) => {

@@ -144,7 +144,10 @@ export class KvChatStore implements ChatStore {
     ) {
       all.push(entry.value);
     }
-    all.sort((a, b) => (a.lastMessageID < b.lastMessageID ? 1 : a.lastMessageID > b.lastMessageID ? -1 : 0));
+    all.sort((
+      a,
+      b,
+    ) => (a.lastMessageID < b.lastMessageID ? 1 : a.lastMessageID > b.lastMessageID ? -1 : 0));
     return all.slice(0, limit);
   }
 

@@ -48,11 +48,22 @@ Deno.test("bad payloads get a clear error, are never stored or relayed, and the 
     ["unknown field", { content: "x", to, from: UNKNOWN }, "invalid_payload"],
     ["huge extra field", { content: "x", to, junk: "j".repeat(100_000) }, "invalid_payload"],
     ["deeply nested extra field", { content: "x", to, junk: nested(500) }, "invalid_payload"],
-    ["many extra fields", Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i])), "invalid_payload"],
-    ["prototype pollution", JSON.parse(`{"content":"x","to":"${to}","__proto__":{"admin":true}}`), "invalid_payload"],
+    [
+      "many extra fields",
+      Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i])),
+      "invalid_payload",
+    ],
+    [
+      "prototype pollution",
+      JSON.parse(`{"content":"x","to":"${to}","__proto__":{"admin":true}}`),
+      "invalid_payload",
+    ],
   ];
   for (const [what, payload, code] of sends) {
-    const ack = await a.socket.timeout(5000).emitWithAck("private message", payload as never) as SendMessageAck;
+    const ack = await a.socket.timeout(5000).emitWithAck(
+      "private message",
+      payload as never,
+    ) as SendMessageAck;
     assert.equal(ack.ok, false, what);
     if (!ack.ok) {
       assert.equal(ack.error.code, code, what);
@@ -72,7 +83,10 @@ Deno.test("bad payloads get a clear error, are never stored or relayed, and the 
     ["load: unknown field", { with: to, all: true }],
   ];
   for (const [what, payload] of loads) {
-    const ack = await a.socket.timeout(5000).emitWithAck("load messages", payload as never) as LoadMessagesAck;
+    const ack = await a.socket.timeout(5000).emitWithAck(
+      "load messages",
+      payload as never,
+    ) as LoadMessagesAck;
     assert.equal(ack.ok, false, what);
     if (!ack.ok) assert.equal(ack.error.code, "invalid_payload", what);
   }
@@ -94,15 +108,26 @@ Deno.test("bad payloads get a clear error, are never stored or relayed, and the 
   untyped.emit("private message", { content: "", to }, "extra", 5);
 
   // Liveness: the same socket and a new one still work.
-  const ok = await a.socket.emitWithAck("private message", { content: "still alive", to }) as SendMessageAck;
+  const ok = await a.socket.emitWithAck("private message", {
+    content: "still alive",
+    to,
+  }) as SendMessageAck;
   assert.ok(ok.ok);
   const c = await connect(server.url, { username: "carol" });
   await waitFor(() => relayed.length === 1, "the good message");
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(relayed.map((m) => m.content), ["still alive"], "nothing bad was relayed");
   const stored = await server.store.listMessages([a.session.userID, to], { limit: 100 });
-  assert.deepEqual(stored.messages.map((m) => m.content), ["still alive"], "nothing bad was stored");
-  assert.equal(server.logger.lines.filter((l) => l.startsWith("error")).length, 0, server.logger.lines.join("\n"));
+  assert.deepEqual(
+    stored.messages.map((m) => m.content),
+    ["still alive"],
+    "nothing bad was stored",
+  );
+  assert.equal(
+    server.logger.lines.filter((l) => l.startsWith("error")).length,
+    0,
+    server.logger.lines.join("\n"),
+  );
   for (const s of [a, b, c]) s.socket.close();
   await server.close();
 });
@@ -135,7 +160,10 @@ Deno.test("a packet over MAX_PACKET_BYTES closes only that connection", async ()
   a.socket.emit("private message", { content: "x".repeat(50_000), to: b.session.userID });
   await closed;
   const c = await connect(server.url, { username: "carol" });
-  const ack = await c.socket.emitWithAck("private message", { content: "ok", to: b.session.userID }) as SendMessageAck;
+  const ack = await c.socket.emitWithAck("private message", {
+    content: "ok",
+    to: b.session.userID,
+  }) as SendMessageAck;
   assert.ok(ack.ok);
   b.socket.close();
   c.socket.close();
@@ -155,7 +183,9 @@ Deno.test("garbage on a raw WebSocket does not disturb the server", async () => 
     "",
   ];
   for (const frame of frames) {
-    const ws = new WebSocket(`${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+    const ws = new WebSocket(
+      `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`,
+    );
     await new Promise((resolve, reject) => {
       ws.onopen = resolve;
       ws.onerror = reject;

@@ -41,7 +41,10 @@ Deno.test("loadConfig() reads every variable", () => {
   assert.equal(config.maxPacketBytes, 65536);
   assert.equal(config.redisUrl, "redis://127.0.0.1:6379");
   assert.equal(config.redisStreamName, "s");
-  assert.equal(loadConfig({ KV_PATH: "https://api.deno.com/databases/x/connect" }).kvPath, "https://api.deno.com/databases/x/connect");
+  assert.equal(
+    loadConfig({ KV_PATH: "https://api.deno.com/databases/x/connect" }).kvPath,
+    "https://api.deno.com/databases/x/connect",
+  );
   assert.deepEqual(loadConfig({ CORS_ORIGINS: "*" }).corsOrigins, ["*"]);
 });
 

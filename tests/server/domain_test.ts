@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { createMessageIdGenerator, isMessageId, newSessionId, newUserId } from "../../server/chat/ids.ts";
+import {
+  createMessageIdGenerator,
+  isMessageId,
+  newSessionId,
+  newUserId,
+} from "../../server/chat/ids.ts";
 import { foldUsername, normalizeUsername } from "../../server/chat/usernames.ts";
 import { TokenBucket } from "../../server/chat/rate_limit.ts";
 import { ChatError, toWireError } from "../../server/chat/errors.ts";
@@ -10,7 +15,9 @@ Deno.test("createMessageIdGenerator() makes strictly increasing ids even when th
   let i = 0;
   const next = createMessageIdGenerator(() => clock[i++]);
   const ids = clock.map(() => next());
-  for (let k = 1; k < ids.length; k++) assert.ok(ids[k - 1].id < ids[k].id, `${ids[k - 1].id} < ${ids[k].id}`);
+  for (let k = 1; k < ids.length; k++) {
+    assert.ok(ids[k - 1].id < ids[k].id, `${ids[k - 1].id} < ${ids[k].id}`);
+  }
   assert.ok(ids.every(({ id }) => isMessageId(id)));
   assert.equal(ids[3].timestamp, 1000);
   assert.equal(ids[4].timestamp, 1001);
@@ -75,12 +82,22 @@ Deno.test("foldUsername() makes case and compatibility variants collide", () => 
 Deno.test("TokenBucket.take() allows the burst, then the rate", () => {
   let now = 0;
   const bucket = new TokenBucket({ rate: 10, burst: 3, now: () => now });
-  assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false]);
+  assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [
+    true,
+    true,
+    true,
+    false,
+  ]);
   now += 100; // 0.1 s at 10/s = one token
   assert.equal(bucket.take(), true);
   assert.equal(bucket.take(), false);
   now += 10_000;
-  assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false]);
+  assert.deepEqual([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [
+    true,
+    true,
+    true,
+    false,
+  ]);
 });
 
 Deno.test("TokenBucket.take() never refuses when the rate is 0", () => {

@@ -52,14 +52,32 @@ Deno.test("GET /health reports status and write statistics", async () => {
   assert.equal(body.status, "ok");
   assert.equal(typeof body.uptimeSeconds, "number");
   assert.equal(body.sockets, 0);
-  assert.deepEqual(Object.keys(body.writes).sort(), ["commits", "largestBatch", "lockRetries", "pending", "writes"]);
+  assert.deepEqual(Object.keys(body.writes).sort(), [
+    "commits",
+    "largestBatch",
+    "lockRetries",
+    "pending",
+    "writes",
+  ]);
   await server.close();
 });
 
 Deno.test("the HTTP routes refuse traversal, unknown files and other methods", async () => {
   const dirs = await fixtureDirs();
-  const server = await startTestServer({ DEMO_DIR: dirs.demoDir, BUNDLE_PATH: `${dirs.root}/missing.js` });
-  for (const path of ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/.hidden", "/nope.html", "/%E0%A4%A"]) {
+  const server = await startTestServer({
+    DEMO_DIR: dirs.demoDir,
+    BUNDLE_PATH: `${dirs.root}/missing.js`,
+  });
+  for (
+    const path of [
+      "/../secret.txt",
+      "/%2e%2e/secret.txt",
+      "/..%2fsecret.txt",
+      "/.hidden",
+      "/nope.html",
+      "/%E0%A4%A",
+    ]
+  ) {
     const res = await fetch(`${server.url}${path}`);
     assert.equal(res.status, 404, path);
     assert.doesNotMatch(await res.text(), /secret/, path);
@@ -153,7 +171,10 @@ Deno.test("the guide's client flow works unchanged over polling from an allowed 
   const bobEntry = (await reloadedUsers).find((u) => u.username === "bob")!;
   assert.deepEqual(bobEntry.messages.map((m) => m.content), ["hello from the guide"]);
   assert.equal(bobEntry.connected, false);
-  await waitFor(() => reloaded.io.engine?.transport.name === "websocket", "the upgrade to websocket");
+  await waitFor(
+    () => reloaded.io.engine?.transport.name === "websocket",
+    "the upgrade to websocket",
+  );
   reloaded.disconnect();
   await server.close();
 });

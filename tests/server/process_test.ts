@@ -10,7 +10,7 @@ interface ServerProcess {
   output: () => string;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
@@ -19,7 +19,7 @@ async function freePort(): Promise<number> {
 
 /** Starts `server/main.ts` as its own process and waits until it listens. */
 async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN],
     env: { PORT: String(port), ...env },
@@ -93,7 +93,11 @@ Deno.test("after kill -9 every acknowledged message is there on restart", async 
       before = page.messages[0].id;
     }
     const missing = acked.filter((id) => !stored.has(id));
-    assert.deepEqual(missing, [], `${missing.length} of ${acked.length} acknowledged messages lost`);
+    assert.deepEqual(
+      missing,
+      [],
+      `${missing.length} of ${acked.length} acknowledged messages lost`,
+    );
   } finally {
     reader?.socket.close();
     second.child.kill("SIGTERM");
@@ -108,9 +112,15 @@ Deno.test("SIGTERM drains pending writes, closes KV and exits 0", async () => {
   const server = await spawnServer(env);
   const a = await connect(server.url, { username: "alice" });
   const b = await connect(server.url, { username: "bob" });
-  const acks = Array.from({ length: 200 }, (_, i) =>
-    a.socket.timeout(5000).emitWithAck("private message", { content: `${i}`, to: b.session.userID })
-      .catch(() => null) as Promise<SendMessageAck | null>);
+  const acks = Array.from(
+    { length: 200 },
+    (_, i) =>
+      a.socket.timeout(5000).emitWithAck("private message", {
+        content: `${i}`,
+        to: b.session.userID,
+      })
+        .catch(() => null) as Promise<SendMessageAck | null>,
+  );
   assert.ok((await acks[0])?.ok, "the first send is acknowledged before the signal");
   server.child.kill("SIGTERM");
   const status = await server.child.status;
@@ -119,7 +129,9 @@ Deno.test("SIGTERM drains pending writes, closes KV and exits 0", async () => {
   const results = await Promise.all(acks);
   a.socket.close();
   b.socket.close();
-  const okIds = results.filter((r) => r?.ok).map((r) => (r as { message: { id: string } }).message.id);
+  const okIds = results.filter((r) => r?.ok).map((r) =>
+    (r as { message: { id: string } }).message.id
+  );
   assert.ok(okIds.length >= 1);
   const kv = await Deno.openKv(`${dir}/chat.kv`);
   try {
@@ -166,7 +178,10 @@ Deno.test("a port in use stops the server with a clear message", async () => {
       stderr: "piped",
     }).output();
     assert.equal(out.code, 1);
-    assert.match(new TextDecoder().decode(out.stderr), /Cannot start the server: .*(in use|EADDRINUSE)/i);
+    assert.match(
+      new TextDecoder().decode(out.stderr),
+      /Cannot start the server: .*(in use|EADDRINUSE)/i,
+    );
   } finally {
     listener.close();
   }

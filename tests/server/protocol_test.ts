@@ -41,7 +41,12 @@ for (const [name, transports] of Object.entries(TRANSPORTS)) {
     const a2 = await connect(server.url, { sessionID: a1.session.sessionID }, transports);
     const b1 = await connect(server.url, { username: "bob" }, transports);
     const b2 = await connect(server.url, { sessionID: b1.session.sessionID }, transports);
-    const got = { a1: collect<Message>(a1.socket, "private message"), a2: collect<Message>(a2.socket, "private message"), b1: collect<Message>(b1.socket, "private message"), b2: collect<Message>(b2.socket, "private message") };
+    const got = {
+      a1: collect<Message>(a1.socket, "private message"),
+      a2: collect<Message>(a2.socket, "private message"),
+      b1: collect<Message>(b1.socket, "private message"),
+      b2: collect<Message>(b2.socket, "private message"),
+    };
     const ack = await a1.socket.emitWithAck("private message", {
       content: "hello bob",
       to: b1.session.userID,
@@ -54,9 +59,14 @@ for (const [name, transports] of Object.entries(TRANSPORTS)) {
     assert.equal(message.content, "hello bob");
     assert.ok(Math.abs(message.timestamp - Date.now()) < 60_000);
     // Durable before the ack: it is in KV already.
-    const stored = await server.store.listMessages([a1.session.userID, b1.session.userID], { limit: 5 });
+    const stored = await server.store.listMessages([a1.session.userID, b1.session.userID], {
+      limit: 5,
+    });
     assert.deepEqual(stored.messages, [message]);
-    await waitFor(() => got.a2.length === 1 && got.b1.length === 1 && got.b2.length === 1, "relays");
+    await waitFor(
+      () => got.a2.length === 1 && got.b1.length === 1 && got.b2.length === 1,
+      "relays",
+    );
     for (const m of [got.a2[0], got.b1[0], got.b2[0]]) assert.deepEqual(m, message);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(got.a1.length, 0, "no echo to the sending socket");
@@ -76,7 +86,12 @@ Deno.test("a second tab restores the session: same user, no new user connected",
   assert.equal(seenByB.length, 0, "user connected only for a user's first socket");
   const c = await connect(server.url, { username: "carol" });
   await waitFor(() => seenByB.length === 1, "user connected for carol");
-  assert.deepEqual(seenByB[0], { userID: c.session.userID, username: "carol", connected: true, messages: [] });
+  assert.deepEqual(seenByB[0], {
+    userID: c.session.userID,
+    username: "carol",
+    connected: true,
+    messages: [],
+  });
   for (const s of [a, a2, b, c]) s.socket.close();
   await server.close();
 });
@@ -108,7 +123,10 @@ Deno.test("messages to an offline user arrive in users on reconnect, with unread
   const b = await connect(server.url, { username: "bob" });
   b.socket.close();
   for (const content of ["one", "two", "three"]) {
-    const ack = await a.socket.emitWithAck("private message", { content, to: b.session.userID }) as SendMessageAck;
+    const ack = await a.socket.emitWithAck("private message", {
+      content,
+      to: b.session.userID,
+    }) as SendMessageAck;
     assert.ok(ack.ok);
   }
   const back = await connect(server.url, { sessionID: b.session.sessionID });
@@ -147,8 +165,13 @@ Deno.test("private message with a repeated clientId returns the stored message, 
   const retry = await a.socket.emitWithAck("private message", payload) as SendMessageAck;
   // Concurrent retries, as after a reconnect with a buffered send.
   const burst = await Promise.all(
-    Array.from({ length: 5 }, () =>
-      a.socket.emitWithAck("private message", { ...payload, clientId: "c-2" }) as Promise<SendMessageAck>),
+    Array.from(
+      { length: 5 },
+      () =>
+        a.socket.emitWithAck("private message", { ...payload, clientId: "c-2" }) as Promise<
+          SendMessageAck
+        >,
+    ),
   );
   assert.ok(first.ok && retry.ok);
   assert.deepEqual(retry.message, first.message);
@@ -159,7 +182,9 @@ Deno.test("private message with a repeated clientId returns the stored message, 
   const fromTab = await a2.socket.emitWithAck("private message", payload) as SendMessageAck;
   assert.ok(fromTab.ok);
   assert.equal(fromTab.message.id, first.message.id);
-  const stored = await server.store.listMessages([a.session.userID, b.session.userID], { limit: 50 });
+  const stored = await server.store.listMessages([a.session.userID, b.session.userID], {
+    limit: 50,
+  });
   assert.equal(stored.messages.length, 2);
   await waitFor(() => relayed.length >= 2, "relays");
   await new Promise((r) => setTimeout(r, 100));
@@ -206,7 +231,9 @@ Deno.test("load messages pages back through history oldest first, each page in o
   }
   assert.equal(pages, 3);
   assert.deepEqual(seen, sent);
-  const latest = await a.socket.emitWithAck("load messages", { with: b.session.userID }) as LoadMessagesAck;
+  const latest = await a.socket.emitWithAck("load messages", {
+    with: b.session.userID,
+  }) as LoadMessagesAck;
   assert.ok(latest.ok);
   assert.equal(latest.messages.length, 50, "default page size");
   assert.deepEqual(latest.messages.map((m) => m.id), sent.slice(-50));
@@ -258,7 +285,11 @@ Deno.test("users is bounded: self, partners and online users first", async () =>
 });
 
 Deno.test("users carries at most HISTORY_BUDGET messages, most recent conversations first", async () => {
-  const server = await startTestServer({ HISTORY_PAGE_SIZE: "5", HISTORY_BUDGET: "8", MESSAGE_RATE: "0" });
+  const server = await startTestServer({
+    HISTORY_PAGE_SIZE: "5",
+    HISTORY_BUDGET: "8",
+    MESSAGE_RATE: "0",
+  });
   const me = await connect(server.url, { username: "me" });
   const peers = [];
   for (let i = 0; i < 3; i++) peers.push(await connect(server.url, { username: `peer-${i}` }));
@@ -287,17 +318,26 @@ Deno.test("messages read updates unread counts and tells the user's other tabs",
   const b2 = await connect(server.url, { sessionID: b1.session.sessionID });
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) {
-    const ack = await a.socket.emitWithAck("private message", { content: `${i}`, to: b1.session.userID }) as SendMessageAck;
+    const ack = await a.socket.emitWithAck("private message", {
+      content: `${i}`,
+      to: b1.session.userID,
+    }) as SendMessageAck;
     assert.ok(ack.ok);
     ids.push(ack.message.id);
   }
   const notice = nextEvent<MessagesReadNotice>(b2.socket, "messages read");
-  const read = await b1.socket.emitWithAck("messages read", { with: a.session.userID, upTo: ids[1] }) as MessagesReadAck;
+  const read = await b1.socket.emitWithAck("messages read", {
+    with: a.session.userID,
+    upTo: ids[1],
+  }) as MessagesReadAck;
   assert.deepEqual(read, { ok: true, unread: 2 });
   assert.deepEqual(await notice, { with: a.session.userID, upTo: ids[1], unread: 2 });
   const again = await connect(server.url, { sessionID: b1.session.sessionID });
   assert.equal(again.users.find((u) => u.userID === a.session.userID)?.unread, 2);
-  const all = await b1.socket.emitWithAck("messages read", { with: a.session.userID, upTo: ids[3] }) as MessagesReadAck;
+  const all = await b1.socket.emitWithAck("messages read", {
+    with: a.session.userID,
+    upTo: ids[3],
+  }) as MessagesReadAck;
   assert.deepEqual(all, { ok: true, unread: 0 });
   for (const s of [a, b1, b2, again]) s.socket.close();
   await server.close();
@@ -321,7 +361,11 @@ Deno.test("usernames are unique case-insensitively and refused with a clear mess
   assert.equal(none.message, "invalid username");
   assert.equal(none.data?.code, "invalid_username");
   const stale = await connectError(server.url, { sessionID: "no-such-session" });
-  assert.equal(stale.message, "invalid username", "the guide's client then shows its username form");
+  assert.equal(
+    stale.message,
+    "invalid username",
+    "the guide's client then shows its username form",
+  );
   assert.equal(stale.data?.code, "invalid_session");
   const fresh = await connect(server.url, { sessionID: "no-such-session", username: "bob" });
   assert.equal(fresh.session.username, "bob");
@@ -364,16 +408,35 @@ Deno.test("a socket over its rate gets rate_limited and recovers", async () => {
   const server = await startTestServer({ MESSAGE_RATE: "5", MESSAGE_BURST: "3" });
   const a = await connect(server.url, { username: "alice" });
   const b = await connect(server.url, { username: "bob" });
-  const acks = await Promise.all(Array.from({ length: 6 }, (_, i) =>
-    a.socket.emitWithAck("private message", { content: `${i}`, to: b.session.userID }) as Promise<SendMessageAck>));
+  const acks = await Promise.all(
+    Array.from(
+      { length: 6 },
+      (_, i) =>
+        a.socket.emitWithAck("private message", {
+          content: `${i}`,
+          to: b.session.userID,
+        }) as Promise<
+          SendMessageAck
+        >,
+    ),
+  );
   const limited = acks.filter((r) => !r.ok);
   assert.ok(limited.length >= 2, `${limited.length} refused`);
   for (const r of limited) assert.ok(!r.ok && r.error.code === "rate_limited");
   await new Promise((r) => setTimeout(r, 500));
-  const later = await a.socket.emitWithAck("private message", { content: "later", to: b.session.userID }) as SendMessageAck;
+  const later = await a.socket.emitWithAck("private message", {
+    content: "later",
+    to: b.session.userID,
+  }) as SendMessageAck;
   assert.ok(later.ok);
-  const stored = await server.store.listMessages([a.session.userID, b.session.userID], { limit: 50 });
-  assert.equal(stored.messages.length, acks.length - limited.length + 1, "refused sends are not stored");
+  const stored = await server.store.listMessages([a.session.userID, b.session.userID], {
+    limit: 50,
+  });
+  assert.equal(
+    stored.messages.length,
+    acks.length - limited.length + 1,
+    "refused sends are not stored",
+  );
   a.socket.close();
   b.socket.close();
   await server.close();
@@ -384,7 +447,10 @@ Deno.test("a message to oneself is stored once and reaches one's other tabs", as
   const a1 = await connect(server.url, { username: "alice" });
   const a2 = await connect(server.url, { sessionID: a1.session.sessionID });
   const got = nextEvent<Message>(a2.socket, "private message");
-  const ack = await a1.socket.emitWithAck("private message", { content: "note", to: a1.session.userID }) as SendMessageAck;
+  const ack = await a1.socket.emitWithAck("private message", {
+    content: "note",
+    to: a1.session.userID,
+  }) as SendMessageAck;
   assert.ok(ack.ok);
   assert.deepEqual(await got, ack.message);
   const again = await connect(server.url, { sessionID: a1.session.sessionID });
@@ -400,7 +466,10 @@ Deno.test("restart on the same KV file keeps users, sessions and messages", asyn
   let server = await startTestServer(env);
   const a = await connect(server.url, { username: "alice" });
   const b = await connect(server.url, { username: "bob" });
-  const ack = await a.socket.emitWithAck("private message", { content: "persisted", to: b.session.userID }) as SendMessageAck;
+  const ack = await a.socket.emitWithAck("private message", {
+    content: "persisted",
+    to: b.session.userID,
+  }) as SendMessageAck;
   assert.ok(ack.ok);
   a.socket.close();
   b.socket.close();

@@ -20,8 +20,15 @@ function messageFactory() {
 Deno.test("GroupWriter.write() merges concurrent writes into few commits", async () => {
   const kv = await Deno.openKv(":memory:");
   const writer = new GroupWriter(kv);
-  const writes = Array.from({ length: 500 }, (_, i) =>
-    writer.write({ sets: [{ key: ["k", i], value: i }], sums: [{ key: ["total"], by: 1n }], bytes: 16 }));
+  const writes = Array.from(
+    { length: 500 },
+    (_, i) =>
+      writer.write({
+        sets: [{ key: ["k", i], value: i }],
+        sums: [{ key: ["total"], by: 1n }],
+        bytes: 16,
+      }),
+  );
   await Promise.all(writes);
   const stats = writer.stats;
   assert.equal(stats.writes, 500);
@@ -36,10 +43,18 @@ Deno.test("GroupWriter.write() splits batches at KV's per-commit limits", async 
   const kv = await Deno.openKv(":memory:");
   const writer = new GroupWriter(kv);
   const big = "x".repeat(30_000);
-  await Promise.all(Array.from({ length: 60 }, (_, i) =>
-    writer.write({ sets: [{ key: ["big", i], value: big }], bytes: big.length })));
-  await Promise.all(Array.from({ length: 2000 }, (_, i) =>
-    writer.write({ sets: [{ key: ["many", i], value: i }], bytes: 8 })));
+  await Promise.all(
+    Array.from(
+      { length: 60 },
+      (_, i) => writer.write({ sets: [{ key: ["big", i], value: big }], bytes: big.length }),
+    ),
+  );
+  await Promise.all(
+    Array.from(
+      { length: 2000 },
+      (_, i) => writer.write({ sets: [{ key: ["many", i], value: i }], bytes: 8 }),
+    ),
+  );
   assert.ok(writer.stats.commits >= 5, "60 x 30 KB and 2,000 mutations need several commits");
   let n = 0;
   for await (const _ of kv.list({ prefix: ["many"] })) n++;
@@ -77,10 +92,13 @@ Deno.test("retryLocked() retries only 'database is locked'", async () => {
   assert.equal(value, "done");
   assert.equal(calls, 3);
   calls = 0;
-  await assert.rejects(retryLocked(() => {
-    calls++;
-    return Promise.reject(new Error("disk full"));
-  }), /disk full/);
+  await assert.rejects(
+    retryLocked(() => {
+      calls++;
+      return Promise.reject(new Error("disk full"));
+    }),
+    /disk full/,
+  );
   assert.equal(calls, 1);
   assert.ok(isLockedError(new Error("SQLITE_BUSY: database is locked")));
   assert.ok(!isLockedError("database is locked"));
@@ -90,9 +108,16 @@ Deno.test("KvChatStore.createUser() keeps folded names unique and atomic", async
   const kv = await Deno.openKv(":memory:");
   const store = new KvChatStore(kv);
   const user = { userID: A, username: "Alice", createdAt: 1 };
-  assert.equal(await store.createUser(user, { foldedName: "alice", sessionID: "s1", ttlMs: 60_000 }), true);
   assert.equal(
-    await store.createUser({ ...user, userID: B }, { foldedName: "alice", sessionID: "s2", ttlMs: 60_000 }),
+    await store.createUser(user, { foldedName: "alice", sessionID: "s1", ttlMs: 60_000 }),
+    true,
+  );
+  assert.equal(
+    await store.createUser({ ...user, userID: B }, {
+      foldedName: "alice",
+      sessionID: "s2",
+      ttlMs: 60_000,
+    }),
     false,
   );
   assert.equal(await store.getUser(B), null, "nothing of the refused user is written");
@@ -142,7 +167,11 @@ Deno.test("KvChatStore keeps conversations, unread counts and read marks", async
   assert.deepEqual(Object.fromEntries(await store.unreadCounts(A)), { [B]: 3, [C]: 1 });
   assert.equal(await store.markRead(A, { peerID: B, upTo: fromB[0].id }), 2);
   assert.equal(await store.markRead(A, { peerID: B, upTo: fromB[2].id }), 0);
-  assert.equal(await store.markRead(A, { peerID: B, upTo: fromB[1].id }), 0, "a read mark never moves back");
+  assert.equal(
+    await store.markRead(A, { peerID: B, upTo: fromB[1].id }),
+    0,
+    "a read mark never moves back",
+  );
   assert.deepEqual(Object.fromEntries(await store.unreadCounts(A)), { [C]: 1 });
   await store.saveMessage(make(B, A, "after reading"));
   assert.equal((await store.unreadCounts(A)).get(B), 1);
