@@ -11,6 +11,8 @@ import { createHttpHandler } from "./http.ts";
 import { attachChat, type ChatServer, type Logger } from "./socket.ts";
 import { KvChatStore } from "./store/kv_store.ts";
 import { retryLocked } from "./store/retry.ts";
+import { KvPresence } from "./cluster/kv_presence.ts";
+import { connectRedisAdapter, type RedisLink } from "./cluster/redis_adapter.ts";
 
 /** A started server. */
 export interface RunningServer {
@@ -40,10 +42,47 @@ export async function openKv(path: string): Promise<Deno.Kv> {
 }
 
 /** Starts the chat server described by `config`. */
-export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   const kv = options.kv ?? await openKv(config.kvPath);
   const store = new KvChatStore(kv);
-  const presence: Presence = new LocalPresence();
+  const logger: Logger = options.logger ?? console;
+  // With Redis, several nodes share KV: presence lives there, cluster-wide.
+  let redis: RedisLink | undefined;
+  let cluster: KvPresence | undefined;
+  if (config.redisUrl !== "") {
+    redis = await connectRedisAdapter({
+      url: config.redisUrl,
+      streamName: config.redisStreamName,
+      maxLen: config.redisStreamMaxLen,
+      logger,
+    });
+    // Its callbacks run from heartbeats, which start once `io` exists (below).
+    cluster = new KvPresence(kv, {
+      ttlMs: config.presenceTtlSeconds * 1000,
+      logger,
+      onUsersGone: (userIDs) => {
+        for (const userID of userIDs) io.emit("user disconnected", userID);
+      },
+      onUsersBack: (userIDs) => {
+        for (const userID of userIDs) {
+          chat.getUser(userID).then((user) => {
+            if (user) {
+              io.emit("user connected", {
+                userID,
+                username: user.username,
+                connected: true,
+                messages: [],
+              });
+            }
+          }).catch((error) => logger.error(`Announcing user ${userID} failed`, error));
+        }
+      },
+    });
+  }
+  const presence: Presence = cluster ?? new LocalPresence();
   const chat = new ChatService({ store, presence }, {
     maxContentLength: config.maxContentLength,
     userListLimit: config.userListLimit,
@@ -52,24 +91,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     sessionTtlMs: config.sessionTtlDays * 24 * 60 * 60 * 1000,
   });
   const startedAt = Date.now();
-  let io: ChatServer | undefined;
   const http: HttpServer = createServer(createHttpHandler({
     demoDir: config.demoDir,
     bundlePath: config.bundlePath,
     health: () => ({
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      sockets: io?.engine.clientsCount ?? 0,
+      sockets: io.engine.clientsCount,
       writes: store.writerStats,
+      ...(cluster ? { node: cluster.nodeID, redis: redis?.ready ? "up" : "down" } : {}),
     }),
   }));
   const any = config.corsOrigins.includes("*");
-  io = new Server(http, {
+  const io = new Server(http, {
     maxHttpBufferSize: config.maxPacketBytes,
+    adapter: redis?.adapter,
     cors: config.corsOrigins.length > 0 ? { origin: any ? true : config.corsOrigins } : undefined,
     allowRequest: (req, callback) => {
       const origin = req.headers.origin;
       // Browsers always send Origin cross-site; other clients are not subject to CORS.
-      if (origin === undefined || any || config.corsOrigins.includes(origin)) return callback(null, true);
+      if (origin === undefined || any || config.corsOrigins.includes(origin)) {
+        return callback(null, true);
+      }
       let sameHost = false;
       try {
         sameHost = new URL(origin).host === req.headers.host;
@@ -79,18 +121,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       callback(sameHost ? null : "Origin not allowed", sameHost);
     },
   }) as ChatServer;
-  attachChat(io, { chat, presence, logger: options.logger }, {
+  attachChat(io, { chat, presence, logger }, {
     messageRate: config.messageRate,
     messageBurst: config.messageBurst,
   });
+  await cluster?.start();
 
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(config.port, config.host, () => {
-      http.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject);
+      http.listen(config.port, config.host, () => {
+        http.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Stop heartbeats and Redis so a failed start leaves nothing running.
+    await cluster?.close().catch(() => {});
+    await redis?.close();
+    throw error;
+  }
   const address = http.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -103,8 +153,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     store,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => io!.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => io.close(() => resolve()));
+        // Idle keep-alive connections would otherwise hold the HTTP server open;
+        // busy ones get a moment to finish their response.
+        http.closeIdleConnections();
+        const force = setTimeout(() => http.closeAllConnections(), 2000);
+        await closed;
+        clearTimeout(force);
+        if (cluster) {
+          // Users only this node held are gone: say so while Redis is still open.
+          for (const userID of await cluster.close()) io.emit("user disconnected", userID);
+        }
         await store.close();
+        await redis?.close();
         if (!options.kv) kv.close();
       })();
       return closing;

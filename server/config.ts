@@ -32,6 +32,10 @@ export interface Config {
   redisUrl: string;
   /** Redis stream the adapter uses. */
   redisStreamName: string;
+  /** Approximate longest length of the Redis stream. */
+  redisStreamMaxLen: number;
+  /** Seconds without a heartbeat after which a cluster node's users count as offline. */
+  presenceTtlSeconds: number;
   /** Folder served at `/`. */
   demoDir: string;
   /** Widget bundle served at `/chat-widget.js`. */
@@ -54,6 +58,8 @@ export const CONFIG_ENV_NAMES = [
   "MAX_PACKET_BYTES",
   "REDIS_URL",
   "REDIS_STREAM_NAME",
+  "REDIS_STREAM_MAX_LEN",
+  "PRESENCE_TTL_SECONDS",
   "DEMO_DIR",
   "BUNDLE_PATH",
 ] as const;
@@ -74,6 +80,8 @@ export const DEFAULT_CONFIG: Config = {
   maxPacketBytes: 256 * 1024,
   redisUrl: "",
   redisStreamName: "chat-widget",
+  redisStreamMaxLen: 10_000,
+  presenceTtlSeconds: 15,
   demoDir: "./demo",
   bundlePath: "./dist/chat-widget.js",
 };
@@ -197,6 +205,11 @@ export function loadConfig(
     }),
     redisUrl: get("REDIS_URL") ?? d.redisUrl,
     redisStreamName: get("REDIS_STREAM_NAME") ?? d.redisStreamName,
+    redisStreamMaxLen: int("REDIS_STREAM_MAX_LEN", d.redisStreamMaxLen, {
+      min: 100,
+      max: 10_000_000,
+    }),
+    presenceTtlSeconds: int("PRESENCE_TTL_SECONDS", d.presenceTtlSeconds, { min: 2, max: 3600 }),
     demoDir: get("DEMO_DIR") ?? d.demoDir,
     bundlePath: get("BUNDLE_PATH") ?? d.bundlePath,
   };
@@ -215,6 +228,11 @@ export function loadConfig(
         `Cannot use REDIS_URL "${config.redisUrl}": must start with redis:// or rediss://`,
       );
     }
+  }
+  if (!/^[A-Za-z0-9_.:\-]{1,100}$/.test(config.redisStreamName)) {
+    throw new TypeError(
+      `Cannot use REDIS_STREAM_NAME "${config.redisStreamName}": use up to 100 letters, digits and _ . : -`,
+    );
   }
   return config;
 }

@@ -130,7 +130,14 @@ export function attachChat(
 
     on("logout", async () => {
       await chat.logout(sessionID);
-      const sockets = await io.in(userID).fetchSockets();
+      // Cluster-wide when the adapter can reach the other nodes, else this node's.
+      const sockets: { id: string; data: SocketData; disconnect(close: boolean): unknown }[] =
+        await io.in(userID).fetchSockets().catch((error) => {
+          logger.warn(
+            `Logout reaches this node only: ${error instanceof Error ? error.message : error}`,
+          );
+          return [...io.of("/").sockets.values()];
+        });
       for (const s of sockets) {
         if (s.data.sessionID === sessionID && s.id !== socket.id) s.disconnect(true);
       }
