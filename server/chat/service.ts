@@ -44,6 +44,7 @@ export class ChatService {
   #nextId = createMessageIdGenerator();
   #users = new Map<string, UserRecord>();
   #inflight = new Map<string, Promise<Message>>();
+  #lanes = new Map<string, Promise<void>>();
 
   constructor(
     deps: { store: ChatStore; presence: Presence },
@@ -175,48 +176,51 @@ export class ChatService {
 
   /**
    * Validates and durably stores a message from `userID`. A repeated
-   * `clientId` returns the message stored the first time.
+   * `clientId` returns the message stored the first time. One sender's
+   * messages are stamped, stored and acknowledged in the order they arrived.
    */
   async send(userID: string, payload: unknown): Promise<SendResult> {
     const request = parseSendRequest(payload, this.#options);
-    if (request.to !== userID && !(await this.getUser(request.to))) {
-      throw new ChatError("unknown_recipient", `Unknown user "${request.to}"`);
-    }
-    if (request.clientId === undefined) {
-      return { message: await this.#save(userID, request), duplicate: false };
-    }
-    const key = `${userID}\u0000${request.clientId}`;
-    const inflight = this.#inflight.get(key);
-    if (inflight) return { message: await inflight, duplicate: true };
-    const stored = await this.#store.findByClientId(userID, request.clientId);
-    if (stored) return { message: stored, duplicate: true };
-    // Checked again: another send with this key may have started while we looked.
-    const raced = this.#inflight.get(key);
-    if (raced) return { message: await raced, duplicate: true };
-    const pending = this.#save(userID, request);
-    this.#inflight.set(key, pending);
-    try {
-      return { message: await pending, duplicate: false };
-    } finally {
-      this.#inflight.delete(key);
-    }
-  }
-
-  async #save(
-    userID: string,
-    request: { content: string; to: string; clientId?: string },
-  ): Promise<Message> {
     const { id, timestamp } = this.#nextId();
-    const message: Message = {
-      id,
-      from: userID,
-      to: request.to,
-      content: request.content,
-      timestamp,
-    };
-    if (request.clientId !== undefined) message.clientId = request.clientId;
-    await this.#store.saveMessage(message);
-    return message;
+    // Each send of a user waits for the previous one to be queued for commit,
+    // so the lookups below cannot reorder a sender's messages.
+    const previous = this.#lanes.get(userID);
+    let release!: () => void;
+    const lane = new Promise<void>((resolve) => (release = resolve));
+    this.#lanes.set(userID, lane);
+    const key = request.clientId === undefined ? undefined : `${userID}\u0000${request.clientId}`;
+    let registered = false;
+    try {
+      await previous;
+      if (request.to !== userID && !(await this.getUser(request.to))) {
+        throw new ChatError("unknown_recipient", `Unknown user "${request.to}"`);
+      }
+      if (key !== undefined) {
+        const inflight = this.#inflight.get(key);
+        if (inflight) return { message: await inflight, duplicate: true };
+        const stored = await this.#store.findByClientId(userID, request.clientId!);
+        if (stored) return { message: stored, duplicate: true };
+      }
+      const message: Message = {
+        id,
+        from: userID,
+        to: request.to,
+        content: request.content,
+        timestamp,
+      };
+      if (request.clientId !== undefined) message.clientId = request.clientId;
+      const saved = this.#store.saveMessage(message).then(() => message);
+      if (key !== undefined) {
+        this.#inflight.set(key, saved);
+        registered = true;
+      }
+      release();
+      return { message: await saved, duplicate: false };
+    } finally {
+      release();
+      if (this.#lanes.get(userID) === lane) this.#lanes.delete(userID);
+      if (registered) this.#inflight.delete(key!);
+    }
   }
 
   /** A page of the caller's conversation with another user, oldest first. */

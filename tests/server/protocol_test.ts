@@ -27,6 +27,7 @@ for (const [name, transports] of Object.entries(TRANSPORTS)) {
     assert.match(a.session.sessionID, /^[A-Za-z0-9_-]{43}$/);
     assert.match(a.session.userID, /^[0-9a-f]{32}$/);
     assert.equal(a.session.username, "alice");
+    assert.equal(a.session.maxContentLength, 10_000);
     assert.equal(a.users[0].userID, a.session.userID);
     assert.equal(a.users[0].self, true);
     assert.equal(a.users[0].connected, true);
@@ -483,4 +484,31 @@ Deno.test("restart on the same KV file keeps users, sessions and messages", asyn
   b2.socket.close();
   await server.close();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("messages sent concurrently from one socket keep their order in storage, acks and relays", async () => {
+  const server = await startTestServer({ MESSAGE_RATE: "0" });
+  const a = await connect(server.url, { username: "alice" });
+  const b = await connect(server.url, { username: "bob" });
+  const relayed = collect<Message>(b.socket, "private message");
+  const acks = await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      a.socket.emitWithAck("private message", {
+        content: `${i}`,
+        to: b.session.userID,
+        // Half carry idempotency keys, whose lookups take variable time.
+        ...(i % 2 ? { clientId: `k-${i}` } : {}),
+      }) as Promise<SendMessageAck>),
+  );
+  const ids = acks.map((r) => (r.ok ? r.message.id : "failed"));
+  assert.deepEqual(ids, [...ids].sort(), "ids grow in send order");
+  const stored = await server.store.listMessages([a.session.userID, b.session.userID], {
+    limit: 100,
+  });
+  assert.deepEqual(stored.messages.map((m) => m.content), acks.map((_, i) => `${i}`));
+  await waitFor(() => relayed.length === 60, "relays");
+  assert.deepEqual(relayed.map((m) => m.content), acks.map((_, i) => `${i}`));
+  a.socket.close();
+  b.socket.close();
+  await server.close();
 });
