@@ -124,6 +124,7 @@ export async function startServer(
   attachChat(io, { chat, presence, logger }, {
     messageRate: config.messageRate,
     messageBurst: config.messageBurst,
+    maxContentLength: config.maxContentLength,
   });
   await cluster?.start();
 

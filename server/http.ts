@@ -1,7 +1,7 @@
 /** HTTP routes besides Socket.IO: the demo pages, the widget bundle and the health endpoint. */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { extname, resolve, sep } from "node:path";
+import { basename, dirname, extname, join, resolve, sep } from "node:path";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -16,6 +16,8 @@ const TYPES: Record<string, string> = {
   ".webp": "image/webp",
   ".txt": "text/plain; charset=utf-8",
 };
+
+const BUNDLE_FILE = /^\/chat-widget(-[A-Za-z0-9_-]+)?\.js(\.map)?$/;
 
 /**
  * The demo pages run under the strict policy the widget promises to work with:
@@ -124,8 +126,15 @@ async function handle(
     send(res, 200, body, { "Content-Type": TYPES[".json"], "Cache-Control": "no-store" }, head);
     return;
   }
-  const file = path === "/chat-widget.js" || path === "/chat-widget.js.map"
-    ? options.bundlePath + (path.endsWith(".map") ? ".map" : "")
+  // The bundle and the chunks it loads on demand (`chat-widget-*.js`) sit side by side.
+  const bundleFile = BUNDLE_FILE.test(path);
+  const file = bundleFile
+    ? join(
+      dirname(options.bundlePath),
+      path.startsWith("/chat-widget.js")
+        ? basename(options.bundlePath) + path.slice(15)
+        : path.slice(1),
+    )
     : resolveInside(options.demoDir, path === "/" ? "/index.html" : path);
   const found = file === null ? null : await readFileOrNull(file);
   if (file === null || found === null) {
@@ -146,7 +155,7 @@ async function handle(
     "Cache-Control": "no-cache",
     ETag: etag,
   };
-  if (path.startsWith("/chat-widget.js")) {
+  if (bundleFile) {
     // Host pages on other origins load the bundle as a module script, which needs CORS.
     headers["Access-Control-Allow-Origin"] = "*";
     headers["Cross-Origin-Resource-Policy"] = "cross-origin";

@@ -77,6 +77,8 @@ export interface SessionInfo {
   sessionID: string;
   userID: string;
   username: string;
+  /** The server's limit on message content (`MAX_CONTENT_LENGTH`), for the client's counter. */
+  maxContentLength?: number;
 }
 
 /** Handshake `auth` payload: a stored session, or a username for a new one. */

@@ -32,10 +32,12 @@ type ChatSocket = Socket<
   SocketData
 >;
 
-/** Per-socket rate limit of incoming events. */
+/** Per-socket rate limit of incoming events, and limits announced to clients. */
 export interface SocketOptions {
   messageRate: number;
   messageBurst: number;
+  /** Announced in `session`. */
+  maxContentLength: number;
 }
 
 /** Where problems are reported; `console` by default. */
@@ -166,7 +168,12 @@ export function attachChat(
       }
     });
 
-    socket.emit("session", { sessionID, userID, username });
+    socket.emit("session", {
+      sessionID,
+      userID,
+      username,
+      maxContentLength: options.maxContentLength,
+    });
     chat.usersFor(userID).then((users) => {
       if (socket.connected) socket.emit("users", users);
     }).catch((error) => {

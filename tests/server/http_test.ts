@@ -33,6 +33,16 @@ Deno.test("GET / serves the demo under a strict CSP, and the bundle with CORS", 
   assert.equal(bundle.headers.get("access-control-allow-origin"), "*");
   assert.equal(bundle.headers.get("content-type"), "text/javascript; charset=utf-8");
   const etag = bundle.headers.get("etag")!;
+  await Deno.writeTextFile(`${dirs.root}/chat-widget-de-X1.js`, "export const de = {};");
+  const chunk = await fetch(`${server.url}/chat-widget-de-X1.js`);
+  assert.equal(chunk.status, 200, "chunks loaded on demand sit beside the bundle");
+  assert.equal(chunk.headers.get("access-control-allow-origin"), "*");
+  assert.equal(await chunk.text(), "export const de = {};");
+  for (const bad of ["/chat-widget-..%2fsecret.txt", "/chat-widget-x.txt", "/chat-widget-.js"]) {
+    const res = await fetch(`${server.url}${bad}`);
+    assert.equal(res.status, 404, bad);
+    await res.text();
+  }
   await bundle.text();
   const again = await fetch(`${server.url}/chat-widget.js`, { headers: { "If-None-Match": etag } });
   assert.equal(again.status, 304);
