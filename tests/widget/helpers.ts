@@ -1,0 +1,207 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// Shared fixtures for the browser tests: a real server, real widgets, polling waits.
+import { executeServerCommand } from "@web/test-runner-commands";
+import type { ChatWidget } from "../../widget/mod.ts";
+
+// The tests exercise the shipped bundle (built by the test config), loaded at run time so
+// that type checking does not depend on a build.
+await import(new URL("../../dist/chat-widget.js", import.meta.url).href);
+
+// Mocha's globals, as @web/test-runner provides them (no @types/mocha here).
+declare global {
+  function describe(name: string, body: () => void): void;
+  function it(name: string, body: () => Promise<void> | void): void;
+  function afterEach(body: () => Promise<void> | void): void;
+  function beforeEach(body: () => Promise<void> | void): void;
+}
+
+let serverUrl: string | undefined;
+
+/** The URL of the chat server this test run started. */
+export async function chatServer(): Promise<string> {
+  serverUrl ??= await executeServerCommand<string, undefined>("chat-server-url");
+  if (!serverUrl) {
+    throw new Error("No chat server: run the tests with tests/widget/web-test-runner.config.mjs");
+  }
+  return serverUrl;
+}
+
+/** Stops the chat server process (its KV file stays). */
+export async function stopServer(): Promise<void> {
+  await executeServerCommand("chat-server-stop");
+}
+
+/** Freezes the chat server process: sockets stay open but nothing is answered. */
+export async function pauseServer(): Promise<void> {
+  await executeServerCommand("chat-server-pause");
+}
+
+/** Lets a paused chat server run again. */
+export async function resumeServer(): Promise<void> {
+  await executeServerCommand("chat-server-resume");
+}
+
+/** Starts the chat server again on the same port and KV file; resolves once it is healthy. */
+export async function startServer(): Promise<void> {
+  await executeServerCommand("chat-server-start");
+}
+
+/** Polls `check` until it returns a truthy value; no fixed sleeps, generous for a noisy machine. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  message: string | (() => string),
+  timeout = 30_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeout;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      const text = typeof message === "function" ? message() : message;
+      throw new Error(`Timed out waiting for ${text}${last ? ` (last error: ${last})` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
+let counter = 0;
+
+/** A username no other test uses. */
+export function uniqueName(prefix = "user"): string {
+  return `${prefix}${Date.now().toString(36).slice(-5)}${(counter++).toString(36)}${
+    Math.random().toString(36).slice(2, 5)
+  }`;
+}
+
+/** A unique localStorage key, removed by `cleanup()`. */
+export function uniqueKey(): string {
+  const key = `chat-test-${uniqueName("k")}`;
+  keys.push(key);
+  return key;
+}
+
+const keys: string[] = [];
+const mounted: HTMLElement[] = [];
+
+/** Adds a widget to the page as a host would. */
+export async function mount(
+  options: { storageKey?: string; lang?: string; theme?: string; width?: number; height?: number } =
+    {},
+): Promise<ChatWidget> {
+  const el = document.createElement("chat-widget");
+  el.server = await chatServer();
+  el.storageKey = options.storageKey ?? uniqueKey();
+  if (options.lang) el.lang = options.lang;
+  if (options.theme) el.setAttribute("theme", options.theme);
+  const box = document.createElement("div");
+  box.style.width = `${options.width ?? 720}px`;
+  if (options.height) el.style.height = `${options.height}px`;
+  box.append(el);
+  document.body.append(box);
+  mounted.push(box);
+  await el.updateComplete;
+  return el;
+}
+
+/** Removes a widget as a page reload would (its socket closes, its storage stays). */
+export function unmount(el: ChatWidget): void {
+  el.parentElement?.remove();
+}
+
+/** Removes every widget and storage key the test made. */
+export function cleanup(): void {
+  for (const box of mounted.splice(0)) box.remove();
+  for (const key of keys.splice(0)) {
+    localStorage.removeItem(key);
+    localStorage.removeItem(`${key}:outbox`);
+  }
+}
+
+/** Finds an element inside nested shadow roots: `deep(el, "chat-login", "input")`. */
+export function deep<T extends Element = HTMLElement>(
+  root: Element,
+  ...selectors: string[]
+): T | null {
+  let node: Element | null = root;
+  for (const selector of selectors) {
+    node = node?.shadowRoot?.querySelector(selector) ?? null;
+    if (!node) return null;
+  }
+  return node as T | null;
+}
+
+/** Like `deep`, but every match of the last selector. */
+export function deepAll<T extends Element = HTMLElement>(
+  root: Element,
+  ...selectors: string[]
+): T[] {
+  const last = selectors.pop()!;
+  const host = selectors.length ? deep(root, ...selectors) : root;
+  return [...(host?.shadowRoot?.querySelectorAll<T>(last) ?? [])] as T[];
+}
+
+/** Signs in through the username form and waits until connected. */
+export async function login(el: ChatWidget, username: string): Promise<void> {
+  const input = await waitFor(
+    () => deep<HTMLInputElement>(el, "chat-login", "input"),
+    "the username field",
+  );
+  input.value = username;
+  input.dispatchEvent(new Event("input"));
+  deep<HTMLButtonElement>(el, "chat-login", "button[type=submit]")!.click();
+  await waitFor(
+    () => el.user?.username === username && el.connectionState === "connected",
+    `${username} to sign in`,
+  );
+}
+
+/** The userID of the person called `username` in `el`'s list, once listed. */
+export async function userIdOf(el: ChatWidget, username: string): Promise<string> {
+  const user = await waitFor(
+    () => el.users.find((u) => u.username === username),
+    `${username} in the list`,
+  );
+  return user.userID;
+}
+
+/** Opens the conversation with `username` by clicking their entry in the list. */
+export async function openWith(el: ChatWidget, username: string): Promise<void> {
+  const id = await userIdOf(el, username);
+  const button = await waitFor(
+    () => deep<HTMLButtonElement>(el, "chat-user-list", `button[data-id="${id}"]`),
+    `${username}'s button`,
+  );
+  button.click();
+  await waitFor(() => deep(el, "chat-conversation", "chat-composer", "textarea"), "the composer");
+}
+
+/** Types `text` into the composer and presses Enter. */
+export async function send(el: ChatWidget, text: string): Promise<void> {
+  const area = deep<HTMLTextAreaElement>(el, "chat-conversation", "chat-composer", "textarea")!;
+  area.value = text;
+  area.dispatchEvent(new InputEvent("input"));
+  await deep<LitLike>(el, "chat-conversation", "chat-composer")!.updateComplete;
+  area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, composed: true }));
+}
+
+interface LitLike extends HTMLElement {
+  updateComplete: Promise<boolean>;
+}
+
+/** The messages shown in the open conversation. */
+export function shownMessages(
+  el: ChatWidget,
+): { id: string; text: string; state: string; out: boolean }[] {
+  return deepAll(el, "chat-conversation", ".msg").map((m) => ({
+    id: m.dataset.id!,
+    text: m.querySelector(".bubble")!.textContent!,
+    state: m.dataset.state!,
+    out: m.classList.contains("out"),
+  }));
+}

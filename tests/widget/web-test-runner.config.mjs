@@ -1,0 +1,233 @@
+// Browser tests of <chat-widget> in headless Chromium against a real chat server.
+//
+//   deno task test:widget
+//   deno run -A npm:@web/test-runner@1.0.0 --config tests/widget/web-test-runner.config.mjs
+//
+// The config builds the bundle (the tests exercise what ships), starts one server
+// process on a free loopback port with a temporary KV file, lets tests stop and
+// start it again through server commands, stops it by PID at the end, and writes
+// {"passed": N, "failed": M} to $WTR_SUMMARY_FILE when that is set.
+
+import { defaultReporter, summaryReporter } from "@web/test-runner";
+import { chromeLauncher } from "@web/test-runner-chrome";
+import { esbuildPlugin } from "@web/dev-server-esbuild";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildWidget } from "../../widget/build.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+function freePort() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** One chat server process that can be stopped and started again on the same port and KV file. */
+function createChatServer({ port, kvPath, corsOrigins }) {
+  let child = null;
+  let exited = null;
+  const url = `http://127.0.0.1:${port}`;
+
+  async function healthy() {
+    try {
+      const res = await fetch(`${url}/health`);
+      await res.body?.cancel();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  return {
+    url,
+    get pid() {
+      return child?.pid ?? null;
+    },
+    async start() {
+      if (child) return;
+      const command = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", join(root, "server", "main.ts")],
+        cwd: root,
+        env: {
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          KV_PATH: kvPath,
+          CORS_ORIGINS: corsOrigins,
+          // The paging test seeds 200 messages at once.
+          MESSAGE_RATE: "0",
+        },
+        stdout: "piped",
+        stderr: "piped",
+      });
+      child = command.spawn();
+      const logs = [];
+      const drain = async (stream) => {
+        for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+          logs.push(chunk);
+          if (Deno.env.get("WTR_SERVER_LOGS")) console.error(`[chat-server] ${chunk.trimEnd()}`);
+        }
+      };
+      drain(child.stdout).catch(() => {});
+      drain(child.stderr).catch(() => {});
+      exited = child.status;
+      const deadline = Date.now() + 60_000;
+      while (!(await healthy())) {
+        const done = await Promise.race([
+          exited.then(() => true),
+          new Promise((r) => setTimeout(() => r(false), 100)),
+        ]);
+        if (done) {
+          child = null;
+          throw new Error(`Chat server exited during startup:\n${logs.join("")}`);
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`Chat server not healthy after 60 s:\n${logs.join("")}`);
+        }
+      }
+    },
+    /** Freezes (SIGSTOP) or thaws (SIGCONT) the process: connections stay open, nothing is answered. */
+    signal(name) {
+      child?.kill(name);
+    },
+    async stop() {
+      if (!child) return;
+      const current = child;
+      child = null;
+      try {
+        current.kill("SIGCONT");
+        current.kill("SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      const timer = setTimeout(() => {
+        try {
+          current.kill("SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }, 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Server commands for the tests: where the server is, and stopping/starting it. */
+function chatServerPlugin(server, kvDir) {
+  return {
+    name: "chat-server",
+    async serverStart() {
+      await server.start();
+    },
+    async serverStop() {
+      await server.stop();
+      await Deno.remove(kvDir, { recursive: true }).catch(() => {});
+    },
+    async executeCommand({ command }) {
+      if (command === "chat-server-url") return server.url;
+      if (command === "chat-server-stop") {
+        await server.stop();
+        return true;
+      }
+      if (command === "chat-server-pause") {
+        server.signal("SIGSTOP");
+        return true;
+      }
+      if (command === "chat-server-resume") {
+        server.signal("SIGCONT");
+        return true;
+      }
+      if (command === "chat-server-start") {
+        await server.start();
+        return true;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Counts individual test cases; a file that failed to load counts as one failure. */
+function summaryFileReporter(path) {
+  return {
+    onTestRunFinished({ sessions }) {
+      let passed = 0;
+      let failed = 0;
+      const walk = (suite) => {
+        for (const test of suite.tests ?? []) {
+          if (test.skipped) continue;
+          if (test.passed) passed++;
+          else failed++;
+        }
+        for (const child of suite.suites ?? []) walk(child);
+      };
+      for (const session of sessions) {
+        if (session.testResults) walk(session.testResults);
+        if (
+          session.errors?.length ||
+          (!session.passed && !session.testResults?.tests?.length &&
+            !session.testResults?.suites?.length)
+        ) {
+          failed++;
+        }
+      }
+      if (path) Deno.writeTextFileSync(path, JSON.stringify({ passed, failed }) + "\n");
+    },
+  };
+}
+
+const wtrPort = freePort();
+const kvDir = await Deno.makeTempDir({ prefix: "chat-widget-test-" });
+const server = createChatServer({
+  port: freePort(),
+  kvPath: join(kvDir, "chat.kv"),
+  corsOrigins: `http://localhost:${wtrPort},http://127.0.0.1:${wtrPort}`,
+});
+
+const bundle = await buildWidget({ outfile: join(root, "dist", "chat-widget.js") });
+console.log(
+  `Bundle: ${(bundle.raw / 1024).toFixed(1)} KB raw, ${(bundle.gzip / 1024).toFixed(1)} KB gzipped`,
+);
+
+const chromePath = Deno.env.get("CHROME_PATH") || "/usr/bin/chromium";
+
+export default {
+  rootDir: root,
+  port: wtrPort,
+  hostname: "localhost",
+  files: ["tests/widget/**/*.test.ts"],
+  concurrency: 1,
+  concurrentBrowsers: 1,
+  nodeResolve: { browser: true, exportConditions: ["browser", "production"] },
+  testsFinishTimeout: 600_000,
+  browserStartTimeout: 120_000,
+  testFramework: { config: { timeout: 90_000 } },
+  plugins: [esbuildPlugin({ ts: true, target: "es2022" }), chatServerPlugin(server, kvDir)],
+  reporters: [
+    defaultReporter(),
+    summaryReporter({ flatten: false }),
+    summaryFileReporter(Deno.env.get("WTR_SUMMARY_FILE")),
+  ],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: chromePath,
+        headless: true,
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          // Background tabs must not throttle timers: the tests wait on socket events.
+          "--disable-background-timer-throttling",
+          "--disable-renderer-backgrounding",
+          "--disable-backgrounding-occluded-windows",
+        ],
+      },
+    }),
+  ],
+};

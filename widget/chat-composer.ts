@@ -1,0 +1,178 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { css, html, LitElement, nothing, type PropertyValues } from "lit";
+import { LIMITS } from "../server/protocol.ts";
+import type { Translate } from "./chat-locales.ts";
+import { baseStyles } from "./chat-widget.styles.ts";
+
+/** Show the remaining-length counter from this many characters before the limit. */
+const COUNTER_FROM = 500;
+
+/**
+ * The message box: Enter sends, Shift+Enter adds a newline, whitespace-only or
+ * over-long text cannot be sent, a counter appears near the limit. Keeps one
+ * draft per conversation (`key`).
+ *
+ * @fires send - `{ content }` (internal, not composed)
+ * @csspart composer - the form
+ * @csspart input - the text area
+ * @csspart send-button - the send button
+ * @csspart counter - the remaining-length counter
+ */
+export class ChatComposer extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: block;
+        border-top: 1px solid var(--_border);
+        background: var(--_bg);
+        padding: 8px 10px;
+      }
+      form {
+        display: flex;
+        align-items: flex-end;
+        gap: 8px;
+      }
+      textarea {
+        flex: 1;
+        min-width: 0;
+        font-size: 16px;
+        line-height: 22px;
+        padding: 10px 12px;
+        min-height: 44px;
+        max-height: 160px;
+        field-sizing: content;
+        resize: none;
+        border: 1px solid var(--_border);
+        border-radius: 10px;
+        background: var(--_panel);
+      }
+      textarea[aria-invalid="true"] {
+        border-color: var(--_danger);
+      }
+      button {
+        min-height: 44px;
+        min-width: 64px;
+      }
+      .counter {
+        margin: 4px 4px 0;
+        font-size: 13px;
+        color: var(--_muted);
+        text-align: end;
+      }
+      .counter.over {
+        color: var(--_danger);
+        font-weight: 600;
+      }
+    `,
+  ];
+
+  static override properties = {
+    t: { attribute: false },
+    label: { attribute: false },
+    key: { attribute: false },
+    _value: { state: true },
+  };
+
+  /** The translator of the enclosing widget. */
+  declare t: Translate;
+  /** Accessible label of the text area. */
+  declare label: string;
+  /** The conversation the draft belongs to. */
+  declare key: string;
+  declare _value: string;
+
+  #drafts = new Map<string, string>();
+
+  constructor() {
+    super();
+    this.label = "";
+    this.key = "";
+    this._value = "";
+  }
+
+  /** Moves focus to the text area. */
+  override focus(): void {
+    this.renderRoot.querySelector("textarea")?.focus();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has("key")) {
+      const previous = changed.get("key");
+      if (previous !== undefined) this.#drafts.set(previous, this._value);
+      this._value = this.#drafts.get(this.key) ?? "";
+    }
+  }
+
+  override render() {
+    const t = this.t;
+    const length = this._value.length;
+    const left = LIMITS.maxContentLength - length;
+    const sendable = this._value.trim().length > 0 && left >= 0;
+    return html`
+      <form part="composer" @submit=${this.#submit}>
+        <textarea
+          part="input"
+          rows="1"
+          dir="auto"
+          .value=${this._value}
+          aria-label=${this.label}
+          placeholder=${t("composerPlaceholder")}
+          aria-invalid=${left < 0 ? "true" : "false"}
+          aria-describedby="counter"
+          enterkeyhint="send"
+          @input=${this.#input}
+          @keydown=${this.#keydown}
+          @focus=${this.#keepVisible}
+        ></textarea>
+        <button class="primary" part="send-button" type="submit"
+          ?disabled=${!sendable}>${t("send")}</button>
+      </form>
+      <div id="counter" class="counter ${left < 0
+        ? "over"
+        : ""}" part="counter" aria-live="polite" ?hidden=${left > COUNTER_FROM}>
+        ${left > COUNTER_FROM
+          ? nothing
+          : left >= 0
+          ? t("charsLeft", { n: left })
+          : t("tooLong", { n: -left })}
+      </div>
+    `;
+  }
+
+  #input(event: InputEvent): void {
+    this._value = (event.target as HTMLTextAreaElement).value;
+  }
+
+  #keydown(event: KeyboardEvent): void {
+    // isComposing: Enter that confirms an IME candidate must not send.
+    if (
+      event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey &&
+      !event.ctrlKey
+    ) {
+      event.preventDefault();
+      this.#submit();
+    }
+  }
+
+  #submit(event?: Event): void {
+    event?.preventDefault();
+    // Blank lines around the text are a slip of the Enter key, not content.
+    const content = this._value.replace(/^\s*\n|\s+$/g, "");
+    if (!content.trim() || content.length > LIMITS.maxContentLength) return;
+    this._value = "";
+    this.#drafts.delete(this.key);
+    this.dispatchEvent(new CustomEvent("send", { detail: { content }, bubbles: true }));
+    this.focus();
+  }
+
+  /** On phones the on-screen keyboard shrinks the visual viewport: keep the box above it. */
+  #keepVisible = (): void => {
+    const viewport = globalThis.visualViewport;
+    if (!viewport) return;
+    const scroll = () => this.scrollIntoView({ block: "nearest" });
+    viewport.addEventListener("resize", scroll, { once: true });
+    setTimeout(scroll, 300);
+  };
+}

@@ -1,0 +1,154 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { css, html, LitElement, type PropertyValues } from "lit";
+import { LIMITS, type WireError } from "../server/protocol.ts";
+import type { Translate } from "./chat-locales.ts";
+import { baseStyles } from "./chat-widget.styles.ts";
+
+/**
+ * The username form. Shows the server's reason inline when it refuses a name.
+ *
+ * @fires login - `{ username }` when the form is submitted with a non-empty name (internal, not composed)
+ * @csspart login - the form
+ * @csspart input - the username field
+ * @csspart button - the submit button
+ * @csspart error - the error text
+ */
+export class ChatLogin extends LitElement {
+  static override styles = [
+    baseStyles,
+    css`
+      :host {
+        display: flex;
+        align-items: center;
+        justify-content: center;
+        padding: 24px 16px;
+        overflow: auto;
+      }
+      form {
+        width: 100%;
+        max-width: 340px;
+        display: grid;
+        gap: 10px;
+      }
+      h3 {
+        margin: 0;
+        font-size: 20px;
+        line-height: 1.3;
+      }
+      p {
+        margin: 0;
+        color: var(--_muted);
+      }
+      label {
+        font-weight: 600;
+        margin-top: 6px;
+      }
+      input {
+        width: 100%;
+        font-size: 16px;
+        padding: 10px 12px;
+        border: 1px solid var(--_border);
+        border-radius: 8px;
+        background: var(--_bg);
+        min-height: 44px;
+      }
+      input[aria-invalid="true"] {
+        border-color: var(--_danger);
+      }
+      .error {
+        color: var(--_danger);
+        font-weight: 500;
+      }
+      .notice {
+        color: var(--_fg);
+        background: var(--_warn-bg);
+        border-radius: 8px;
+        padding: 8px 10px;
+      }
+      button {
+        min-height: 44px;
+      }
+    `,
+  ];
+
+  static override properties = {
+    t: { attribute: false },
+    error: { attribute: false },
+    busy: { type: Boolean },
+    _empty: { state: true },
+  };
+
+  /** The translator of the enclosing widget. */
+  declare t: Translate;
+  /** The server's refusal to show, if any. */
+  declare error: WireError | undefined;
+  /** True while the server is deciding. */
+  declare busy: boolean;
+  declare _empty: boolean;
+
+  constructor() {
+    super();
+    this.busy = false;
+    this._empty = false;
+  }
+
+  /** Moves focus to the username field. */
+  override focus(): void {
+    this.renderRoot.querySelector("input")?.focus();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has("error") && this.error && this.error.code !== "invalid_session") this.focus();
+  }
+
+  override render() {
+    const t = this.t;
+    const expired = this.error?.code === "invalid_session";
+    const message = this._empty
+      ? t("usernameRequired")
+      : this.error && !expired
+      ? (t(`error_${this.error.code}`) !== `error_${this.error.code}`
+        ? t(`error_${this.error.code}`)
+        : this.error.message)
+      : "";
+    return html`
+      <form part="login" @submit=${this.#submit} novalidate>
+        <h3>${t("loginTitle")}</h3>
+        ${expired
+          ? html`<p class="notice" role="status">${t("sessionExpired")}</p>`
+          : html`<p>${t("loginHint")}</p>`}
+        <label for="username">${t("usernameLabel")}</label>
+        <input
+          id="username"
+          part="input"
+          name="username"
+          autocomplete="nickname"
+          autocapitalize="none"
+          spellcheck="false"
+          maxlength=${LIMITS.maxUsernameLength * 2}
+          aria-invalid=${message ? "true" : "false"}
+          aria-describedby="username-error"
+          ?disabled=${this.busy}
+          @input=${() => (this._empty = false)}
+        >
+        <div id="username-error" class="error" part="error" role="alert">${message}</div>
+        <button class="primary" part="button" type="submit" ?disabled=${this.busy}>
+          ${this.busy ? t("loginBusy") : t("loginButton")}
+        </button>
+      </form>
+    `;
+  }
+
+  #submit(event: SubmitEvent): void {
+    event.preventDefault();
+    const input = this.renderRoot.querySelector("input")!;
+    const username = input.value.trim();
+    if (!username) {
+      this._empty = true;
+      input.focus();
+      return;
+    }
+    this.dispatchEvent(new CustomEvent("login", { detail: { username }, bubbles: true }));
+  }
+}

@@ -1,0 +1,441 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { css, html, LitElement, nothing } from "lit";
+import type { WireError } from "../server/protocol.ts";
+import {
+  ChatClient,
+  type ChatClientEvents,
+  type ChatIdentity,
+  type ChatUser,
+  type ConnectionState,
+} from "./chat-client.ts";
+import type { ChatConversation } from "./chat-conversation.ts";
+import { type ChatStrings, createLocaleRegistry, createTranslator } from "./chat-locales.ts";
+import type { ChatLogin } from "./chat-login.ts";
+import type { ChatUserList } from "./chat-user-list.ts";
+import { baseStyles, themeStyles } from "./chat-widget.styles.ts";
+
+/** Below this width (px) the list and the conversation are two views with a back button. */
+const NARROW_BELOW = 560;
+
+/** The server the bundle was loaded from: a host page needs no `server` attribute. */
+function scriptOrigin(): string {
+  try {
+    const url = new URL(import.meta.url);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.origin : "";
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * `<chat-widget>`: private one-to-one chat with the server it was loaded from.
+ *
+ * @fires chat-session - `{ userID, username }` signed in (new username or restored session)
+ * @fires chat-message - `{ message, user }` a message from someone else arrived
+ * @fires chat-message-sent - `{ message }` the server stored one of your messages
+ * @fires chat-unread-change - `{ total }` the total unread count changed
+ * @fires chat-connection-change - `{ state }` connecting, connected, reconnecting, offline, unreachable, signed-out
+ * @fires chat-conversation-change - `{ userID }` a conversation was opened (`null` when closed)
+ * @fires chat-error - `{ code, message, source }` the server refused something
+ * @fires chat-logout - the user logged out
+ * @csspart base - the outer box
+ * @csspart header - the title bar
+ * @csspart title - the title text
+ * @csspart total-badge - the total unread count
+ * @csspart logout-button - the log out button
+ * @csspart banner - the connection banner
+ * @csspart login, input, button, error - the username form
+ * @csspart user-list, user, user-selected, status, badge - the list of people
+ * @csspart conversation, conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, bubble, link, meta, sender, day, pill, back-button, retry-button, placeholder - the conversation
+ * @csspart composer, send-button, counter - the message box (its text area is `input` too)
+ * @cssprop --chat-font-family, --chat-font-size, --chat-radius
+ * @cssprop --chat-background, --chat-panel-background, --chat-color, --chat-muted-color, --chat-border-color
+ * @cssprop --chat-accent-color, --chat-accent-text-color, --chat-focus-ring-color
+ * @cssprop --chat-bubble-in-background, --chat-bubble-in-color, --chat-bubble-out-background, --chat-bubble-out-color
+ * @cssprop --chat-online-color, --chat-danger-color, --chat-banner-background, --chat-banner-color
+ */
+export class ChatWidget extends LitElement {
+  /** Shipped and registered string tables by language tag. */
+  static locales: Map<string, ChatStrings> = createLocaleRegistry();
+
+  /** Adds or replaces the strings for a language (`registerLocale("fr", {...})`); missing keys fall back to English. */
+  static registerLocale(lang: string, strings: ChatStrings): void {
+    ChatWidget.locales.set(lang, { ...ChatWidget.locales.get(lang), ...strings });
+  }
+
+  static override styles = [
+    themeStyles,
+    baseStyles,
+    css`
+      :host {
+        display: block;
+        height: 520px;
+        min-width: 280px;
+        contain: content;
+      }
+      .root {
+        display: flex;
+        flex-direction: column;
+        height: 100%;
+        overflow: hidden;
+        background: var(--_bg);
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+        text-align: start;
+      }
+      .header {
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        padding: 8px 12px;
+        min-height: 52px;
+        border-bottom: 1px solid var(--_border);
+        background: var(--_panel);
+      }
+      h2 {
+        margin: 0;
+        font-size: 16px;
+        font-weight: 700;
+      }
+      .me {
+        margin-inline-start: auto;
+        color: var(--_muted);
+        font-size: 13px;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+        min-width: 0;
+      }
+      .me + button {
+        flex: none;
+        padding: 4px 10px;
+        min-height: 32px;
+        font-size: 13px;
+      }
+      .banner {
+        padding: 8px 12px;
+        background: var(--_warn-bg);
+        color: var(--_warn-fg);
+        font-size: 14px;
+        border-bottom: 1px solid var(--_border);
+      }
+      .banner:empty {
+        display: none;
+      }
+      .body {
+        flex: 1;
+        display: flex;
+        min-height: 0;
+      }
+      chat-login {
+        flex: 1;
+      }
+      chat-user-list {
+        flex: 0 0 240px;
+        border-inline-end: 1px solid var(--_border);
+      }
+      chat-conversation {
+        flex: 1;
+      }
+      .narrow chat-user-list {
+        flex: 1;
+        border: 0;
+      }
+    `,
+  ];
+
+  static override properties = {
+    server: { type: String },
+    storageKey: { type: String, attribute: "storage-key" },
+    theme: { type: String, reflect: true },
+    strings: { attribute: false },
+    _narrow: { state: true },
+    _active: { state: true },
+  };
+
+  static override get observedAttributes(): string[] {
+    // `lang` and `dir` stay native HTMLElement properties; the widget only re-renders when they change.
+    return [...super.observedAttributes, "lang", "dir"];
+  }
+
+  /** Chat server origin; defaults to where the script was loaded from. */
+  declare server: string;
+  /** localStorage key of the session (the outbox uses `<key>:outbox`); give each widget on a page its own. */
+  declare storageKey: string;
+  /** `light`, `dark` or `auto` (follows the system). */
+  declare theme: "light" | "dark" | "auto";
+  /** Replaces individual strings of the current language, e.g. `{ title: "Support" }`. */
+  declare strings: ChatStrings | undefined;
+  declare _narrow: boolean;
+  declare _active: string | undefined;
+
+  #client = new ChatClient(this, {
+    emit: (type, detail) => this.#emit(type, detail),
+    isVisible: () =>
+      this.isConnected && globalThis.document?.visibilityState !== "hidden" &&
+      (!this._narrow || this._active !== undefined),
+  });
+  #resize?: ResizeObserver;
+  #focusNext?: "list" | "login";
+
+  constructor() {
+    super();
+    this.server = "";
+    this.storageKey = "chat-widget-session";
+    this.theme = "auto";
+    this._narrow = false;
+  }
+
+  /** The signed-in user, or undefined. */
+  get user(): ChatIdentity | undefined {
+    return this.#client.identity;
+  }
+
+  /** Everyone in the list, self first. */
+  get users(): readonly ChatUser[] {
+    return this.#client.sortedUsers;
+  }
+
+  /** Where the connection stands. */
+  get connectionState(): ConnectionState {
+    return this.#client.state;
+  }
+
+  /** Unread messages over all conversations. */
+  get unreadTotal(): number {
+    return this.#client.totalUnread;
+  }
+
+  /** The userID of the open conversation. */
+  get activeConversation(): string | undefined {
+    return this._active;
+  }
+
+  /** Opens the conversation with `userID` and marks it read. */
+  openConversation(userID: string): void {
+    if (!this.#client.users.has(userID)) throw new RangeError(`Unknown user "${userID}"`);
+    const changed = this._active !== userID;
+    this._active = userID;
+    this.#client.activeUserID = userID;
+    this.#client.markRead(userID);
+    if (changed) this.#emit("conversation-change", { userID });
+  }
+
+  /** Closes the open conversation (in the narrow layout: back to the list). */
+  closeConversation(): void {
+    if (this._active === undefined) return;
+    this._active = undefined;
+    this.#client.activeUserID = undefined;
+    this.#emit("conversation-change", { userID: null });
+  }
+
+  /** Forgets the session on this device, shows the username form and ends the session on the server (awaitable). */
+  logout(): Promise<void> {
+    this._active = undefined;
+    return this.#client.logout();
+  }
+
+  /** Tries to reach the server again now instead of waiting for the next automatic attempt. */
+  reconnect(): void {
+    this.#client.reconnectNow();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Moved in the DOM: the connection closed on disconnect opens again on this update.
+    if (this.hasUpdated) this.requestUpdate();
+    this.#resize ??= new ResizeObserver(([entry]) => {
+      this._narrow = entry.contentRect.width < NARROW_BELOW;
+    });
+    this.#resize.observe(this);
+    globalThis.document?.addEventListener("visibilitychange", this.#onVisibility);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#resize?.disconnect();
+    globalThis.document?.removeEventListener("visibilitychange", this.#onVisibility);
+  }
+
+  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    super.attributeChangedCallback(name, old, value);
+    if ((name === "lang" || name === "dir") && old !== value) this.requestUpdate();
+  }
+
+  protected override willUpdate(): void {
+    const server = this.server || scriptOrigin() || globalThis.location?.origin || "";
+    if (this.#client.configure(server, this.storageKey)) {
+      this._active = undefined;
+      this.#client.activeUserID = undefined;
+    }
+    if (
+      this._active && !this.#client.users.has(this._active) && this.#client.state === "signed-out"
+    ) {
+      this._active = undefined;
+    }
+  }
+
+  protected override updated(): void {
+    // After signing in, focus goes to the list once it has people in it.
+    if (this.#focusNext === "list" && this.#client.state === "connected") {
+      const list = this.renderRoot.querySelector<ChatUserList>("chat-user-list");
+      if (list) {
+        this.#focusNext = undefined;
+        list.updateComplete.then(() => list.focusUser());
+      }
+    }
+  }
+
+  override render() {
+    const lang = this.lang || this.closest<HTMLElement>("[lang]")?.lang ||
+      globalThis.document?.documentElement.lang ||
+      globalThis.navigator?.language || "en";
+    const { t, dir } = createTranslator(ChatWidget.locales, lang, this.strings);
+    const client = this.#client;
+    const signedIn = !!client.identity && client.state !== "signed-out";
+    const active = this._active ? client.users.get(this._active) : undefined;
+    const total = client.totalUnread;
+    const banner = {
+      "signed-out": "",
+      connected: "",
+      connecting: signedIn ? t("connecting") : "",
+      reconnecting: t("reconnecting"),
+      offline: t("offlineBanner"),
+      unreachable: t("unreachable", { server: client.server }),
+    }[client.state];
+    const narrow = this._narrow;
+    return html`
+      <section
+        class="root ${narrow ? "narrow" : ""}"
+        part="base"
+        dir=${this.dir || dir}
+        lang=${lang}
+        aria-labelledby="chat-title"
+      >
+        <div class="header" part="header">
+          <h2 id="chat-title" part="title">${t("title")}</h2>
+          ${total > 0
+            ? html`<span class="badge" part="total-badge" role="img" aria-label=${
+              t("unread", { n: total })
+            }>${total}</span>`
+            : nothing}
+          ${signedIn
+            ? html`
+              <span class="me" dir="auto">${client.identity!.username}</span>
+              <button part="logout-button" @click=${this.#logout}>${t("logout")}</button>
+            `
+            : nothing}
+        </div>
+        <div class="banner" part="banner" role="status">${banner}</div>
+        <div class="body">
+          ${!signedIn
+            ? html`
+              <chat-login
+                exportparts="login, input, button, error"
+                .t=${t}
+                .error=${client.loginError as WireError | undefined}
+                ?busy=${client.signingIn && client.state === "connecting"}
+                @login=${this.#onLogin}
+              ></chat-login>
+            `
+            : html`
+              <chat-user-list
+                exportparts="user-list, user, user-selected, status, badge"
+                ?hidden=${narrow && !!active}
+                .t=${t}
+                .users=${client.sortedUsers}
+                .selected=${this._active}
+                @select=${this.#onSelect}
+              ></chat-user-list>
+              <chat-conversation
+                part="conversation"
+                exportparts="header: conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, bubble, link, meta, sender, day, pill, back-button, retry-button, placeholder, status, composer, input, send-button, counter"
+                ?hidden=${narrow && !active}
+                .t=${t}
+                .lang=${lang}
+                .peer=${active}
+                .me=${client.identity}
+                .online=${client.state === "connected"}
+                ?narrow=${narrow}
+                @back=${this.#onBack}
+                @load-older=${() => active && client.loadOlder(active.userID)}
+                @retry=${(e: CustomEvent<{ clientId: string }>) => client.retry(e.detail.clientId)}
+                @discard=${(e: CustomEvent<{ clientId: string }>) =>
+                  client.discard(e.detail.clientId)}
+                @send=${this.#onSend}
+              ></chat-conversation>
+            `}
+        </div>
+      </section>
+    `;
+  }
+
+  #emit(type: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(`chat-${type}`, { detail, bubbles: true, composed: true }));
+    // Focus follows the person's own actions only: a restored or expired session on page
+    // load must not pull focus away from the host page.
+    const focus = this.#focusNext;
+    if (
+      (type === "logout" && focus === "login") ||
+      (type === "connection-change" && this.#client.state === "signed-out" &&
+        this.matches(":focus-within"))
+    ) {
+      this.#focusNext = undefined;
+      this.updateComplete.then(() =>
+        this.renderRoot.querySelector<ChatLogin>("chat-login")?.focus()
+      );
+    }
+  }
+
+  #onLogin(event: CustomEvent<{ username: string }>): void {
+    this.#focusNext = "list";
+    this.#client.signIn(event.detail.username);
+  }
+
+  #onSelect(event: CustomEvent<{ userID: string }>): void {
+    this.openConversation(event.detail.userID);
+    this.updateComplete.then(() =>
+      this.renderRoot.querySelector<ChatConversation>("chat-conversation")?.focus()
+    );
+  }
+
+  #onBack(): void {
+    const previous = this._active;
+    this.closeConversation();
+    this.updateComplete.then(() =>
+      this.renderRoot.querySelector<ChatUserList>("chat-user-list")?.focusUser(previous)
+    );
+  }
+
+  #onSend(event: CustomEvent<{ content: string }>): void {
+    if (this._active) this.#client.send(this._active, event.detail.content);
+  }
+
+  #logout(): void {
+    this.#focusNext = "login";
+    void this.logout();
+  }
+
+  #onVisibility = (): void => {
+    if (globalThis.document?.visibilityState === "visible" && this._active) {
+      this.#client.markRead(this._active);
+    }
+  };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-widget": ChatWidget;
+  }
+  interface GlobalEventHandlersEventMap {
+    "chat-session": CustomEvent<ChatClientEvents["session"]>;
+    "chat-message": CustomEvent<ChatClientEvents["message"]>;
+    "chat-message-sent": CustomEvent<ChatClientEvents["message-sent"]>;
+    "chat-unread-change": CustomEvent<ChatClientEvents["unread-change"]>;
+    "chat-connection-change": CustomEvent<ChatClientEvents["connection-change"]>;
+    "chat-conversation-change": CustomEvent<{ userID: string | null }>;
+    "chat-error": CustomEvent<ChatClientEvents["error"]>;
+    "chat-logout": CustomEvent<ChatClientEvents["logout"]>;
+  }
+}
