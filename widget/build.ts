@@ -1,11 +1,13 @@
 /**
  * Builds the widget bundle: widget/mod.ts -> dist/chat-widget.js, one minified
- * ES module, and prints its raw and gzipped size.
+ * ES module, plus the chunks it imports on demand (`chat-widget-<name>-<hash>.js`
+ * beside it: the German and Arabic strings). Prints what a page loads by default
+ * (the entry and anything it imports statically) and each lazy chunk, raw and gzipped.
  *
- *   deno run -A widget/build.ts [--outfile=dist/chat-widget.js] [--watch]
+ *   deno run -A widget/build.ts [--outfile=dist/chat-widget.js]
  */
 import * as esbuild from "esbuild";
-import { dirname, join } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
@@ -65,60 +67,264 @@ function domlessImportPlugin(): esbuild.Plugin {
   };
 }
 
-/** Collapses whitespace and comments inside css`...` templates (esbuild leaves template text alone). */
-function minifyCssPlugin(): esbuild.Plugin {
+/** Collapses whitespace and comments in CSS text. */
+function minifyCss(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/\s+/g, " ")
+    .replace(/\s*([{};,>])\s*/g, "$1")
+    .replace(/:\s+/g, ":")
+    .replace(/;}/g, "}");
+}
+
+/**
+ * Collapses whitespace in HTML text: a run of spaces and line breaks renders as one space
+ * (no template here has preformatted text), and none is needed between a tag and a line break.
+ */
+function minifyHtml(text: string): string {
+  return text.replace(/>\s*\n\s*</g, "><").replace(/\s+/g, " ");
+}
+
+/**
+ * Minifies the static text of every css`...` and html`...` template in `source`, leaving
+ * `${...}` expressions alone (they may hold nested templates, which are minified too).
+ * esbuild minifies code but never template text.
+ */
+function minifyTemplates(source: string): string {
+  let out = "";
+  let i = 0;
+  const tagged = /\b(css|html)`/g;
+  for (let match = tagged.exec(source); match; match = tagged.exec(source)) {
+    if (match.index < i) continue;
+    const end = copyTemplate(match.index + match[0].length, match[1] as "css" | "html");
+    out += source.slice(i, match.index + match[0].length) + end.text;
+    i = end.at;
+    tagged.lastIndex = i;
+  }
+  return out + source.slice(i);
+
+  /** From just after an opening backtick to just after the closing one. */
+  function copyTemplate(
+    from: number,
+    kind: "css" | "html" | "plain",
+  ): { text: string; at: number } {
+    let text = "";
+    let chunk = "";
+    const flush = () => {
+      text += kind === "css" ? minifyCss(chunk) : kind === "html" ? minifyHtml(chunk) : chunk;
+      chunk = "";
+    };
+    let at = from;
+    while (at < source.length) {
+      const c = source[at];
+      if (c === "\\") {
+        chunk += source.slice(at, at + 2);
+        at += 2;
+      } else if (c === "`") {
+        flush();
+        return { text: text + "`", at: at + 1 };
+      } else if (c === "$" && source[at + 1] === "{") {
+        flush();
+        const expression = copyExpression(at + 2);
+        text += "${" + expression.text;
+        at = expression.at;
+      } else {
+        chunk += c;
+        at++;
+      }
+    }
+    throw new SyntaxError(`Unterminated template at ${from}`);
+  }
+
+  /** From just after `${` to just after its closing `}`, minifying templates nested in it. */
+  function copyExpression(from: number): { text: string; at: number } {
+    let text = "";
+    let depth = 0;
+    let at = from;
+    while (at < source.length) {
+      const c = source[at];
+      if (c === "`") {
+        const tag = /\b(css|html)$/.exec(source.slice(Math.max(0, at - 4), at))?.[1];
+        const inner = copyTemplate(at + 1, (tag as "css" | "html" | undefined) ?? "plain");
+        text += "`" + inner.text;
+        at = inner.at;
+      } else if (c === '"' || c === "'") {
+        let close = at + 1;
+        while (close < source.length && source[close] !== c) {
+          close += source[close] === "\\" ? 2 : 1;
+        }
+        text += source.slice(at, close + 1);
+        at = close + 1;
+      } else if (c === "{") {
+        depth++;
+        text += c;
+        at++;
+      } else if (c === "}") {
+        text += c;
+        at++;
+        if (depth-- === 0) return { text, at };
+      } else {
+        text += c;
+        at++;
+      }
+    }
+    throw new SyntaxError(`Unterminated expression at ${from}`);
+  }
+}
+
+/** Applies `minifyTemplates` to the widget's own modules. */
+function minifyTemplatesPlugin(): esbuild.Plugin {
   return {
-    name: "minify-css-templates",
+    name: "minify-templates",
     setup(build) {
-      build.onLoad({ filter: /widget[\\/].*\.ts$/ }, async (args) => {
-        const source = await Deno.readTextFile(args.path);
-        const contents = source.replace(/css`([^`]*)`/g, (_, body: string) =>
-          "css`" +
-          body.replace(/\/\*[\s\S]*?\*\//g, "")
-            .replace(/\s+/g, " ")
-            .replace(/\s*([{};,>])\s*/g, "$1")
-            .replace(/:\s+/g, ":")
-            .replace(/;}/g, "}")
-            .trim() +
-          "`");
-        return { contents, loader: "ts" };
+      build.onLoad({ filter: /widget[\\/].*\.ts$/ }, async (args) => ({
+        contents: minifyTemplates(await Deno.readTextFile(args.path)),
+        loader: "ts",
+      }));
+    },
+  };
+}
+
+/** One JavaScript file the build wrote, and whether a page loads it by default. */
+export interface BuiltFile {
+  path: string;
+  raw: number;
+  gzip: number;
+  /** Imported on demand only (a dynamic `import()`), e.g. the strings of one language. */
+  lazy: boolean;
+}
+
+/** What the build wrote; `raw` and `gzip` count what a default (English) page loads: the entry. */
+export interface BuildInfo {
+  outfile: string;
+  raw: number;
+  gzip: number;
+  files: BuiltFile[];
+  metafile: esbuild.Metafile;
+}
+
+/** Chunks from earlier builds: their names carry a content hash, so they would pile up. */
+async function removeOldChunks(dir: string, stem: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.startsWith(`${stem}-`) && /\.js(\.map)?$/.test(entry.name)) {
+        await Deno.remove(join(dir, entry.name));
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+/** Options both builds share. */
+const COMMON: esbuild.BuildOptions = {
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  legalComments: "none",
+  // Module scripts are always decoded as UTF-8; escaping non-ASCII text would only add bytes.
+  charset: "utf8",
+  // Library and widget internals named `_x` are renamed (quoted uses too, as socket.io-client
+  // reads `io["_reconnecting"]`); Lit's `_$x` names stay, as Lit versions share them.
+  mangleProps: /^_[^$]/,
+  mangleQuoted: true,
+  sourcemap: "linked",
+  metafile: true,
+  // socket.io-client: "production" picks builds without the `debug` package.
+  conditions: ["production"],
+  define: { "process.env.NODE_ENV": '"production"' },
+  logLevel: "warning",
+};
+
+/**
+ * Builds the bundle and its on-demand chunks; returns their raw and gzipped byte counts.
+ *
+ * Two builds rather than esbuild's code splitting: with splitting, esbuild moves its
+ * runtime helpers into a shared chunk that the entry imports statically, which would cost
+ * every page a second request. Here each language table is a standalone module, and the
+ * entry's `import("./locales/<lang>.ts")` becomes `import("./chat-widget-<lang>-<hash>.js")`,
+ * resolved against the bundle's own URL, so it works cross-origin too.
+ */
+export async function buildWidget(
+  options: { outfile?: string; minify?: boolean } = {},
+): Promise<BuildInfo> {
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+  const outfile = resolve(options.outfile ?? join(root, "dist", "chat-widget.js"));
+  const outdir = dirname(outfile);
+  const stem = basename(outfile).replace(/\.js$/, "");
+  const minify = options.minify ?? true;
+  await removeOldChunks(outdir, stem);
+  const localeDir = join(root, "widget", "locales");
+  const localeFiles: string[] = [];
+  for await (const entry of Deno.readDir(localeDir)) {
+    if (entry.isFile && entry.name.endsWith(".ts")) localeFiles.push(join(localeDir, entry.name));
+  }
+  const locales = await esbuild.build({
+    ...COMMON,
+    entryPoints: localeFiles.sort(),
+    outdir,
+    // The server serves `chat-widget-*.js` beside the bundle, with CORS like the bundle.
+    entryNames: `${stem}-[name]-[hash]`,
+    minify,
+  });
+  const chunkOf = new Map<string, string>();
+  for (const [path, output] of Object.entries(locales.metafile!.outputs)) {
+    if (output.entryPoint) chunkOf.set(resolve(output.entryPoint), basename(path));
+  }
+  const result = await esbuild.build({
+    ...COMMON,
+    entryPoints: [join(root, "widget", "mod.ts")],
+    outfile,
+    minify,
+    plugins: [domlessImportPlugin(), lazyLocalesPlugin(chunkOf), minifyTemplatesPlugin()],
+  });
+  if (result.errors.length) throw new Error(`Cannot build "${outfile}": ${result.errors[0].text}`);
+  const files: BuiltFile[] = [];
+  const outputs = [
+    ...Object.keys(result.metafile!.outputs),
+    ...Object.keys(locales.metafile!.outputs),
+  ].filter((path) => path.endsWith(".js"));
+  for (const path of outputs) {
+    // Metafile paths are relative to the working directory.
+    const bytes = await Deno.readFile(resolve(path));
+    files.push({
+      path: resolve(path),
+      raw: bytes.length,
+      gzip: gzipSync(bytes, { level: 9 }).length,
+      lazy: resolve(path) !== outfile,
+    });
+  }
+  const entry = files.find((f) => !f.lazy)!;
+  return { outfile, raw: entry.raw, gzip: entry.gzip, files, metafile: result.metafile! };
+}
+
+/** Points the bundle's `import("./locales/<lang>.ts")` at the chunks built for them. */
+function lazyLocalesPlugin(chunkOf: Map<string, string>): esbuild.Plugin {
+  return {
+    name: "lazy-locales",
+    setup(build) {
+      build.onResolve({ filter: /^\.\/locales\// }, (args) => {
+        const chunk = chunkOf.get(resolve(args.resolveDir, args.path));
+        if (args.kind !== "dynamic-import" || !chunk) {
+          return { errors: [{ text: `Import "${args.path}" lazily, with import()` }] };
+        }
+        return { path: `./${chunk}`, external: true };
       });
     },
   };
 }
 
-/** Builds the bundle; returns its raw and gzipped byte counts. */
-export async function buildWidget(
-  options: { outfile?: string; minify?: boolean } = {},
-): Promise<{ outfile: string; raw: number; gzip: number }> {
-  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-  const outfile = options.outfile ?? join(root, "dist", "chat-widget.js");
-  const result = await esbuild.build({
-    entryPoints: [join(root, "widget", "mod.ts")],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    minify: options.minify ?? true,
-    legalComments: "none",
-    sourcemap: "linked",
-    metafile: true,
-    // socket.io-client: "production" picks builds without the `debug` package.
-    conditions: ["production"],
-    define: { "process.env.NODE_ENV": '"production"' },
-    plugins: [domlessImportPlugin(), minifyCssPlugin()],
-    logLevel: "warning",
-  });
-  if (result.errors.length) throw new Error(`Cannot build "${outfile}": ${result.errors[0].text}`);
-  const bytes = await Deno.readFile(outfile);
-  return { outfile, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
-}
-
 if (import.meta.main) {
   const outArg = Deno.args.find((a) => a.startsWith("--outfile="));
   const info = await buildWidget({ outfile: outArg?.slice("--outfile=".length) });
-  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-  console.log(`${info.outfile}: ${kb(info.raw)} raw, ${kb(info.gzip)} gzipped`);
   await esbuild.stop();
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+  for (const file of info.files) {
+    console.log(
+      `${file.lazy ? "on demand" : "loaded   "} ${relative(Deno.cwd(), file.path)}: ${
+        kb(file.raw)
+      } raw, ${kb(file.gzip)} gzipped`,
+    );
+  }
+  console.log(`A default page loads ${kb(info.raw)} raw, ${kb(info.gzip)} gzipped`);
 }

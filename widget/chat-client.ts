@@ -113,6 +113,12 @@ function newClientId(): string {
     }`;
 }
 
+/** The server's content limit from a `session` (servers before it was announced send none). */
+function contentLimit(session: SessionInfo | undefined): number {
+  const max = session?.maxContentLength;
+  return typeof max === "number" && max >= 1 ? Math.floor(max) : LIMITS.maxContentLength;
+}
+
 function wireError(err: unknown, fallback: ErrorCode = "internal"): WireError {
   const e = err as { message?: string; data?: { code?: ErrorCode } };
   return { code: e?.data?.code ?? fallback, message: e?.message ?? String(err) };
@@ -136,6 +142,8 @@ export class ChatClient implements ReactiveController {
   signingIn = false;
   /** The conversation whose messages count as read as they arrive. */
   activeUserID?: string;
+  /** Longest message the server accepts: its `session` says, else the protocol's default. */
+  maxContentLength: number = LIMITS.maxContentLength;
 
   #host: ReactiveControllerHost;
   #emit: <K extends keyof ChatClientEvents>(type: K, detail: ChatClientEvents[K]) => void;
@@ -194,6 +202,7 @@ export class ChatClient implements ReactiveController {
     this.users = new Map();
     this.identity = undefined;
     const stored = readJSON<SessionInfo>(storageKey);
+    this.maxContentLength = contentLimit(stored);
     if (stored?.sessionID) {
       this.identity = { userID: stored.userID, username: stored.username };
       this.#open({ sessionID: stored.sessionID });
@@ -262,7 +271,7 @@ export class ChatClient implements ReactiveController {
 
   /** Sends a message now if connected, else queues it; either way it shows at once as pending. */
   send(to: string, content: string): ChatMessage | undefined {
-    if (!this.identity || !content.trim() || content.length > LIMITS.maxContentLength) {
+    if (!this.identity || !content.trim() || content.length > this.maxContentLength) {
       return undefined;
     }
     const entry: OutboxEntry = {
@@ -548,6 +557,7 @@ export class ChatClient implements ReactiveController {
     const changed = this.identity?.userID !== session.userID;
     writeJSON(this.#storageKey, session);
     this.identity = { userID: session.userID, username: session.username };
+    this.maxContentLength = contentLimit(session);
     this.signingIn = false;
     this.loginError = undefined;
     if (changed || !this.#connectedOnce) this.#emit("session", { ...this.identity });

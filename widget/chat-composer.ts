@@ -72,6 +72,7 @@ export class ChatComposer extends LitElement {
     t: { attribute: false },
     label: { attribute: false },
     key: { attribute: false },
+    max: { attribute: false },
     _value: { state: true },
   };
 
@@ -81,6 +82,8 @@ export class ChatComposer extends LitElement {
   declare label: string;
   /** The conversation the draft belongs to. */
   declare key: string;
+  /** Longest content the server accepts, in UTF-16 code units (`String#length`). */
+  declare max: number;
   declare _value: string;
 
   #drafts = new Map<string, string>();
@@ -89,6 +92,7 @@ export class ChatComposer extends LitElement {
     super();
     this.label = "";
     this.key = "";
+    this.max = LIMITS.maxContentLength;
     this._value = "";
   }
 
@@ -108,7 +112,7 @@ export class ChatComposer extends LitElement {
   override render() {
     const t = this.t;
     const length = this._value.length;
-    const left = LIMITS.maxContentLength - length;
+    const left = this.max - length;
     const sendable = this._value.trim().length > 0 && left >= 0;
     return html`
       <form part="composer" @submit=${this.#submit}>
@@ -160,7 +164,7 @@ export class ChatComposer extends LitElement {
     event?.preventDefault();
     // Blank lines around the text are a slip of the Enter key, not content.
     const content = this._value.replace(/^\s*\n|\s+$/g, "");
-    if (!content.trim() || content.length > LIMITS.maxContentLength) return;
+    if (!content.trim() || content.length > this.max) return;
     this._value = "";
     this.#drafts.delete(this.key);
     this.dispatchEvent(new CustomEvent("send", { detail: { content }, bubbles: true }));

@@ -2,6 +2,7 @@
 /// <reference lib="dom.iterable" />
 import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from "lit";
 import { repeat } from "lit/directives/repeat.js";
+import { LIMITS } from "../server/protocol.ts";
 import type { ChatIdentity, ChatMessage, ChatUser } from "./chat-client.ts";
 import type { Translate } from "./chat-locales.ts";
 import { baseStyles } from "./chat-widget.styles.ts";
@@ -222,6 +223,7 @@ export class ChatConversation extends LitElement {
     me: { attribute: false },
     narrow: { type: Boolean, reflect: true },
     online: { type: Boolean },
+    max: { attribute: false },
     _pill: { state: true },
     _quiet: { state: true },
   };
@@ -238,6 +240,8 @@ export class ChatConversation extends LitElement {
   declare narrow: boolean;
   /** Whether the connection is up (pending messages say "waiting" otherwise). */
   declare online: boolean;
+  /** Longest message the server accepts (for the composer). */
+  declare max: number;
   declare _pill: boolean;
   declare _quiet: boolean;
 
@@ -251,6 +255,7 @@ export class ChatConversation extends LitElement {
     super();
     this.narrow = false;
     this.online = true;
+    this.max = LIMITS.maxContentLength;
     this._pill = false;
     this._quiet = true;
   }
@@ -406,6 +411,7 @@ export class ChatConversation extends LitElement {
         exportparts="composer, input, send-button, counter"
         .t=${t}
         .key=${peer.userID}
+        .max=${this.max}
         .label=${t("composerLabel", { name: peer.username })}
         @send=${this.#onSend}
       ></chat-composer>

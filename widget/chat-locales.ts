@@ -61,121 +61,22 @@ export const en: ChatStrings = {
   reconnected: "Connected",
 };
 
-/** German. */
-export const de: ChatStrings = {
-  title: "Chat",
-  loginTitle: "Chat starten",
-  loginHint: "Wähle einen Benutzernamen. Andere sehen ihn neben deinen Nachrichten.",
-  usernameLabel: "Benutzername",
-  loginButton: "Beitreten",
-  loginBusy: "Verbinde…",
-  usernameRequired: "Bitte gib einen Benutzernamen ein",
-  error_username_taken: "Dieser Benutzername ist bereits vergeben",
-  error_invalid_username: "Dieser Benutzername ist ungültig",
-  sessionExpired: "Deine Sitzung ist abgelaufen. Bitte wähle erneut einen Benutzernamen.",
-  logout: "Abmelden",
-  users: "Personen",
-  you: "(du)",
-  online: "online",
-  offline: "offline",
-  unread_one: "{n} ungelesene Nachricht",
-  unread_other: "{n} ungelesene Nachrichten",
-  totalUnread_one: "{n} ungelesen",
-  totalUnread_other: "{n} ungelesen",
-  noUsers:
-    "Noch niemand sonst ist hier. Öffne den Chat in einem anderen Fenster, um ihn auszuprobieren.",
-  pickUser: "Wähle eine Person, um ein Gespräch zu beginnen",
-  back: "Zurück zu den Personen",
-  conversationWith: "Gespräch mit {name}",
-  messages: "Nachrichten",
-  noMessages: "Noch keine Nachrichten. Sag hallo!",
-  loadingOlder: "Ältere Nachrichten werden geladen…",
-  loadOlder: "Ältere Nachrichten laden",
-  beginning: "Hier beginnt euer Gespräch",
-  newMessages: "Neue Nachrichten",
-  today: "Heute",
-  yesterday: "Gestern",
-  composerLabel: "Nachricht an {name}",
-  composerPlaceholder: "Nachricht schreiben",
-  send: "Senden",
-  charsLeft_one: "Noch {n} Zeichen",
-  charsLeft_other: "Noch {n} Zeichen",
-  tooLong_one: "{n} Zeichen zu viel",
-  tooLong_other: "{n} Zeichen zu viel",
-  pending: "Wird gesendet…",
-  queued: "Wartet auf Verbindung",
-  sent: "Gesendet",
-  failed: "Nicht gesendet",
-  retry: "Erneut senden",
-  discard: "Verwerfen",
-  connecting: "Verbinde…",
-  reconnecting: "Verbindung verloren. Verbinde erneut…",
-  offlineBanner: "Du bist offline. Nachrichten werden gesendet, sobald die Verbindung zurück ist.",
-  unreachable: "Der Chat-Server {server} ist nicht erreichbar. Neuer Versuch läuft…",
-  reconnected: "Verbunden",
-};
-
-/** Arabic (right to left). */
-export const ar: ChatStrings = {
-  dir: "rtl",
-  title: "الدردشة",
-  loginTitle: "ابدأ الدردشة",
-  loginHint: "اختر اسم مستخدم. سيراه الآخرون بجانب رسائلك.",
-  usernameLabel: "اسم المستخدم",
-  loginButton: "انضمام",
-  loginBusy: "جارٍ الانضمام…",
-  usernameRequired: "يرجى إدخال اسم مستخدم",
-  error_username_taken: "اسم المستخدم هذا مستخدم بالفعل",
-  error_invalid_username: "اسم المستخدم هذا غير صالح",
-  sessionExpired: "انتهت جلستك. يرجى اختيار اسم مستخدم مرة أخرى.",
-  logout: "تسجيل الخروج",
-  users: "الأشخاص",
-  you: "(أنت)",
-  online: "متصل",
-  offline: "غير متصل",
-  unread_zero: "لا رسائل غير مقروءة",
-  unread_one: "رسالة واحدة غير مقروءة",
-  unread_two: "رسالتان غير مقروءتين",
-  unread_few: "{n} رسائل غير مقروءة",
-  unread_many: "{n} رسالة غير مقروءة",
-  unread_other: "{n} رسالة غير مقروءة",
-  totalUnread_other: "{n} غير مقروءة",
-  noUsers: "لا يوجد أحد آخر هنا بعد. افتح الدردشة في نافذة أخرى لتجربتها.",
-  pickUser: "اختر شخصًا لبدء محادثة",
-  back: "العودة إلى الأشخاص",
-  conversationWith: "محادثة مع {name}",
-  messages: "الرسائل",
-  noMessages: "لا توجد رسائل بعد. قل مرحبًا!",
-  loadingOlder: "جارٍ تحميل الرسائل الأقدم…",
-  loadOlder: "تحميل الرسائل الأقدم",
-  beginning: "هذه بداية محادثتكما",
-  newMessages: "رسائل جديدة",
-  today: "اليوم",
-  yesterday: "أمس",
-  composerLabel: "رسالة إلى {name}",
-  composerPlaceholder: "اكتب رسالة",
-  send: "إرسال",
-  charsLeft_other: "متبقٍ {n} حرف",
-  tooLong_other: "{n} حرف زائد",
-  pending: "جارٍ الإرسال…",
-  queued: "في انتظار الاتصال",
-  sent: "أُرسلت",
-  failed: "لم تُرسل",
-  retry: "إعادة المحاولة",
-  discard: "تجاهل",
-  connecting: "جارٍ الاتصال…",
-  reconnecting: "انقطع الاتصال. جارٍ إعادة الاتصال…",
-  offlineBanner: "أنت غير متصل. ستُرسل الرسائل عند عودة الاتصال.",
-  unreachable: "تعذّر الوصول إلى خادم الدردشة {server}. جارٍ إعادة المحاولة…",
-  reconnected: "متصل",
+/**
+ * Tables that ship as chunks of their own (`chat-widget-<lang>-<hash>.js` beside the
+ * bundle), loaded the first time a widget shows that language, so English pages never
+ * download them.
+ */
+export const SHIPPED_LOCALES: Record<string, () => Promise<ChatStrings>> = {
+  de: () => import("./locales/de.ts").then((m) => m.de),
+  ar: () => import("./locales/ar.ts").then((m) => m.ar),
 };
 
 /**
- * The shipped tables by language tag. `registerLocale()` adds to it; a
- * lookup tries the full tag (`pt-BR`), then its language (`pt`), then English.
+ * The tables at hand by language tag: English; `registerLocale()` and loaded shipped
+ * tables add to it. A lookup tries the full tag (`pt-BR`), then its language (`pt`), then English.
  */
 export function createLocaleRegistry(): Map<string, ChatStrings> {
-  return new Map([["en", en], ["de", de], ["ar", ar]]);
+  return new Map([["en", en]]);
 }
 
 /** Turns a key and values into text for one language. */

@@ -10,7 +10,12 @@ import {
   type ConnectionState,
 } from "./chat-client.ts";
 import type { ChatConversation } from "./chat-conversation.ts";
-import { type ChatStrings, createLocaleRegistry, createTranslator } from "./chat-locales.ts";
+import {
+  type ChatStrings,
+  createLocaleRegistry,
+  createTranslator,
+  SHIPPED_LOCALES,
+} from "./chat-locales.ts";
 import type { ChatLogin } from "./chat-login.ts";
 import type { ChatUserList } from "./chat-user-list.ts";
 import { baseStyles, themeStyles } from "./chat-widget.styles.ts";
@@ -62,6 +67,25 @@ export class ChatWidget extends LitElement {
   /** Adds or replaces the strings for a language (`registerLocale("fr", {...})`); missing keys fall back to English. */
   static registerLocale(lang: string, strings: ChatStrings): void {
     ChatWidget.locales.set(lang, { ...ChatWidget.locales.get(lang), ...strings });
+  }
+
+  /** Shipped tables being fetched (a promise) or settled (`true`), by language. */
+  static #localeLoads = new Map<string, Promise<void> | true>();
+
+  /** Fetches the shipped table for `lang` the first time it is needed; undefined when there is nothing to wait for. */
+  static #loadLocale(lang: string): Promise<void> | undefined {
+    const base = lang.split("-")[0].toLowerCase();
+    const loader = SHIPPED_LOCALES[base];
+    let load = ChatWidget.#localeLoads.get(base);
+    if (!loader || load === true) return undefined;
+    load ??= loader().then(
+      // Strings a host registered before the table arrived stay on top of it.
+      (strings) =>
+        void ChatWidget.locales.set(base, { ...strings, ...ChatWidget.locales.get(base) }),
+      (error) => console.error(`Cannot load the "${base}" strings of <chat-widget>:`, error),
+    ).finally(() => ChatWidget.#localeLoads.set(base, true));
+    ChatWidget.#localeLoads.set(base, load);
+    return load;
   }
 
   static override styles = [
@@ -287,10 +311,19 @@ export class ChatWidget extends LitElement {
     }
   }
 
+  /** The first render in a language waits for its strings, so no English flashes by. */
+  protected override scheduleUpdate(): void | Promise<unknown> {
+    const load = ChatWidget.#loadLocale(this.#lang());
+    return load ? load.then(() => super.scheduleUpdate()) : super.scheduleUpdate();
+  }
+
+  #lang(): string {
+    return this.lang || this.closest<HTMLElement>("[lang]")?.lang ||
+      globalThis.document?.documentElement.lang || globalThis.navigator?.language || "en";
+  }
+
   override render() {
-    const lang = this.lang || this.closest<HTMLElement>("[lang]")?.lang ||
-      globalThis.document?.documentElement.lang ||
-      globalThis.navigator?.language || "en";
+    const lang = this.#lang();
     const { t, dir } = createTranslator(ChatWidget.locales, lang, this.strings);
     const client = this.#client;
     const signedIn = !!client.identity && client.state !== "signed-out";
@@ -357,6 +390,7 @@ export class ChatWidget extends LitElement {
                 .peer=${active}
                 .me=${client.identity}
                 .online=${client.state === "connected"}
+                .max=${client.maxContentLength}
                 ?narrow=${narrow}
                 @back=${this.#onBack}
                 @load-older=${() => active && client.loadOlder(active.userID)}

@@ -12,7 +12,8 @@ import { ChatUserList } from "./chat-user-list.ts";
 import { ChatWidget } from "./chat-widget.ts";
 
 export { ChatComposer, ChatConversation, ChatLogin, ChatUserList, ChatWidget };
-export { ar, de, en } from "./chat-locales.ts";
+// German and Arabic are chunks loaded on demand (see SHIPPED_LOCALES), so only English is exported.
+export { en } from "./chat-locales.ts";
 export type { ChatStrings } from "./chat-locales.ts";
 export type {
   ChatIdentity,

@@ -27,6 +27,16 @@ export async function chatServer(): Promise<string> {
   return serverUrl;
 }
 
+/**
+ * A second chat server whose MAX_CONTENT_LENGTH is short (started on first use), and that
+ * limit, which it announces in `session`.
+ */
+export async function smallLimitServer(): Promise<{ url: string; maxContentLength: number }> {
+  return await executeServerCommand<{ url: string; maxContentLength: number }, undefined>(
+    "chat-server-small",
+  );
+}
+
 /** Stops the chat server process (its KV file stays). */
 export async function stopServer(): Promise<void> {
   await executeServerCommand("chat-server-stop");
@@ -91,11 +101,17 @@ const mounted: HTMLElement[] = [];
 
 /** Adds a widget to the page as a host would. */
 export async function mount(
-  options: { storageKey?: string; lang?: string; theme?: string; width?: number; height?: number } =
-    {},
+  options: {
+    server?: string;
+    storageKey?: string;
+    lang?: string;
+    theme?: string;
+    width?: number;
+    height?: number;
+  } = {},
 ): Promise<ChatWidget> {
   const el = document.createElement("chat-widget");
-  el.server = await chatServer();
+  el.server = options.server ?? await chatServer();
   el.storageKey = options.storageKey ?? uniqueKey();
   if (options.lang) el.lang = options.lang;
   if (options.theme) el.setAttribute("theme", options.theme);

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { expect } from "@open-wc/testing";
+import { LIMITS } from "../../server/protocol.ts";
 import {
   cleanup,
   deep,
@@ -9,6 +10,7 @@ import {
   openWith,
   send,
   shownMessages,
+  smallLimitServer,
   uniqueKey,
   uniqueName,
   userIdOf,
@@ -186,6 +188,47 @@ describe("<chat-widget> messaging", () => {
     area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", shiftKey: true }));
     await composer.updateComplete;
     expect(shownMessages(a)).to.deep.equal([]);
+  });
+
+  it("the composer counts down from the limit the server announces", async () => {
+    const { url, maxContentLength: max } = await smallLimitServer();
+    expect(max).to.be.lessThan(LIMITS.maxContentLength);
+    const [a, b] = [await mount({ server: url }), await mount({ server: url })];
+    const bob = uniqueName("bob");
+    await login(a, uniqueName("alice"));
+    await login(b, bob);
+    await openWith(a, bob);
+    const area = deep<HTMLTextAreaElement>(a, "chat-conversation", "chat-composer", "textarea")!;
+    const button = () =>
+      deep<HTMLButtonElement>(a, "chat-conversation", "chat-composer", "button")!;
+    const counter = () => deep(a, "chat-conversation", "chat-composer", "[part=counter]")!;
+    const composer = deep<HTMLElement & { updateComplete: Promise<boolean> }>(
+      a,
+      "chat-conversation",
+      "chat-composer",
+    )!;
+    const type = async (text: string) => {
+      area.value = text;
+      area.dispatchEvent(new InputEvent("input"));
+      await composer.updateComplete;
+    };
+
+    await type("x".repeat(max - 3));
+    expect(counter().textContent!.trim()).to.equal("3 characters left");
+    await type("x".repeat(max + 2));
+    expect(counter().textContent!.trim()).to.equal("2 characters too many");
+    expect(button().disabled).to.equal(true);
+    area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
+    await composer.updateComplete;
+    expect(shownMessages(a)).to.deep.equal([]);
+
+    // Exactly the limit is fine, and the server agrees.
+    const text = "y".repeat(max);
+    await send(a, text);
+    await waitFor(
+      () => shownMessages(a).some((m) => m.text === text && m.state === "sent"),
+      "the message at the limit to be sent",
+    );
   });
 
   it("a new message shows a pill instead of scrolling when the reader has scrolled up", async () => {

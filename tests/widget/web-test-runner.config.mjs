@@ -5,7 +5,8 @@
 //
 // The config builds the bundle (the tests exercise what ships), starts one server
 // process on a free loopback port with a temporary KV file, lets tests stop and
-// start it again through server commands, stops it by PID at the end, and writes
+// start it again through server commands (and start a second one with a short
+// MAX_CONTENT_LENGTH on demand), stops them by PID at the end, and writes
 // {"passed": N, "failed": M} to $WTR_SUMMARY_FILE when that is set.
 
 import { defaultReporter, summaryReporter } from "@web/test-runner";
@@ -25,7 +26,7 @@ function freePort() {
 }
 
 /** One chat server process that can be stopped and started again on the same port and KV file. */
-function createChatServer({ port, kvPath, corsOrigins }) {
+function createChatServer({ port, kvPath, corsOrigins, env = {} }) {
   let child = null;
   let exited = null;
   const url = `http://127.0.0.1:${port}`;
@@ -57,6 +58,7 @@ function createChatServer({ port, kvPath, corsOrigins }) {
           CORS_ORIGINS: corsOrigins,
           // The paging test seeds 200 messages at once.
           MESSAGE_RATE: "0",
+          ...env,
         },
         stdout: "piped",
         stderr: "piped",
@@ -114,19 +116,26 @@ function createChatServer({ port, kvPath, corsOrigins }) {
   };
 }
 
-/** Server commands for the tests: where the server is, and stopping/starting it. */
-function chatServerPlugin(server, kvDir) {
+/**
+ * Server commands for the tests: where the server is, and stopping/starting it. `small` is a
+ * second server with a short MAX_CONTENT_LENGTH, started the first time a test asks for it.
+ */
+function chatServerPlugin(server, small, kvDir) {
   return {
     name: "chat-server",
     async serverStart() {
       await server.start();
     },
     async serverStop() {
-      await server.stop();
+      await Promise.all([server.stop(), small.stop()]);
       await Deno.remove(kvDir, { recursive: true }).catch(() => {});
     },
     async executeCommand({ command }) {
       if (command === "chat-server-url") return server.url;
+      if (command === "chat-server-small") {
+        await small.start();
+        return { url: small.url, maxContentLength: SMALL_MAX_CONTENT_LENGTH };
+      }
       if (command === "chat-server-stop") {
         await server.stop();
         return true;
@@ -179,15 +188,22 @@ function summaryFileReporter(path) {
 
 const wtrPort = freePort();
 const kvDir = await Deno.makeTempDir({ prefix: "chat-widget-test-" });
-const server = createChatServer({
+const corsOrigins = `http://localhost:${wtrPort},http://127.0.0.1:${wtrPort}`;
+const server = createChatServer({ port: freePort(), kvPath: join(kvDir, "chat.kv"), corsOrigins });
+/** Its limit is announced in `session`; the composer must count down from it. */
+const SMALL_MAX_CONTENT_LENGTH = 40;
+const small = createChatServer({
   port: freePort(),
-  kvPath: join(kvDir, "chat.kv"),
-  corsOrigins: `http://localhost:${wtrPort},http://127.0.0.1:${wtrPort}`,
+  kvPath: join(kvDir, "small.kv"),
+  corsOrigins,
+  env: { MAX_CONTENT_LENGTH: String(SMALL_MAX_CONTENT_LENGTH) },
 });
 
 const bundle = await buildWidget({ outfile: join(root, "dist", "chat-widget.js") });
 console.log(
-  `Bundle: ${(bundle.raw / 1024).toFixed(1)} KB raw, ${(bundle.gzip / 1024).toFixed(1)} KB gzipped`,
+  `Bundle (what a default page loads): ${(bundle.raw / 1024).toFixed(1)} KB raw, ${
+    (bundle.gzip / 1024).toFixed(1)
+  } KB gzipped`,
 );
 
 const chromePath = Deno.env.get("CHROME_PATH") || "/usr/bin/chromium";
@@ -203,7 +219,7 @@ export default {
   testsFinishTimeout: 600_000,
   browserStartTimeout: 120_000,
   testFramework: { config: { timeout: 90_000 } },
-  plugins: [esbuildPlugin({ ts: true, target: "es2022" }), chatServerPlugin(server, kvDir)],
+  plugins: [esbuildPlugin({ ts: true, target: "es2022" }), chatServerPlugin(server, small, kvDir)],
   reporters: [
     defaultReporter(),
     summaryReporter({ flatten: false }),
