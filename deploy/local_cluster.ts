@@ -31,7 +31,11 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
-async function pipe(stream: ReadableStream<Uint8Array>, prefix: string, out: typeof Deno.stdout) {
+async function pipe(
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
+  prefix: string,
+  out: typeof Deno.stdout,
+) {
   let rest = "";
   const encoder = new TextEncoder();
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {

@@ -39,7 +39,10 @@ export async function until(
 }
 
 /** Collects a child's output for diagnostics and readiness checks. */
-function drain(stream: ReadableStream<Uint8Array>, into: { text: string }): Promise<void> {
+function drain(
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
+  into: { text: string },
+): Promise<void> {
   return stream.pipeThrough(new TextDecoderStream()).pipeTo(
     new WritableStream({ write: (chunk) => void (into.text += chunk) }),
   ).catch(() => {});

@@ -1,0 +1,195 @@
+/**
+ * The server under test as a separate OS process (`deno run -A server/main.ts`),
+ * started on a free loopback port and stopped by its PID, with RSS and CPU read
+ * from /proc/<pid>.
+ */
+
+import { fileURLToPath } from "node:url";
+
+/** The repository root (two levels up from this file). */
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+// Linux reports CPU times in clock ticks; 100 a second on every platform Deno supports.
+const CLK_TCK = 100;
+
+/** One reading of a process's resources. */
+export interface ProcSample {
+  /** performance.now() of the reading, ms. */
+  at: number;
+  rssKB: number;
+  /** User + system CPU time so far, seconds. */
+  cpuSeconds: number;
+}
+
+/** Reads RSS and CPU time of `pid` from /proc; null once the process is gone. */
+export function readProc(pid: number): ProcSample | null {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { at: performance.now(), rssKB: rss, cpuSeconds: ticks / CLK_TCK };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU use between two samples, as a share of one core (100 = one core busy). */
+export function cpuPercent(from: ProcSample, to: ProcSample): number {
+  const seconds = (to.at - from.at) / 1000;
+  return seconds > 0 ? ((to.cpuSeconds - from.cpuSeconds) / seconds) * 100 : NaN;
+}
+
+/** Samples a process every `intervalMs` until stopped; keeps the peak RSS. */
+export class ProcSampler {
+  #pid: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  samples: ProcSample[] = [];
+
+  constructor(pid: number) {
+    this.#pid = pid;
+  }
+
+  /** Starts sampling; returns the first sample. */
+  start(intervalMs = 200): ProcSample | null {
+    this.samples = [];
+    const first = this.sample();
+    this.#timer = setInterval(() => this.sample(), intervalMs);
+    return first;
+  }
+
+  /** Takes one sample now. */
+  sample(): ProcSample | null {
+    const s = readProc(this.#pid);
+    if (s) this.samples.push(s);
+    return s;
+  }
+
+  /** Stops sampling; returns the last sample and the peak RSS seen. */
+  stop(): { last: ProcSample | null; peakRssKB: number } {
+    clearInterval(this.#timer);
+    const last = this.sample();
+    const peakRssKB = Math.max(0, ...this.samples.map((s) => s.rssKB));
+    return { last, peakRssKB };
+  }
+}
+
+/** A free TCP port on loopback (bound and released; a tiny race is acceptable here). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** A server process under test. */
+export interface ServerProcess {
+  pid: number;
+  port: number;
+  url: string;
+  /** The last lines the server printed, for error messages. */
+  output: string[];
+  /** `GET /health` as JSON. */
+  health(): Promise<Record<string, unknown>>;
+  /** SIGTERM (graceful: drains writes, closes KV), SIGKILL after `timeoutMs`. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Where the Deno binary is: the one running this benchmark. */
+export function denoPath(): string {
+  return Deno.execPath();
+}
+
+/**
+ * Starts `server/main.ts` with `env` (PORT is chosen here) and resolves once it
+ * prints that it listens. Extra `denoArgs` go before the script (e.g. `--cpu-prof`).
+ */
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { denoArgs?: string[]; timeoutMs?: number; cwd?: string; script?: string } = {},
+): Promise<ServerProcess> {
+  const port = freePort();
+  const command = new Deno.Command(denoPath(), {
+    args: ["run", "-A", ...(options.denoArgs ?? []), options.script ?? "server/main.ts"],
+    cwd: options.cwd ?? ROOT,
+    env: { PORT: String(port), HOST: "127.0.0.1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = command.spawn();
+  const output: string[] = [];
+  let listening: () => void;
+  const ready = new Promise<void>((resolve) => (listening = resolve));
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    let rest = "";
+    for await (const bytes of stream) {
+      const chunk = decoder.decode(bytes, { stream: true });
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      for (const line of parts) {
+        output.push(line);
+        if (output.length > 50) output.shift();
+        if (line.includes("listening on")) listening();
+      }
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    ready.then(() => "ready" as const),
+    status.then(() => "exited" as const),
+    new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (outcome !== "ready") {
+    if (!exited) child.kill("SIGKILL");
+    await status;
+    throw new Error(`Cannot start the server (${outcome}): ${output.slice(-10).join("\n")}`);
+  }
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    pid: child.pid,
+    port,
+    url,
+    output,
+    async health() {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
+      return await res.json();
+    },
+    async stop(stopTimeoutMs = 15_000) {
+      if (exited) return;
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      let killTimer: ReturnType<typeof setTimeout> | undefined;
+      const killed = new Promise<void>((resolve) => {
+        killTimer = setTimeout(() => {
+          if (!exited) {
+            try {
+              child.kill("SIGKILL");
+            } catch {
+              // Already gone.
+            }
+          }
+          resolve();
+        }, stopTimeoutMs);
+      });
+      await Promise.race([status, killed]);
+      clearTimeout(killTimer);
+      await status;
+      await pumps;
+    },
+  };
+}
