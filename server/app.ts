@@ -98,6 +98,7 @@ export async function startServer(
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       sockets: io.engine.clientsCount,
       writes: store.writerStats,
+      memory: Deno.memoryUsage(),
       ...(cluster ? { node: cluster.nodeID, redis: redis?.ready ? "up" : "down" } : {}),
     }),
   }));
@@ -121,7 +122,7 @@ export async function startServer(
       callback(sameHost ? null : "Origin not allowed", sameHost);
     },
   }) as ChatServer;
-  attachChat(io, { chat, presence, logger }, {
+  const wiring = attachChat(io, { chat, presence, logger }, {
     messageRate: config.messageRate,
     messageBurst: config.messageBurst,
     maxContentLength: config.maxContentLength,
@@ -161,6 +162,7 @@ export async function startServer(
         const force = setTimeout(() => http.closeAllConnections(), 2000);
         await closed;
         clearTimeout(force);
+        wiring.close();
         if (cluster) {
           // Users only this node held are gone: say so while Redis is still open.
           for (const userID of await cluster.close()) io.emit("user disconnected", userID);

@@ -12,6 +12,7 @@ import type {
 import { ChatError, toWireError } from "./chat/errors.ts";
 import type { Presence } from "./chat/presence.ts";
 import { TokenBucket } from "./chat/rate_limit.ts";
+import { corkWebSocketBatches, createPresenceNotices } from "./presence_notices.ts";
 import type { ChatService } from "./chat/service.ts";
 
 /** What the server keeps on each socket. */
@@ -46,6 +47,9 @@ export interface Logger {
   error(message: string, error?: unknown): void;
 }
 
+// Presence broadcasts of a burst of connects go out together; see presence_notices.ts.
+const PRESENCE_NOTICE_DELAY_MS = 25;
+
 const RATE_LIMITED: FailedAck = {
   ok: false,
   error: { code: "rate_limited", message: "Too many requests: slow down" },
@@ -56,9 +60,11 @@ export function attachChat(
   io: ChatServer,
   deps: { chat: ChatService; presence: Presence; logger?: Logger },
   options: SocketOptions,
-): void {
+): { close(): void } {
   const { chat, presence } = deps;
   const logger: Logger = deps.logger ?? console;
+  const notices = createPresenceNotices(io, { delayMs: PRESENCE_NOTICE_DELAY_MS });
+  corkWebSocketBatches(io);
 
   io.use(async (socket, next) => {
     try {
@@ -117,8 +123,12 @@ export function attachChat(
 
     on("private message", async (payload) => {
       const { message, duplicate } = await chat.send(userID, payload);
-      // A duplicate was relayed when it was first stored.
-      if (!duplicate) socket.to(message.to).to(userID).emit("private message", message);
+      // A duplicate was relayed when it was first stored. The recipient hears
+      // `user connected` of a new sender before its first message.
+      if (!duplicate) {
+        notices.flush();
+        socket.to(message.to).to(userID).emit("private message", message);
+      }
       return message;
     }, (message) => ({ message }));
 
@@ -149,20 +159,13 @@ export function attachChat(
     }, () => ({}));
 
     const joined = presence.add(userID).then((first) => {
-      if (first) {
-        socket.broadcast.emit("user connected", {
-          userID,
-          username,
-          connected: true,
-          messages: [],
-        });
-      }
+      if (first) notices.connected(socket.id, { userID, username, connected: true, messages: [] });
     }).catch((error) => logger.error(`Presence update for user ${userID} failed`, error));
 
     socket.on("disconnect", async () => {
       await joined;
       try {
-        if (await presence.remove(userID)) io.emit("user disconnected", userID);
+        if (await presence.remove(userID)) notices.disconnected(userID);
       } catch (error) {
         logger.error(`Presence update for user ${userID} failed`, error);
       }
@@ -181,4 +184,6 @@ export function attachChat(
       socket.disconnect(true);
     });
   });
+
+  return { close: notices.close };
 }

@@ -512,3 +512,29 @@ Deno.test("messages sent concurrently from one socket keep their order in storag
   b.socket.close();
   await server.close();
 });
+
+Deno.test("a burst of connects announces each user once to everyone, never after that user's first message", async () => {
+  const server = await startTestServer({ MESSAGE_RATE: "0" });
+  const watcher = await connect(server.url, { username: "watcher" });
+  const seen: string[] = [];
+  watcher.socket.onAny((event, arg) => {
+    if (event === "user connected") seen.push(`connected ${(arg as UserEntry).username}`);
+    if (event === "private message") seen.push(`message ${(arg as Message).content}`);
+  });
+  const burst = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => connect(server.url, { username: `u${i}` })),
+  );
+  // The newest user writes at once: its announcement must not trail its message.
+  const last = await connect(server.url, { username: "late" });
+  await last.socket.emitWithAck("private message", {
+    content: "from late",
+    to: watcher.session.userID,
+  });
+  await waitFor(() => seen.includes("message from late") && seen.length >= 32, "announcements");
+  const announced = seen.filter((s) => s.startsWith("connected"));
+  assert.equal(announced.length, 31);
+  assert.equal(new Set(announced).size, 31, "each user announced once");
+  assert.ok(seen.indexOf("connected late") < seen.indexOf("message from late"));
+  for (const c of [watcher, last, ...burst]) c.socket.close();
+  await server.close();
+});
