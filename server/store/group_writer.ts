@@ -8,6 +8,12 @@ import { retryLocked } from "./retry.ts";
 
 /** One logical write: it lands whole, in one commit, or fails whole. */
 export interface WriteRequest {
+  /**
+   * Conditions (`versionstamp: null`: the key must not exist). A write whose
+   * check fails rejects with `CheckFailedError` and writes nothing; the other
+   * writes of its batch are committed without it.
+   */
+  checks?: Deno.AtomicCheck[];
   /** Keys to set; within one commit a later set of the same key wins. */
   sets: { key: Deno.KvKey; value: unknown; expireIn?: number }[];
   /** Counters to add to (`Deno.KvU64` sums); sums of one key add up. */
@@ -25,14 +31,23 @@ export interface WriterStats {
   largestBatch: number;
 }
 
+/** A write's check did not hold: nothing of that write was stored. */
+export class CheckFailedError extends Error {
+  constructor() {
+    super("A check of the write failed");
+    this.name = "CheckFailedError";
+  }
+}
+
 interface Pending {
   request: WriteRequest;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-// KV allows 1,000 mutations and 800 KB of values per commit; stay below both.
+// KV allows 1,000 mutations, 100 checks and 800 KB of values per commit; stay below all.
 const MAX_MUTATIONS = 900;
+const MAX_CHECKS = 90;
 const MAX_BYTES = 700_000;
 
 function mutationCount(request: WriteRequest): number {
@@ -125,13 +140,32 @@ export class GroupWriter {
 
   #takeBatch(): Pending[] {
     let mutations = 0;
+    let checks = 0;
     let bytes = 0;
     let n = 0;
+    // Keys checked in this batch, and keys written: two writes that check the
+    // same key (two sign-ups with one name) must not share a commit, where both
+    // checks would hold; nor may a write change a key another one checks.
+    const checked = new Set<string>();
+    const written = new Set<string>();
     for (const p of this.#queue) {
-      const m = mutationCount(p.request);
-      if (n > 0 && (mutations + m > MAX_MUTATIONS || bytes + p.request.bytes > MAX_BYTES)) break;
+      const { request } = p;
+      const m = mutationCount(request);
+      const c = request.checks?.length ?? 0;
+      const checkKeys = (request.checks ?? []).map((k) => JSON.stringify(k.key));
+      const setKeys = request.sets.map((k) => JSON.stringify(k.key));
+      if (
+        n > 0 &&
+        (mutations + m > MAX_MUTATIONS || checks + c > MAX_CHECKS ||
+          bytes + request.bytes > MAX_BYTES ||
+          checkKeys.some((k) => checked.has(k) || written.has(k)) ||
+          setKeys.some((k) => checked.has(k)))
+      ) break;
       mutations += m;
-      bytes += p.request.bytes;
+      checks += c;
+      bytes += request.bytes;
+      for (const k of checkKeys) checked.add(k);
+      for (const k of setKeys) written.add(k);
       n++;
     }
     const batch = this.#queue.splice(0, n);
@@ -142,7 +176,9 @@ export class GroupWriter {
   async #commit(batch: Pending[]): Promise<void> {
     const sets = new Map<string, { key: Deno.KvKey; value: unknown; expireIn?: number }>();
     const sums = new Map<string, { key: Deno.KvKey; by: bigint }>();
+    const checks: Deno.AtomicCheck[] = [];
     for (const { request } of batch) {
+      checks.push(...request.checks ?? []);
       for (const s of request.sets) sets.set(JSON.stringify(s.key), s);
       for (const s of request.sums ?? []) {
         const id = JSON.stringify(s.key);
@@ -150,15 +186,16 @@ export class GroupWriter {
         sums.set(id, { key: s.key, by: (prev?.by ?? 0n) + s.by });
       }
     }
-    await retryLocked(async () => {
+    const ok = await retryLocked(async () => {
       const op = this.#kv.atomic();
+      for (const c of checks) op.check(c);
       for (const s of sets.values()) {
         op.set(s.key, s.value, s.expireIn === undefined ? undefined : { expireIn: s.expireIn });
       }
       for (const s of sums.values()) op.sum(s.key, s.by);
-      const result = await op.commit();
-      if (!result.ok) throw new Error("KV commit was rejected");
+      return (await op.commit()).ok;
     }, { onRetry: () => this.#stats.lockRetries++ });
     this.#stats.commits++;
+    if (!ok) throw new CheckFailedError();
   }
 }

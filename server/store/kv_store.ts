@@ -8,7 +8,7 @@ import type {
   SessionRecord,
   UserRecord,
 } from "../chat/store.ts";
-import { GroupWriter, type WriterStats } from "./group_writer.ts";
+import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.ts";
 import { retryLocked } from "./retry.ts";
 
 /** How long an idempotency key is remembered: retries come within minutes, not days. */
@@ -72,15 +72,22 @@ export class KvChatStore implements ChatStore {
     { foldedName, sessionID, ttlMs }: { foldedName: string; sessionID: string; ttlMs: number },
   ): Promise<boolean> {
     const session: SessionRecord = { userID: user.userID, refreshedAt: user.createdAt };
-    const result = await retryLocked(() =>
-      this.#kv.atomic()
-        .check({ key: ["usernames", foldedName], versionstamp: null })
-        .set(["usernames", foldedName], user.userID)
-        .set(["users", user.userID], user)
-        .set(["sessions", sessionID], session, { expireIn: ttlMs })
-        .commit()
-    );
-    return result.ok;
+    try {
+      // Through the writer: a burst of sign-ups shares commits.
+      await this.#writer.write({
+        checks: [{ key: ["usernames", foldedName], versionstamp: null }],
+        sets: [
+          { key: ["usernames", foldedName], value: user.userID },
+          { key: ["users", user.userID], value: user },
+          { key: ["sessions", sessionID], value: session, expireIn: ttlMs },
+        ],
+        bytes: 512,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof CheckFailedError) return false;
+      throw error;
+    }
   }
 
   async getUser(userID: string): Promise<UserRecord | null> {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GroupWriter } from "../../server/store/group_writer.ts";
+import { CheckFailedError, GroupWriter } from "../../server/store/group_writer.ts";
 import { conversationKey, KvChatStore } from "../../server/store/kv_store.ts";
 import { isLockedError, retryLocked } from "../../server/store/retry.ts";
 import { createMessageIdGenerator } from "../../server/chat/ids.ts";
@@ -79,6 +79,43 @@ Deno.test("GroupWriter.write() fails only the bad write of a batch", async () =>
   assert.equal((await kv.get(["bad"])).value, null);
   await writer.close();
   await assert.rejects(writer.write({ sets: [], bytes: 0 }), /closed/);
+  kv.close();
+});
+
+Deno.test("GroupWriter.write() applies checks per write, never letting two claims of one key both hold", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const writer = new GroupWriter(kv);
+  await kv.set(["names", "taken"], "old");
+  const claim = (name: string, owner: string) =>
+    writer.write({
+      checks: [{ key: ["names", name], versionstamp: null }],
+      sets: [{ key: ["names", name], value: owner }],
+      bytes: 16,
+    });
+  const results = await Promise.allSettled([
+    claim("free-1", "a"),
+    claim("same", "b"),
+    claim("same", "c"),
+    claim("taken", "d"),
+    claim("free-2", "e"),
+    writer.write({ sets: [{ key: ["plain"], value: 1 }], bytes: 8 }),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), [
+    "fulfilled",
+    "fulfilled",
+    "rejected",
+    "rejected",
+    "fulfilled",
+    "fulfilled",
+  ]);
+  for (const r of results) {
+    if (r.status === "rejected") assert.ok(r.reason instanceof CheckFailedError);
+  }
+  assert.equal((await kv.get(["names", "same"])).value, "b");
+  assert.equal((await kv.get(["names", "taken"])).value, "old");
+  assert.equal((await kv.get(["names", "free-2"])).value, "e");
+  assert.equal((await kv.get(["plain"])).value, 1);
+  await writer.close();
   kv.close();
 });
 
