@@ -11,12 +11,12 @@
 
 import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
+import { RedisServer } from "../cluster/helpers.ts";
 import { LoadGenerator, type SendResult } from "./load.ts";
 import { cachedPrefill, type Prefilled } from "./prefill.ts";
 import { type BarChart, reportHtml, type Table } from "./report.ts";
 import {
   cpuPercent,
-  freePort,
   ProcSampler,
   readProc,
   ROOT,
@@ -172,6 +172,11 @@ function addTarget(t: Omit<Target, "pass"> & { pass?: boolean | null }): void {
     ...t,
     pass: t.pass === undefined ? judge(t.value, t) : t.pass,
   });
+}
+
+/** A target's measured value and range from a figure's spread. */
+function measured(s: Spread): { value: number; range: [number, number] } {
+  return { value: s.median, range: [s.min, s.max] };
 }
 
 function figure(scenario: string, [name, values]: [string, number[]]): Spread {
@@ -387,8 +392,7 @@ async function throughput(): Promise<void> {
   addTarget({
     scenario: "throughput",
     label: "durable 200x50 unpaced, delivered/s (KV file)",
-    value: f["file delivered/s"].median,
-    range: [f["file delivered/s"].min, f["file delivered/s"].max],
+    ...measured(f["file delivered/s"]),
     unit: "msg/s",
     op: ">=",
     limit: 15_000,
@@ -396,8 +400,7 @@ async function throughput(): Promise<void> {
   addTarget({
     scenario: "throughput",
     label: "KV file / :memory: delivered/s (same rep)",
-    value: f["file / memory"].median,
-    range: [f["file / memory"].min, f["file / memory"].max],
+    ...measured(f["file / memory"]),
     unit: "x",
     op: ">=",
     limit: 0.8,
@@ -487,8 +490,7 @@ async function latency(): Promise<void> {
   addTarget({
     scenario: "latency",
     label: "paced 2,000/s, 200 users: p50",
-    value: f["p50 ms"].median,
-    range: [f["p50 ms"].min, f["p50 ms"].max],
+    ...measured(f["p50 ms"]),
     unit: "ms",
     op: "<=",
     limit: 1,
@@ -496,8 +498,7 @@ async function latency(): Promise<void> {
   addTarget({
     scenario: "latency",
     label: "paced 2,000/s, 200 users: p99",
-    value: f["p99 ms"].median,
-    range: [f["p99 ms"].min, f["p99 ms"].max],
+    ...measured(f["p99 ms"]),
     unit: "ms",
     op: "<=",
     limit: 5,
@@ -598,8 +599,7 @@ async function connect(): Promise<void> {
   addTarget({
     scenario: "connect",
     label: "1,000 new users connect (session + users), total",
-    value: s1.median,
-    range: [s1.min, s1.max],
+    ...measured(s1),
     unit: "ms",
     op: "<=",
     limit: 1500,
@@ -607,8 +607,7 @@ async function connect(): Promise<void> {
   addTarget({
     scenario: "memory",
     label: "RSS per idle user at 1,000",
-    value: m1.median,
-    range: [m1.min, m1.max],
+    ...measured(m1),
     unit: "KB",
     op: "<=",
     limit: 50,
@@ -756,8 +755,7 @@ async function history(): Promise<void> {
   addTarget({
     scenario: "connect",
     label: "reconnect 500 users: 100,000 stored / empty store",
-    value: r.median,
-    range: [r.min, r.max],
+    ...measured(r),
     unit: "x",
     op: "<=",
     limit: 1.5,
@@ -773,8 +771,7 @@ async function history(): Promise<void> {
   addTarget({
     scenario: "history",
     label: "load messages p99 with 100,000 stored",
-    value: f["load messages p99 ms"].median,
-    range: [f["load messages p99 ms"].min, f["load messages p99 ms"].max],
+    ...measured(f["load messages p99 ms"]),
     unit: "ms",
     op: "<",
     limit: 20,
@@ -874,8 +871,7 @@ async function fairness(): Promise<void> {
   addTarget({
     scenario: "fairness",
     label: "others' p99 with one flooder / without (same run)",
-    value: r.median,
-    range: [r.min, r.max],
+    ...measured(r),
     unit: "x",
     op: "<=",
     limit: 2,
@@ -892,53 +888,6 @@ async function clusterSupported(): Promise<boolean> {
   }
 }
 
-/** Starts a throwaway redis-server on a free loopback port; stopped by PID. */
-async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ dir: tempRoot, prefix: "redis-" });
-  const child = new Deno.Command("redis-server", {
-    args: [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      dir,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = performance.now() + 10_000;
-  while (performance.now() < deadline) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      break;
-    } catch {
-      await wait(50);
-    }
-  }
-  // Drain its output so a full pipe never blocks it.
-  child.stdout.pipeTo(new WritableStream()).catch(() => {});
-  child.stderr.pipeTo(new WritableStream()).catch(() => {});
-  return {
-    url,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Gone already.
-      }
-      await child.status;
-    },
-  };
-}
-
 /** 2 nodes + Redis: cross-node latency at 1,000 msg/s vs the same traffic on one node. */
 async function cluster(): Promise<void> {
   if (!(await clusterSupported())) {
@@ -951,7 +900,7 @@ async function cluster(): Promise<void> {
   const seconds = options.quick ? 3 : 4;
   const rows: Record<string, number[]> = {};
   const push = (k: string, v: number) => (rows[k] ??= []).push(v);
-  const redis = await startRedis();
+  const redis = await RedisServer.start();
   try {
     const phase = async (variant: "one node" | "two nodes", rep: number) => {
       const label = `cluster ${variant} ${rep}/${options.runs}`;
@@ -1035,8 +984,7 @@ async function cluster(): Promise<void> {
     addTarget({
       scenario: "cluster",
       label: "2 nodes + Redis, cross-node p99 at 1,000/s",
-      value: f["two nodes p99 ms"].median,
-      range: [f["two nodes p99 ms"].min, f["two nodes p99 ms"].max],
+      ...measured(f["two nodes p99 ms"]),
       unit: "ms",
       op: "<=",
       limit: Number.NaN,
