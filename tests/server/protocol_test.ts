@@ -80,6 +80,8 @@ Deno.test("a second tab restores the session: same user, no new user connected",
   const server = await startTestServer();
   const a = await connect(server.url, { username: "alice" });
   const b = await connect(server.url, { username: "bob" });
+  // Announcements go out in bursts within 25 ms: alice's may still reach bob.
+  await new Promise((r) => setTimeout(r, 100));
   const seenByB = collect<UserEntry>(b.socket, "user connected");
   const a2 = await connect(server.url, { sessionID: a.session.sessionID });
   assert.deepEqual(a2.session, a.session);
