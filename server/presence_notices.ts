@@ -21,7 +21,7 @@ export interface PresenceNotices {
   disconnected(userID: string): void;
   /** Sends what is queued now, e.g. before a message that must not overtake it. */
   flush(): void;
-  /** Sends what is queued; later notices are dropped (the server is closing). */
+  /** Sends what is queued; later notices go out at once, unbatched (the server is closing). */
   close(): void;
 }
 
@@ -106,9 +106,11 @@ export function createPresenceNotices(
 
   let closed = false;
   const push = (notice: Notice) => {
-    if (closed) return;
     queue.push(notice);
-    timer ??= setTimeout(flush, options.delayMs);
+    // Once closing, nothing waits: a node that is stopping still tells the
+    // cluster who left, and leaves no timer behind.
+    if (closed) flush();
+    else timer ??= setTimeout(flush, options.delayMs);
   };
 
   return {
