@@ -110,31 +110,34 @@ export class GroupWriter {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#takeBatch();
-        try {
-          await this.#commit(batch);
-          this.#stats.writes += batch.length;
-          for (const p of batch) p.resolve();
-        } catch (error) {
-          if (batch.length === 1) {
-            batch[0].reject(error);
-          } else {
-            // One bad write must not fail the others: commit them one by one.
-            for (const p of batch) {
-              try {
-                await this.#commit([p]);
-                this.#stats.writes++;
-                p.resolve();
-              } catch (single) {
-                p.reject(single);
-              }
-            }
-          }
-        }
-      }
+      while (this.#queue.length > 0) await this.#settle(this.#takeBatch());
     } finally {
       this.#running = null;
+    }
+  }
+
+  /** Commits `batch`, or as much of it as can be: one bad write never fails the others. */
+  async #settle(batch: Pending[]): Promise<void> {
+    try {
+      await this.#commit(batch);
+      this.#stats.writes += batch.length;
+      for (const p of batch) p.resolve();
+      return;
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0].reject(error);
+        return;
+      }
+      const unchecked = batch.filter((p) => !p.request.checks?.length);
+      if (
+        error instanceof CheckFailedError && unchecked.length > 0 && unchecked.length < batch.length
+      ) {
+        // Only a checked write can have failed a check: the others go together.
+        await this.#settle(unchecked);
+        for (const p of batch) if (p.request.checks?.length) await this.#settle([p]);
+        return;
+      }
+      for (const p of batch) await this.#settle([p]);
     }
   }
 
