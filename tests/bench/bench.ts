@@ -179,6 +179,18 @@ function measured(s: Spread): { value: number; range: [number, number] } {
   return { value: s.median, range: [s.min, s.max] };
 }
 
+/** Chart groups of one bar each, for the figures of `figures` named in `pairs` that exist. */
+function spreadGroups(
+  figures: Record<string, Spread>,
+  pairs: [label: string, name: string][],
+): { label: string; values: number[]; ranges: [number, number][] }[] {
+  return pairs.filter(([, name]) => figures[name]).map(([label, name]) => ({
+    label,
+    values: [figures[name].median],
+    ranges: [[figures[name].min, figures[name].max]],
+  }));
+}
+
 function figure(scenario: string, [name, values]: [string, number[]]): Spread {
   const s = spread(values);
   (results.figures[scenario] ??= {})[name] = s;
@@ -1130,16 +1142,10 @@ function charts(): BarChart[] {
   }
   const conn = results.figures.connect;
   if (conn) {
-    const groupsMem = [["1,000 users", "1,000 users: KB RSS/user"], [
-      "5,000 users",
-      "5,000 users: KB RSS/user",
-    ]]
-      .filter(([, k]) => conn[k])
-      .map(([label, k]) => ({
-        label,
-        values: [conn[k].median],
-        ranges: [[conn[k].min, conn[k].max] as [number, number]],
-      }));
+    const groupsMem = spreadGroups(conn, [
+      ["1,000 users", "1,000 users: KB RSS/user"],
+      ["5,000 users", "5,000 users: KB RSS/user"],
+    ]);
     out.push({
       title: "Server RSS per connected idle user",
       unit: "KB",
@@ -1147,16 +1153,10 @@ function charts(): BarChart[] {
       groups: groupsMem,
       targets: [{ value: 50, label: "target 50 KB" }],
     });
-    const groupsConn = [["1,000 new users", "1,000 users: ms/user"], [
-      "5,000 new users",
-      "5,000 users: ms/user",
-    ]]
-      .filter(([, k]) => conn[k])
-      .map(([label, k]) => ({
-        label,
-        values: [conn[k].median],
-        ranges: [[conn[k].min, conn[k].max] as [number, number]],
-      }));
+    const groupsConn = spreadGroups(conn, [
+      ["1,000 new users", "1,000 users: ms/user"],
+      ["5,000 new users", "5,000 users: ms/user"],
+    ]);
     const hist = results.figures.history;
     if (hist) {
       for (
