@@ -11,7 +11,7 @@ import { INVALID_USERNAME } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
 import { createMessageIdGenerator, newSessionId, newUserId } from "./ids.ts";
 import type { Presence } from "./presence.ts";
-import type { ChatStore, ConversationRecord, MessagePage, UserRecord } from "./store.ts";
+import type { ChatStore, MessagePage, UserRecord } from "./store.ts";
 import { foldUsername, normalizeUsername } from "./usernames.ts";
 import { parseLoadRequest, parseReadRequest, parseSendRequest } from "./validation.ts";
 
@@ -33,8 +33,6 @@ export interface SendResult {
 
 // Sessions are re-stamped at most this often, not on every connect.
 const SESSION_REFRESH_MS = 24 * 60 * 60 * 1000;
-// Most conversations read for one `users` payload, however short they are.
-const MAX_HISTORY_READS = 50;
 // Usernames never change, so a cache entry never goes stale; the bound only caps memory.
 const USER_CACHE_LIMIT = 100_000;
 
@@ -122,7 +120,7 @@ export class ChatService {
    * latest page of each conversation within `historyBudget` messages in all.
    */
   async usersFor(userID: string): Promise<UserEntry[]> {
-    const { userListLimit } = this.#options;
+    const { userListLimit, historyPageSize, historyBudget } = this.#options;
     const [conversations, online, unread] = await Promise.all([
       this.#store.listConversations(userID, userListLimit),
       this.#presence.list(userListLimit),
@@ -145,16 +143,23 @@ export class ChatService {
       }
     }
     const partners = new Set(conversations.map((c) => c.peerID));
-    const [records, connected, pages] = await Promise.all([
+    let budget = historyBudget;
+    const pages = new Map<string, Promise<MessagePage>>();
+    for (const c of conversations) {
+      if (budget <= 0 || !seen.has(c.peerID)) continue;
+      const limit = Math.min(historyPageSize, budget);
+      budget -= limit;
+      pages.set(c.peerID, this.#store.listMessages([userID, c.peerID], { limit }));
+    }
+    const [records, connected] = await Promise.all([
       Promise.all(ids.map((id) => this.getUser(id))),
       this.#presence.onlineAmong(ids),
-      this.#latestPages(userID, conversations.filter((c) => seen.has(c.peerID))),
     ]);
     const entries: UserEntry[] = [];
     for (let i = 0; i < ids.length; i++) {
       const record = records[i];
       if (!record) continue;
-      const page = pages.get(record.userID);
+      const page = await pages.get(record.userID);
       const entry: UserEntry = {
         userID: record.userID,
         username: record.username,
@@ -167,40 +172,6 @@ export class ChatService {
       entries.push(entry);
     }
     return entries;
-  }
-
-  /**
-   * The latest page of each conversation, most recent first, until
-   * `historyBudget` messages are spent. Pages are read in parallel waves; what a
-   * short conversation leaves of its share goes to the next ones.
-   */
-  async #latestPages(
-    userID: string,
-    conversations: ConversationRecord[],
-  ): Promise<Map<string, MessagePage>> {
-    const { historyPageSize, historyBudget } = this.#options;
-    const pages = new Map<string, MessagePage>();
-    let budget = historyBudget;
-    let next = 0;
-    let reads = 0;
-    while (budget > 0 && next < conversations.length && reads < MAX_HISTORY_READS) {
-      const wave: { peerID: string; limit: number }[] = [];
-      let reserved = 0;
-      while (next < conversations.length && reserved < budget && reads < MAX_HISTORY_READS) {
-        const limit = Math.min(historyPageSize, budget - reserved);
-        wave.push({ peerID: conversations[next++].peerID, limit });
-        reserved += limit;
-        reads++;
-      }
-      const results = await Promise.all(
-        wave.map(({ peerID, limit }) => this.#store.listMessages([userID, peerID], { limit })),
-      );
-      wave.forEach(({ peerID }, i) => {
-        pages.set(peerID, results[i]);
-        budget -= results[i].messages.length;
-      });
-    }
-    return pages;
   }
 
   /**
