@@ -149,26 +149,31 @@ export class GroupWriter {
     // Keys checked in this batch, and keys written: two writes that check the
     // same key (two sign-ups with one name) must not share a commit, where both
     // checks would hold; nor may a write change a key another one checks.
+    // Kept only once a checked write appears: batches of messages carry none.
     const checked = new Set<string>();
-    const written = new Set<string>();
+    let written: Set<string> | undefined;
+    const keysOf = (request: WriteRequest) => request.sets.map((k) => JSON.stringify(k.key));
     for (const p of this.#queue) {
       const { request } = p;
       const m = mutationCount(request);
       const c = request.checks?.length ?? 0;
+      if (c > 0) {
+        written ??= new Set(this.#queue.slice(0, n).flatMap((q) => keysOf(q.request)));
+      }
       const checkKeys = (request.checks ?? []).map((k) => JSON.stringify(k.key));
-      const setKeys = request.sets.map((k) => JSON.stringify(k.key));
+      const setKeys = written ? keysOf(request) : [];
       if (
         n > 0 &&
         (mutations + m > MAX_MUTATIONS || checks + c > MAX_CHECKS ||
           bytes + request.bytes > MAX_BYTES ||
-          checkKeys.some((k) => checked.has(k) || written.has(k)) ||
+          checkKeys.some((k) => checked.has(k) || written!.has(k)) ||
           setKeys.some((k) => checked.has(k)))
       ) break;
       mutations += m;
       checks += c;
       bytes += request.bytes;
       for (const k of checkKeys) checked.add(k);
-      for (const k of setKeys) written.add(k);
+      for (const k of setKeys) written!.add(k);
       n++;
     }
     const batch = this.#queue.splice(0, n);
