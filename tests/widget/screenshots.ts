@@ -8,6 +8,7 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWidget } from "../../widget/build.ts";
+import { HEADLESS_CHROME_ARGS } from "./chrome-args.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const outDir = Deno.args[0] ?? "/tmp/chat-widget-shots";
@@ -121,13 +122,7 @@ try {
     executablePath: Deno.env.get("CHROME_PATH") || "/usr/bin/chromium",
     headless: true,
     args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
+      ...HEADLESS_CHROME_ARGS,
       "--font-render-hinting=none",
     ],
   });

@@ -15,6 +15,7 @@ import { esbuildPlugin } from "@web/dev-server-esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildWidget } from "../../widget/build.ts";
+import { HEADLESS_CHROME_ARGS } from "./chrome-args.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -231,13 +232,7 @@ export default {
         executablePath: chromePath,
         headless: true,
         args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
+          ...HEADLESS_CHROME_ARGS,
           // Background tabs must not throttle timers: the tests wait on socket events.
           "--disable-background-timer-throttling",
           "--disable-renderer-backgrounding",
