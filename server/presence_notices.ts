@@ -1,17 +1,22 @@
 /**
  * Presence broadcasts in bursts: `user connected` and `user disconnected` go to
- * every socket, so N users arriving together cost N² frames. Queued for a few
- * milliseconds and sent in order with every WebSocket corked, a burst costs
- * about one write per socket instead of one write per socket per arrival.
+ * every socket, so N users arriving together cost N² frames. Notices are queued
+ * for a few milliseconds; a burst is then encoded once, as WebSocket frames
+ * joined into one buffer that every idle WebSocket of this node shares, so it
+ * costs one write per socket and no per-socket copies. Other nodes of a cluster
+ * get the burst as one adapter message and fan it out to their own sockets.
  */
 
-import type { ChatServer } from "./socket.ts";
+import type { ChatServer, ChatSocket } from "./socket.ts";
 import type { UserEntry } from "./protocol.ts";
 
-/** One queued broadcast. */
-type Notice =
+/** One queued broadcast; `except` is the socket that must not hear it. */
+export type PresenceNotice =
   | { except: string; event: "user connected"; payload: UserEntry }
   | { except: null; event: "user disconnected"; payload: string };
+
+/** The inter-node event carrying a burst of notices. */
+export const PRESENCE_NOTICES_EVENT = "presence notices";
 
 /** Queued presence broadcasts; see the module doc. */
 export interface PresenceNotices {
@@ -68,13 +73,121 @@ export function corkWebSocketBatches(io: ChatServer): void {
   );
 }
 
-/** Starts queueing presence broadcasts of `io`, sent at most `delayMs` after they are queued. */
+const encoder = new TextEncoder();
+
+/**
+ * An unmasked, unfragmented WebSocket text frame (RFC 6455 section 5.2)
+ * holding the Socket.IO event packet `[event, payload]` of namespace "/" in an
+ * engine.io message packet: what engine.io would write for `emit(event, payload)`.
+ */
+export function eventFrame(event: string, payload: unknown): Uint8Array {
+  const data = encoder.encode("42" + JSON.stringify([event, payload]));
+  const n = data.length;
+  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const frame = new Uint8Array(head + n);
+  frame[0] = 0x81; // FIN, text
+  const view = new DataView(frame.buffer);
+  if (head === 2) frame[1] = n;
+  else if (head === 4) {
+    frame[1] = 126;
+    view.setUint16(2, n);
+  } else {
+    frame[1] = 127;
+    view.setBigUint64(2, BigInt(n));
+  }
+  frame.set(data, head);
+  return frame;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+interface FrameSender {
+  sendFrame(list: Uint8Array[], cb?: (error?: Error) => void): void;
+}
+
+// The `ws` sender of a socket whose WebSocket can take a pre-built frame now
+// without overtaking anything: open, not upgrading, nothing queued in engine.io,
+// no compression. Undefined otherwise (the socket gets ordinary emits).
+function idleFrameSender(socket: ChatSocket): FrameSender | undefined {
+  // deno-lint-ignore no-explicit-any
+  const conn = socket.conn as any;
+  const transport = conn.transport;
+  if (
+    conn.readyState !== "open" || conn.upgrading || conn.writeBuffer?.length !== 0 ||
+    transport?.name !== "websocket" || transport.perMessageDeflate
+  ) return undefined;
+  const sender = transport.socket?._sender;
+  const raw = transport.socket?._socket;
+  if (typeof sender?.sendFrame !== "function" || !raw || raw.destroyed || !raw.writable) {
+    return undefined;
+  }
+  return sender;
+}
+
+/** Sends `notices`, in order, to this node's sockets. */
+export function deliverLocally(io: ChatServer, notices: readonly PresenceNotice[]): void {
+  if (notices.length === 0) return;
+  const frames = notices.map((n) => eventFrame(n.event, n.payload));
+  const excepted = new Set<string>();
+  for (const n of notices) if (n.except !== null) excepted.add(n.except);
+  let shared: Uint8Array | undefined;
+  for (const socket of io.of("/").sockets.values()) {
+    const sender = idleFrameSender(socket);
+    if (sender) {
+      const mine = excepted.has(socket.id);
+      const bytes = mine
+        ? concat(frames.filter((_, i) => notices[i].except !== socket.id))
+        : (shared ??= concat(frames));
+      if (bytes.length > 0) sender.sendFrame([bytes]);
+      continue;
+    }
+    for (const n of notices) {
+      if (n.except === socket.id) continue;
+      if (n.event === "user connected") socket.emit("user connected", n.payload);
+      else socket.emit("user disconnected", n.payload);
+    }
+  }
+}
+
+// What another node sent is checked like any input before it reaches sockets.
+function isNotice(value: unknown): value is PresenceNotice {
+  if (typeof value !== "object" || value === null) return false;
+  const n = value as Record<string, unknown>;
+  if (n.event === "user disconnected") return n.except === null && typeof n.payload === "string";
+  return n.event === "user connected" && typeof n.except === "string" &&
+    typeof n.payload === "object" && n.payload !== null;
+}
+
+/**
+ * Starts queueing presence broadcasts of `io`, sent at most `delayMs` after
+ * they are queued. With `cluster`, bursts also go to the other nodes through
+ * the adapter, and bursts from them are delivered to this node's sockets.
+ */
 export function createPresenceNotices(
   io: ChatServer,
-  options: { delayMs: number },
+  options: { delayMs: number; cluster?: boolean; onError?: (error: unknown) => void },
 ): PresenceNotices {
-  let queue: Notice[] = [];
+  let queue: PresenceNotice[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const onError = options.onError ?? ((error) => console.error(error));
+
+  if (options.cluster) {
+    io.on(PRESENCE_NOTICES_EVENT, (notices: unknown) => {
+      if (!Array.isArray(notices) || !notices.every(isNotice)) {
+        onError(new TypeError(`Ignored a malformed "${PRESENCE_NOTICES_EVENT}" from another node`));
+        return;
+      }
+      deliverLocally(io, notices);
+    });
+  }
 
   const flush = () => {
     clearTimeout(timer);
@@ -82,30 +195,18 @@ export function createPresenceNotices(
     if (queue.length === 0) return;
     const notices = queue;
     queue = [];
-    const corked: Corkable[] = [];
-    for (const socket of io.of("/").sockets.values()) {
-      const raw = rawSocket(socket.conn.transport);
-      if (raw) {
-        raw.cork();
-        corked.push(raw);
+    if (options.cluster) {
+      try {
+        io.serverSideEmit(PRESENCE_NOTICES_EVENT, notices);
+      } catch (error) {
+        onError(error);
       }
     }
-    try {
-      for (const notice of notices) {
-        // Through the adapter, so other nodes of a cluster broadcast it too.
-        if (notice.event === "user connected") {
-          io.except(notice.except).emit("user connected", notice.payload);
-        } else {
-          io.emit("user disconnected", notice.payload);
-        }
-      }
-    } finally {
-      for (const raw of corked) raw.uncork();
-    }
+    deliverLocally(io, notices);
   };
 
   let closed = false;
-  const push = (notice: Notice) => {
+  const push = (notice: PresenceNotice) => {
     queue.push(notice);
     // Once closing, nothing waits: a node that is stopping still tells the
     // cluster who left, and leaves no timer behind.

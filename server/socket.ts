@@ -12,24 +12,35 @@ import type {
 import { ChatError, toWireError } from "./chat/errors.ts";
 import type { Presence } from "./chat/presence.ts";
 import { TokenBucket } from "./chat/rate_limit.ts";
-import { corkWebSocketBatches, createPresenceNotices } from "./presence_notices.ts";
+import {
+  corkWebSocketBatches,
+  createPresenceNotices,
+  type PresenceNotice,
+} from "./presence_notices.ts";
 import type { ChatService } from "./chat/service.ts";
 
 /** What the server keeps on each socket. */
 export type SocketData = SessionInfo;
 
+/** Events between the nodes of a cluster. */
+export interface InterServerEvents {
+  /** A burst of presence notices for the receiving node's sockets. */
+  "presence notices": (notices: PresenceNotice[]) => void;
+}
+
 /** The typed Socket.IO server. */
 export type ChatServer = Server<
   ClientToServerEvents,
   ServerToClientEvents,
-  Record<string, never>,
+  InterServerEvents,
   SocketData
 >;
 
-type ChatSocket = Socket<
+/** One typed connection. */
+export type ChatSocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
-  Record<string, never>,
+  InterServerEvents,
   SocketData
 >;
 
@@ -39,6 +50,8 @@ export interface SocketOptions {
   messageBurst: number;
   /** Announced in `session`. */
   maxContentLength: number;
+  /** True when other nodes share the adapter (presence bursts go to them too). */
+  cluster?: boolean;
 }
 
 /** Where problems are reported; `console` by default. */
@@ -63,7 +76,11 @@ export function attachChat(
 ): { close(): void } {
   const { chat, presence } = deps;
   const logger: Logger = deps.logger ?? console;
-  const notices = createPresenceNotices(io, { delayMs: PRESENCE_NOTICE_DELAY_MS });
+  const notices = createPresenceNotices(io, {
+    delayMs: PRESENCE_NOTICE_DELAY_MS,
+    cluster: options.cluster,
+    onError: (error) => logger.error("Presence notices to other nodes failed", error),
+  });
   corkWebSocketBatches(io);
 
   io.use(async (socket, next) => {
