@@ -50,6 +50,16 @@ const MAX_MUTATIONS = 900;
 const MAX_CHECKS = 90;
 const MAX_BYTES = 700_000;
 
+// A string naming `key` exactly (numbers by their decimal form), cheaper than JSON.
+function keyId(key: Deno.KvKey): string {
+  let id = "";
+  for (const part of key) {
+    const text = part instanceof Uint8Array ? part.join(",") : String(part);
+    id += `${typeof part}${text.length}:${text}`;
+  }
+  return id;
+}
+
 function mutationCount(request: WriteRequest): number {
   return request.sets.length + (request.sums?.length ?? 0);
 }
@@ -128,52 +138,66 @@ export class GroupWriter {
         batch[0].reject(error);
         return;
       }
-      const unchecked = batch.filter((p) => !p.request.checks?.length);
-      if (
-        error instanceof CheckFailedError && unchecked.length > 0 && unchecked.length < batch.length
-      ) {
-        // Only a checked write can have failed a check: the others go together.
-        await this.#settle(unchecked);
-        for (const p of batch) if (p.request.checks?.length) await this.#settle([p]);
-        return;
+      if (error instanceof CheckFailedError) {
+        // Find the writes whose checks fail now, fail them, commit the others.
+        const failing = await this.#failingChecks(batch).catch(() => new Set<Pending>());
+        if (failing.size > 0) {
+          for (const p of failing) p.reject(new CheckFailedError());
+          await this.#settle(batch.filter((p) => !failing.has(p)));
+          return;
+        }
       }
       for (const p of batch) await this.#settle([p]);
     }
   }
 
+  /** The writes of `batch` with a check that does not hold at the moment. */
+  async #failingChecks(batch: Pending[]): Promise<Set<Pending>> {
+    const checked = batch.filter((p) => p.request.checks?.length);
+    const checks = checked.flatMap((p) => p.request.checks!.map((check) => ({ p, check })));
+    const failing = new Set<Pending>();
+    // getMany reads at most 10 keys.
+    for (let i = 0; i < checks.length; i += 10) {
+      const part = checks.slice(i, i + 10);
+      const entries = await this.#kv.getMany(part.map(({ check }) => check.key));
+      entries.forEach((entry, j) => {
+        if (entry.versionstamp !== part[j].check.versionstamp) failing.add(part[j].p);
+      });
+    }
+    return failing;
+  }
+
   #takeBatch(): Pending[] {
     let mutations = 0;
-    let checks = 0;
+    let checksTaken = 0;
     let bytes = 0;
     let n = 0;
     // Keys checked in this batch, and keys written: two writes that check the
     // same key (two sign-ups with one name) must not share a commit, where both
     // checks would hold; nor may a write change a key another one checks.
-    // Kept only once a checked write appears: batches of messages carry none.
+    // Kept only once a checked write appears.
     const checked = new Set<string>();
     let written: Set<string> | undefined;
-    const keysOf = (request: WriteRequest) => request.sets.map((k) => JSON.stringify(k.key));
+    const setKeys = (request: WriteRequest) => request.sets.map((s) => keyId(s.key));
     for (const p of this.#queue) {
       const { request } = p;
       const m = mutationCount(request);
       const c = request.checks?.length ?? 0;
-      if (c > 0) {
-        written ??= new Set(this.#queue.slice(0, n).flatMap((q) => keysOf(q.request)));
-      }
-      const checkKeys = (request.checks ?? []).map((k) => JSON.stringify(k.key));
-      const setKeys = written ? keysOf(request) : [];
+      if (c > 0) written ??= new Set(this.#queue.slice(0, n).flatMap((q) => setKeys(q.request)));
+      const checks = c > 0 ? request.checks!.map((k) => keyId(k.key)) : [];
+      const sets = written ? setKeys(request) : [];
       if (
         n > 0 &&
-        (mutations + m > MAX_MUTATIONS || checks + c > MAX_CHECKS ||
+        (mutations + m > MAX_MUTATIONS || checksTaken + c > MAX_CHECKS ||
           bytes + request.bytes > MAX_BYTES ||
-          checkKeys.some((k) => checked.has(k) || written!.has(k)) ||
-          setKeys.some((k) => checked.has(k)))
+          checks.some((k) => checked.has(k) || written!.has(k)) ||
+          sets.some((k) => checked.has(k)))
       ) break;
       mutations += m;
-      checks += c;
+      checksTaken += c;
       bytes += request.bytes;
-      for (const k of checkKeys) checked.add(k);
-      for (const k of setKeys) written!.add(k);
+      for (const k of checks) checked.add(k);
+      for (const k of sets) written!.add(k);
       n++;
     }
     const batch = this.#queue.splice(0, n);
@@ -187,9 +211,9 @@ export class GroupWriter {
     const checks: Deno.AtomicCheck[] = [];
     for (const { request } of batch) {
       checks.push(...request.checks ?? []);
-      for (const s of request.sets) sets.set(JSON.stringify(s.key), s);
+      for (const s of request.sets) sets.set(keyId(s.key), s);
       for (const s of request.sums ?? []) {
-        const id = JSON.stringify(s.key);
+        const id = keyId(s.key);
         const prev = sums.get(id);
         sums.set(id, { key: s.key, by: (prev?.by ?? 0n) + s.by });
       }

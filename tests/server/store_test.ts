@@ -216,6 +216,51 @@ Deno.test("KvChatStore keeps conversations, unread counts and read marks", async
   kv.close();
 });
 
+Deno.test("GroupWriter.write() fails a failed check's write alone, committing the rest together", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const writer = new GroupWriter(kv);
+  await kv.set(["ids", "17"], "earlier");
+  const first = writer.write({ sets: [{ key: ["first"], value: 1 }], bytes: 8 });
+  // Queued behind `first`: 40 claims in one batch, one of them on a taken key.
+  const claims = Array.from({ length: 40 }, (_, i) =>
+    writer.write({
+      checks: [{ key: ["ids", String(i)], versionstamp: null }],
+      sets: [{ key: ["ids", String(i)], value: i }, { key: ["other", String(i)], value: i }],
+      bytes: 16,
+    }));
+  await first;
+  const results = await Promise.allSettled(claims);
+  results.forEach((r, i) => {
+    if (i === 17) {
+      assert.equal(r.status, "rejected");
+      assert.ok((r as PromiseRejectedResult).reason instanceof CheckFailedError);
+    } else assert.equal(r.status, "fulfilled", `claim ${i}`);
+  });
+  assert.equal((await kv.get(["ids", "17"])).value, "earlier");
+  assert.equal((await kv.get(["other", "17"])).value, null, "nothing of the failed write");
+  assert.equal((await kv.get(["other", "39"])).value, 39);
+  // The first commit, the failed batch, then the 39 others together.
+  assert.equal(writer.stats.commits, 3);
+  await writer.close();
+  kv.close();
+});
+
+Deno.test("KvChatStore.saveMessage() stores one message per sender and idempotency key", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const store = new KvChatStore(kv);
+  const make = messageFactory();
+  const first = make(A, B, "first try", "key-1");
+  const retry = make(A, B, "second try", "key-1");
+  assert.equal(await store.saveMessage(first), true);
+  assert.equal(await store.saveMessage(retry), false);
+  assert.equal(await store.saveMessage(make(B, A, "same key, other sender", "key-1")), true);
+  const page = await store.listMessages([A, B], { limit: 10 });
+  assert.deepEqual(page.messages.map((m) => m.content), ["first try", "same key, other sender"]);
+  assert.deepEqual((await store.unreadCounts(B)).get(A), 1, "the refused retry counts nothing");
+  await store.close();
+  kv.close();
+});
+
 Deno.test("KvChatStore.findByClientId() finds the stored message of an idempotency key", async () => {
   const kv = await Deno.openKv(":memory:");
   const store = new KvChatStore(kv);
@@ -237,7 +282,7 @@ Deno.test("two KvChatStores on one KV file never surface 'database is locked'", 
   const s2 = new KvChatStore(kv2);
   const make = messageFactory();
   const all: Message[] = [];
-  const writes: Promise<void>[] = [];
+  const writes: Promise<boolean>[] = [];
   for (let i = 0; i < 1000; i++) {
     const m = make(i % 2 ? A : B, i % 2 ? B : A, `m${i}`);
     all.push(m);
