@@ -254,7 +254,12 @@ function send(command: Extract<WorkerCommand, { type: "send" }>): Promise<SendRe
       outstanding[s]++;
       socket.emit(
         "private message",
-        { content: `${tag} ${global} ${t.toFixed(3)}`, to: randomPeer(index, crossParity) },
+        // Like the widget, every message carries an idempotency key.
+        {
+          content: `${tag} ${global} ${t.toFixed(3)}`,
+          to: randomPeer(index, crossParity),
+          clientId: crypto.randomUUID(),
+        },
         (ack: { ok: boolean; error?: { code: string } }) => {
           const at = now();
           answered++;
