@@ -234,9 +234,13 @@ interface ServerRun {
 }
 
 /** Starts a server with `env`, runs `fn`, always stops it. */
+// Socket.IO with nothing stored: what the chat server's figures are compared with.
+const FLOOR_SCRIPT = join(ROOT, "tests/bench/floor_server.ts");
+
 async function withServer<T>(
   env: Record<string, string>,
   fn: (run: ServerRun) => Promise<T>,
+  { floor = false }: { floor?: boolean } = {},
 ): Promise<T> {
   const denoArgs: string[] = [];
   if (options.cpuProf) {
@@ -248,7 +252,8 @@ async function withServer<T>(
   }
   const server = await startServerProcess({ MESSAGE_RATE: "0", ...env }, {
     denoArgs,
-    cwd: options.serverDir,
+    cwd: floor ? ROOT : options.serverDir,
+    script: floor ? FLOOR_SCRIPT : undefined,
   });
   try {
     return await fn(measure(server));
@@ -343,7 +348,7 @@ async function throughput(): Promise<void> {
   const rows: Record<string, number[]> = {};
   const push = (k: string, v: number) => (rows[k] ??= []).push(v);
   for (let rep = 1; rep <= options.runs; rep++) {
-    const order = rep % 2 === 1 ? ["file", "memory"] : ["memory", "file"];
+    const order = rep % 2 === 1 ? ["file", "memory", "floor"] : ["floor", "memory", "file"];
     const dps: Record<string, number> = {};
     for (const variant of order) {
       const kvPath = variant === "file" ? await tempKv("throughput") : ":memory:";
@@ -395,9 +400,10 @@ async function throughput(): Promise<void> {
         } finally {
           await gen.close();
         }
-      });
+      }, { floor: variant === "floor" });
     }
     push("file / memory", dps.file / dps.memory);
+    push("file / floor", dps.file / dps.floor);
   }
   for (const [k, v] of Object.entries(rows)) figure("throughput", [k, v]);
   const f = results.figures.throughput;
@@ -440,9 +446,14 @@ async function latency(): Promise<void> {
   const rate = 2000;
   const seconds = options.quick ? 3 : 5;
   const rows: Record<string, number[]> = {};
-  const push = (k: string, v: number) => (rows[k] ??= []).push(v);
-  for (let rep = 1; rep <= options.runs; rep++) {
-    const label = `latency ${rep}/${options.runs}`;
+  // Each rep on the chat server, and once on the floor (Socket.IO storing nothing).
+  const plan = [
+    ...range(options.runs).map((i) => ({ rep: i + 1, floor: false })),
+    { rep: 1, floor: true },
+  ];
+  for (const { rep, floor } of plan) {
+    const label = floor ? "latency floor" : `latency ${rep}/${options.runs}`;
+    const push = (k: string, v: number) => (rows[floor ? `floor ${k}` : k] ??= []).push(v);
     progress(`${label}: connecting ${users} users`, true);
     await withServer({ KV_PATH: await tempKv("latency") }, async (run) => {
       const gen = new LoadGenerator(run.server.url, options.workers);
@@ -479,7 +490,7 @@ async function latency(): Promise<void> {
         push("commits/s", Number(resources.writes?.commits ?? NaN) / (seconds + 1));
         results.runs.push({
           scenario: "latency",
-          variant: "file",
+          variant: floor ? "floor" : "file",
           rep,
           figures: { p50: r.latency.p50, p99: r.latency.p99 },
           resources,
@@ -495,7 +506,7 @@ async function latency(): Promise<void> {
       } finally {
         await gen.close();
       }
-    });
+    }, { floor });
   }
   for (const [k, v] of Object.entries(rows)) figure("latency", [k, v]);
   const f = results.figures.latency;
@@ -1168,6 +1179,7 @@ function charts(): BarChart[] {
     latencyGroup("throughput KV file (unpaced)", "throughput", "file"),
     latencyGroup("throughput :memory: (unpaced)", "throughput", "memory"),
     latencyGroup("paced 2,000/s KV file", "latency", "file"),
+    latencyGroup("paced 2,000/s, Socket.IO alone (floor)", "latency", "floor"),
     latencyGroup("fairness baseline 1,000/s", "fairness", "baseline"),
     latencyGroup("fairness with flooder", "fairness", "flood"),
     latencyGroup("one node 1,000/s", "cluster", "one node"),
@@ -1197,7 +1209,11 @@ function charts(): BarChart[] {
       title: "Delivered messages per second, 200 users x 50 unpaced",
       unit: "msg/s",
       series: ["delivered/s"],
-      groups: [g("KV file (durable)", "file delivered/s"), g(":memory:", "memory delivered/s")],
+      groups: [
+        g("KV file (durable)", "file delivered/s"),
+        g(":memory:", "memory delivered/s"),
+        g("Socket.IO alone (floor)", "floor delivered/s"),
+      ],
       targets: [{ value: 15_000, label: "target 15,000/s" }],
     });
   }
