@@ -43,7 +43,7 @@ export class ChatService {
   #options: ChatServiceOptions;
   #nextId = createMessageIdGenerator();
   #users = new Map<string, UserRecord>();
-  #inflight = new Map<string, Promise<SendResult>>();
+  #inflight = new Map<string, Promise<Message>>();
   #lanes = new Map<string, Promise<void>>();
 
   constructor(
@@ -197,7 +197,9 @@ export class ChatService {
       }
       if (key !== undefined) {
         const inflight = this.#inflight.get(key);
-        if (inflight) return { message: (await inflight).message, duplicate: true };
+        if (inflight) return { message: await inflight, duplicate: true };
+        const stored = await this.#store.findByClientId(userID, request.clientId!);
+        if (stored) return { message: stored, duplicate: true };
       }
       const message: Message = {
         id,
@@ -207,30 +209,18 @@ export class ChatService {
         timestamp,
       };
       if (request.clientId !== undefined) message.clientId = request.clientId;
-      const saved = this.#save(message);
+      const saved = this.#store.saveMessage(message).then(() => message);
       if (key !== undefined) {
         this.#inflight.set(key, saved);
         registered = true;
       }
       release();
-      return await saved;
+      return { message: await saved, duplicate: false };
     } finally {
       release();
       if (this.#lanes.get(userID) === lane) this.#lanes.delete(userID);
       if (registered) this.#inflight.delete(key!);
     }
-  }
-
-  // Stores `message`, or finds the one its sender stored earlier under its `clientId`.
-  async #save(message: Message): Promise<SendResult> {
-    // A second try covers an idempotency key that expired between the two steps.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (await this.#store.saveMessage(message)) return { message, duplicate: false };
-      if (message.clientId === undefined) break;
-      const stored = await this.#store.findByClientId(message.from, message.clientId!);
-      if (stored) return { message: stored, duplicate: true };
-    }
-    throw new Error(`Cannot store message ${message.id}: its client ID is taken by no message`);
   }
 
   /** A page of the caller's conversation with another user, oldest first. */

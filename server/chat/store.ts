@@ -50,11 +50,10 @@ export interface ChatStore {
   /** Up to `limit` users in storage order. */
   listUsers(limit: number): Promise<UserRecord[]>;
   /**
-   * Durably stores a message (with its idempotency key, if any); resolves true
-   * only once it is committed, or false, storing nothing, when its sender
-   * already stored a message under the same `clientId`.
+   * Durably stores a message (with its idempotency key, if any); resolves only
+   * once it is committed.
    */
-  saveMessage(message: Message): Promise<boolean>;
+  saveMessage(message: Message): Promise<void>;
   /** The message an earlier send with this idempotency key stored, or null. */
   findByClientId(userID: string, clientId: string): Promise<Message | null>;
   /** Up to `limit` of a user's conversations, most recent first. */

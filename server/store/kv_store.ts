@@ -102,7 +102,7 @@ export class KvChatStore implements ChatStore {
     return users;
   }
 
-  async saveMessage(message: Message): Promise<boolean> {
+  saveMessage(message: Message): Promise<void> {
     const { from, to, id, timestamp } = message;
     const ck = conversationKey(from, to);
     const sets: { key: Deno.KvKey; value: unknown; expireIn?: number }[] = [
@@ -118,29 +118,18 @@ export class KvChatStore implements ChatStore {
         value: { peerID: from, lastMessageID: id, lastAt: timestamp } satisfies ConversationRecord,
       });
     }
-    const checks: Deno.AtomicCheck[] = [];
     if (message.clientId !== undefined) {
-      // The idempotency key is claimed in the message's own commit: no read first.
-      const key = ["client_ids", from, message.clientId];
-      checks.push({ key, versionstamp: null });
       sets.push({
-        key,
+        key: ["client_ids", from, message.clientId],
         value: { id, to } satisfies ClientIdRecord,
         expireIn: CLIENT_ID_TTL_MS,
       });
     }
-    try {
-      await this.#writer.write({
-        checks,
-        sets,
-        sums: from === to ? [] : [{ key: ["unread", to, from], by: 1n }],
-        bytes: encoder.encode(message.content).length + 512,
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof CheckFailedError) return false;
-      throw error;
-    }
+    return this.#writer.write({
+      sets,
+      sums: from === to ? [] : [{ key: ["unread", to, from], by: 1n }],
+      bytes: encoder.encode(message.content).length + 512,
+    });
   }
 
   async findByClientId(userID: string, clientId: string): Promise<Message | null> {

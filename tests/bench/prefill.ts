@@ -103,7 +103,7 @@ export async function prefill(
   const hubPeers = users.slice(1, 1 + hubPeerCount).map((u) => u.userID);
   const nextId = createMessageIdGenerator();
   const content = "prefilled message with a realistic length of text, about sixty chars";
-  let pending: Promise<boolean>[] = [];
+  let pending: Promise<void>[] = [];
   for (let n = 0; n < options.messages; n++) {
     let from: string;
     let to: string;
