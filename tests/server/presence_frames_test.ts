@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { eventFrame } from "../../server/presence_notices.ts";
+
+// Reads one unmasked frame back: FIN/opcode, payload length, payload text.
+function readFrame(frame: Uint8Array): { first: number; text: string } {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  assert.equal(frame[1] & 0x80, 0, "server frames are unmasked");
+  let length = frame[1] & 0x7f;
+  let at = 2;
+  if (length === 126) {
+    length = view.getUint16(2);
+    at = 4;
+  } else if (length === 127) {
+    length = Number(view.getBigUint64(2));
+    at = 10;
+  }
+  assert.equal(frame.length, at + length, "the frame holds exactly its payload");
+  return { first: frame[0], text: new TextDecoder().decode(frame.subarray(at)) };
+}
+
+Deno.test("eventFrame() encodes an event as engine.io would, at every WebSocket length form", () => {
+  for (const size of [0, 100, 125, 126, 65_535, 65_536, 200_000]) {
+    const payload = { userID: "u", username: "ü".repeat(size) };
+    const { first, text } = readFrame(eventFrame("user connected", payload));
+    assert.equal(first, 0x81, "FIN and text opcode");
+    assert.equal(text, "42" + JSON.stringify(["user connected", payload]));
+  }
+});
