@@ -1,14 +1,16 @@
 /**
  * Presence broadcasts in bursts: `user connected` and `user disconnected` go to
- * every socket, so N users arriving together cost N² frames. Notices are queued
- * for a few milliseconds; a burst is then encoded once, as WebSocket frames
- * joined into one buffer that every idle WebSocket of this node shares, so it
- * costs one write per socket and no per-socket copies. Other nodes of a cluster
- * get the burst as one adapter message and fan it out to their own sockets.
+ * every socket, so N users arriving together cost N² notices. Notices are
+ * queued for a few milliseconds; a burst is then encoded once, as WebSocket
+ * frames joined into one buffer that every idle WebSocket of this node shares,
+ * so it costs one write per socket and no per-socket copies. Sockets that asked
+ * for `batchPresence` get the burst as a single `presence` event instead. Other
+ * nodes of a cluster get the burst as one adapter message and fan it out to
+ * their own sockets.
  */
 
 import type { ChatServer, ChatSocket } from "./socket.ts";
-import type { UserEntry } from "./protocol.ts";
+import type { PresenceChange, UserEntry } from "./protocol.ts";
 
 /** One queued broadcast; `except` is the socket that must not hear it. */
 export type PresenceNotice =
@@ -81,8 +83,32 @@ const encoder = new TextEncoder();
  * engine.io message packet: what engine.io would write for `emit(event, payload)`.
  */
 export function eventFrame(event: string, payload: unknown): Uint8Array {
-  const data = encoder.encode("42" + JSON.stringify([event, payload]));
-  const n = data.length;
+  return textFrame([encoder.encode("42" + JSON.stringify([event, payload]))]);
+}
+
+const PRESENCE_OPEN = encoder.encode('42["presence",[');
+const PRESENCE_CLOSE = encoder.encode("]]");
+const COMMA = encoder.encode(",");
+
+/**
+ * The frame of a `presence` event holding `changes`, each given as its JSON
+ * bytes, but the one at index `skip`: per-socket variants of one burst cost a
+ * copy, not a new encoding.
+ */
+export function presenceFrame(changes: readonly Uint8Array[], skip = -1): Uint8Array {
+  const parts: Uint8Array[] = [PRESENCE_OPEN];
+  for (let i = 0; i < changes.length; i++) {
+    if (i === skip) continue;
+    if (parts.length > 1) parts.push(COMMA);
+    parts.push(changes[i]);
+  }
+  parts.push(PRESENCE_CLOSE);
+  return textFrame(parts);
+}
+
+// An unmasked, unfragmented text frame holding `parts` joined.
+function textFrame(parts: readonly Uint8Array[]): Uint8Array {
+  const n = parts.reduce((sum, p) => sum + p.length, 0);
   const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
   const frame = new Uint8Array(head + n);
   frame[0] = 0x81; // FIN, text
@@ -95,7 +121,11 @@ export function eventFrame(event: string, payload: unknown): Uint8Array {
     frame[1] = 127;
     view.setBigUint64(2, BigInt(n));
   }
-  frame.set(data, head);
+  let at = head;
+  for (const p of parts) {
+    frame.set(p, at);
+    at += p.length;
+  }
   return frame;
 }
 
@@ -132,17 +162,48 @@ function idleFrameSender(socket: ChatSocket): FrameSender | undefined {
   return sender;
 }
 
-/** Sends `notices`, in order, to this node's sockets. */
+/** True when the socket asked to hear presence as one `presence` event per burst. */
+export function batchesPresence(socket: ChatSocket): boolean {
+  return (socket.handshake.auth as { batchPresence?: unknown } | undefined)?.batchPresence === true;
+}
+
+function change(notice: PresenceNotice): PresenceChange {
+  return notice.event === "user connected"
+    ? { type: "connected", user: notice.payload }
+    : { type: "disconnected", userID: notice.payload };
+}
+
+/**
+ * Sends `notices`, in order, to this node's sockets: one frame per notice, or
+ * one `presence` event for the whole burst to sockets that asked for it.
+ */
 export function deliverLocally(io: ChatServer, notices: readonly PresenceNotice[]): void {
   if (notices.length === 0) return;
-  const frames = notices.map((n) => eventFrame(n.event, n.payload));
   const excepted = new Set<string>();
   for (const n of notices) if (n.except !== null) excepted.add(n.except);
+  // Encoded lazily, once for all the sockets that hear the whole burst.
+  let frames: Uint8Array[] | undefined;
   let shared: Uint8Array | undefined;
+  let changes: Uint8Array[] | undefined;
+  let sharedBatch: Uint8Array | undefined;
   for (const socket of io.of("/").sockets.values()) {
+    const mine = excepted.has(socket.id);
     const sender = idleFrameSender(socket);
+    if (batchesPresence(socket)) {
+      const skip = mine ? notices.findIndex((n) => n.except === socket.id) : -1;
+      if (notices.length === (skip === -1 ? 0 : 1)) continue;
+      if (!sender) {
+        socket.emit("presence", notices.filter((_, i) => i !== skip).map(change));
+        continue;
+      }
+      changes ??= notices.map((n) => encoder.encode(JSON.stringify(change(n))));
+      sender.sendFrame([
+        skip === -1 ? (sharedBatch ??= presenceFrame(changes)) : presenceFrame(changes, skip),
+      ]);
+      continue;
+    }
     if (sender) {
-      const mine = excepted.has(socket.id);
+      frames ??= notices.map((n) => eventFrame(n.event, n.payload));
       const bytes = mine
         ? concat(frames.filter((_, i) => notices[i].except !== socket.id))
         : (shared ??= concat(frames));

@@ -85,7 +85,17 @@ export interface SessionInfo {
 export interface HandshakeAuth {
   sessionID?: string;
   username?: string;
+  /**
+   * True: hear presence as `presence` events, one per burst, instead of one
+   * `user connected` / `user disconnected` event per user.
+   */
+  batchPresence?: boolean;
 }
+
+/** One change of a `presence` event. */
+export type PresenceChange =
+  | { type: "connected"; user: UserEntry }
+  | { type: "disconnected"; userID: string };
 
 /** `private message` from a client. */
 export interface SendMessageRequest {
@@ -135,6 +145,8 @@ export interface ServerToClientEvents {
   users: (users: UserEntry[]) => void;
   "user connected": (user: UserEntry) => void;
   "user disconnected": (userID: string) => void;
+  /** For sockets that asked with `batchPresence`: a burst of changes, in order. */
+  presence: (changes: PresenceChange[]) => void;
   "private message": (message: Message) => void;
   "messages read": (notice: MessagesReadNotice) => void;
 }

@@ -459,7 +459,8 @@ export class ChatClient implements ReactiveController {
     this.#setState("connecting");
     // forceNew: two widgets on one page must not share a connection (they are different users).
     const socket: ChatSocket = io(this.#server, {
-      auth,
+      // One `presence` event per burst of arrivals, so a crowd arriving renders once.
+      auth: { ...auth, batchPresence: true },
       forceNew: true,
       // WebSocket first (no sticky sessions needed behind a balancer), long-polling where it is blocked.
       transports: ["websocket", "polling"],
@@ -472,22 +473,22 @@ export class ChatClient implements ReactiveController {
     });
     socket.on("session", (session) => this.#onSession(socket, session));
     socket.on("users", (users) => this.#onUsers(users));
-    socket.on("user connected", (entry) => {
-      const existing = this.users.get(entry.userID);
-      if (existing) {
-        existing.connected = true;
-        existing.username = entry.username;
-      } else {
-        this.users.set(entry.userID, this.#fromEntry(entry));
+    socket.on("presence", (changes) => {
+      if (!Array.isArray(changes)) return;
+      for (const c of changes) {
+        if (c?.type === "connected" && c.user) this.#onUserConnected(c.user);
+        else if (c?.type === "disconnected") this.#onUserDisconnected(c.userID);
       }
       this.#host.requestUpdate();
     });
+    // What a server without `batchPresence` sends.
+    socket.on("user connected", (entry) => {
+      this.#onUserConnected(entry);
+      this.#host.requestUpdate();
+    });
     socket.on("user disconnected", (userID) => {
-      const user = this.users.get(userID);
-      if (user && !user.self) {
-        user.connected = false;
-        this.#host.requestUpdate();
-      }
+      this.#onUserDisconnected(userID);
+      this.#host.requestUpdate();
     });
     socket.on("private message", (message) => this.#onMessage(message));
     socket.on("messages read", (notice: MessagesReadNotice) => {
@@ -553,7 +554,7 @@ export class ChatClient implements ReactiveController {
   }
 
   #onSession(socket: ChatSocket, session: SessionInfo): void {
-    socket.auth = { sessionID: session.sessionID };
+    socket.auth = { sessionID: session.sessionID, batchPresence: true };
     const changed = this.identity?.userID !== session.userID;
     writeJSON(this.#storageKey, session);
     this.identity = { userID: session.userID, username: session.username };
@@ -574,6 +575,21 @@ export class ChatClient implements ReactiveController {
       unread: entry.unread ?? 0,
       loadingOlder: false,
     };
+  }
+
+  #onUserConnected(entry: UserEntry): void {
+    const existing = this.users.get(entry.userID);
+    if (existing) {
+      existing.connected = true;
+      existing.username = entry.username;
+    } else {
+      this.users.set(entry.userID, this.#fromEntry(entry));
+    }
+  }
+
+  #onUserDisconnected(userID: string): void {
+    const user = this.users.get(userID);
+    if (user && !user.self) user.connected = false;
   }
 
   #onUsers(entries: UserEntry[]): void {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Message, SendMessageAck, UserEntry } from "../../server/protocol.ts";
+import type { Message, PresenceChange, SendMessageAck, UserEntry } from "../../server/protocol.ts";
 import { collect, connect, nextEvent, TRANSPORTS } from "../server/helpers.ts";
 import { clients, Cluster, RedisServer, tempKv, until } from "./helpers.ts";
 
@@ -71,6 +71,15 @@ Deno.test("cluster announces a user once on the first socket anywhere and gone o
   const disconnected = collect<string>(carol.socket, "user disconnected");
   const connectedOnB = collect<UserEntry>(dave.socket, "user connected");
   const disconnectedOnB = collect<string>(dave.socket, "user disconnected");
+  // A widget-like client on node A hears the same changes as `presence` events.
+  const grace = await connect(a.url, { username: "grace", batchPresence: true });
+  open.add(grace.socket);
+  const changes: string[] = [];
+  grace.socket.on("presence", (batch: PresenceChange[]) => {
+    for (const c of batch) {
+      changes.push(c.type === "connected" ? `+${c.user.userID}` : `-${c.userID}`);
+    }
+  });
 
   const alice = await connect(b.url, { username: "alice" });
   open.add(alice.socket);
@@ -119,4 +128,9 @@ Deno.test("cluster announces a user once on the first socket anywhere and gone o
   assert.equal(connectedOnB.filter((u) => u.userID === id).length, 1);
   assert.equal(disconnected.filter((u) => u === id).length, 1);
   assert.equal(disconnectedOnB.filter((u) => u === id).length, 1);
+  assert.deepEqual(
+    changes.filter((c) => c.endsWith(id)),
+    [`+${id}`, `-${id}`],
+    "batched: once each",
+  );
 });

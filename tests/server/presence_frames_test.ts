@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { eventFrame } from "../../server/presence_notices.ts";
+import { eventFrame, presenceFrame } from "../../server/presence_notices.ts";
+import type { PresenceChange } from "../../server/protocol.ts";
 
 // Reads one unmasked frame back: FIN/opcode, payload length, payload text.
 function readFrame(frame: Uint8Array): { first: number; text: string } {
@@ -25,4 +26,20 @@ Deno.test("eventFrame() encodes an event as engine.io would, at every WebSocket 
     assert.equal(first, 0x81, "FIN and text opcode");
     assert.equal(text, "42" + JSON.stringify(["user connected", payload]));
   }
+});
+
+Deno.test("presenceFrame() holds the burst's changes as one event, leaving out the skipped one", () => {
+  const changes: PresenceChange[] = [
+    { type: "connected", user: { userID: "a", username: "A", connected: true, messages: [] } },
+    { type: "disconnected", userID: "b" },
+    { type: "connected", user: { userID: "c", username: "Ç", connected: true, messages: [] } },
+  ];
+  const bytes = changes.map((c) => new TextEncoder().encode(JSON.stringify(c)));
+  for (const skip of [-1, 0, 1, 2]) {
+    const { first, text } = readFrame(presenceFrame(bytes, skip));
+    assert.equal(first, 0x81);
+    const kept = changes.filter((_, i) => i !== skip);
+    assert.equal(text, "42" + JSON.stringify(["presence", kept]));
+  }
+  assert.equal(readFrame(presenceFrame([])).text, '42["presence",[]]');
 });

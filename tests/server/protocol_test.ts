@@ -13,6 +13,7 @@ import type {
   Message,
   MessagesReadAck,
   MessagesReadNotice,
+  PresenceChange,
   SendMessageAck,
   UserEntry,
 } from "../../server/protocol.ts";
@@ -538,5 +539,86 @@ Deno.test("a burst of connects announces each user once to everyone, never after
   assert.equal(new Set(announced).size, 31, "each user announced once");
   assert.ok(seen.indexOf("connected late") < seen.indexOf("message from late"));
   for (const c of [watcher, last, ...burst]) c.socket.close();
+  await server.close();
+});
+
+Deno.test("batchPresence: a burst arrives as one ordered presence event, on both transports", async () => {
+  const server = await startTestServer({ MESSAGE_RATE: "0" });
+  const legacy = await connect(server.url, { username: "legacy" });
+  const batchedWs = await connect(server.url, { username: "ws", batchPresence: true });
+  const batchedPolling = await connect(
+    server.url,
+    { username: "polling", batchPresence: true },
+    ["polling"], // never upgraded: gets ordinary emits, not shared frames
+  );
+  const perUser: Record<string, string[]> = { legacy: [], ws: [], polling: [] };
+  const presenceEvents: Record<string, number> = { legacy: 0, ws: 0, polling: 0 };
+  const guideEvents: Record<string, number> = { legacy: 0, ws: 0, polling: 0 };
+  for (
+    const [name, c] of [["legacy", legacy], ["ws", batchedWs], ["polling", batchedPolling]] as const
+  ) {
+    c.socket.onAny((event, arg) => {
+      if (event === "user connected" || event === "user disconnected") guideEvents[name]++;
+      if (event === "user connected") perUser[name].push(`+${(arg as UserEntry).username}`);
+      if (event === "user disconnected") perUser[name].push(`-${arg}`);
+      if (event === "presence") {
+        presenceEvents[name]++;
+        for (const change of arg as PresenceChange[]) {
+          perUser[name].push(
+            change.type === "connected" ? `+${change.user.username}` : `-${change.userID}`,
+          );
+        }
+      }
+    });
+  }
+  // Half the burst asks for batches too: none of them may hear its own arrival.
+  const heardBy = new Map<number, PresenceChange[]>();
+  const burst = await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      const c = await connect(server.url, { username: `b${i}`, batchPresence: i % 2 === 0 });
+      heardBy.set(i, []);
+      c.socket.on("presence", (batch: PresenceChange[]) => heardBy.get(i)!.push(...batch));
+      return c;
+    }),
+  );
+  const leaving = burst.slice(0, 5);
+  for (const c of leaving) c.socket.close();
+  const expected = [
+    ...burst.map((c) => `+${c.session.username}`),
+    ...leaving.map((c) => `-${c.session.userID}`),
+  ].sort();
+  // Only the burst's changes: the watchers may also hear each other arrive.
+  const ofBurst = (name: string) => perUser[name].filter((c) => expected.includes(c));
+  for (const name of ["legacy", "ws", "polling"]) {
+    await waitFor(() => ofBurst(name).length === 25, `${name}: 25 changes`);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(ofBurst(name).sort(), expected, `${name}: each change once`);
+    for (const c of leaving) {
+      const seen = perUser[name];
+      assert.ok(
+        seen.indexOf(`+${c.session.username}`) < seen.indexOf(`-${c.session.userID}`),
+        `${name}: connected before disconnected`,
+      );
+    }
+  }
+  assert.equal(presenceEvents.legacy, 0, "a client that did not ask gets the guide's events");
+  burst.forEach((c, i) => {
+    const own = heardBy.get(i)!.filter((h) =>
+      h.type === "connected" && h.user.userID === c.session.userID
+    );
+    assert.equal(own.length, 0, `b${i} does not hear its own arrival`);
+  });
+  assert.ok(
+    [...heardBy.values()].some((h) => h.length > 0),
+    "batched burst users hear the others",
+  );
+  for (const name of ["ws", "polling"]) {
+    assert.equal(guideEvents[name], 0, `${name}: no per-user events`);
+    assert.ok(
+      presenceEvents[name] >= 1 && presenceEvents[name] < 20,
+      `${name}: ${presenceEvents[name]} presence events for 25 changes`,
+    );
+  }
+  for (const c of [legacy, batchedWs, batchedPolling, ...burst]) c.socket.close();
   await server.close();
 });
