@@ -102,7 +102,8 @@ function recordArrival(message: Message): void {
 function connectOne(spec: UserSpec, measurePayload: boolean): Promise<ConnectedUser> {
   const started = now();
   const socket = io(spec.url ?? url, {
-    auth: spec.auth,
+    // Like the widget: presence as one event per burst.
+    auth: { ...spec.auth, batchPresence: true },
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,
