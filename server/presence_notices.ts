@@ -169,8 +169,8 @@ export function batchesPresence(socket: ChatSocket): boolean {
 
 function change(notice: PresenceNotice): PresenceChange {
   return notice.event === "user connected"
-    ? { type: "connected", user: notice.payload }
-    : { type: "disconnected", userID: notice.payload };
+    ? { userID: notice.payload.userID, username: notice.payload.username, connected: true }
+    : { userID: notice.payload, connected: false };
 }
 
 /**
@@ -227,14 +227,30 @@ function isNotice(value: unknown): value is PresenceNotice {
     typeof n.payload === "object" && n.payload !== null;
 }
 
+/** How long presence notices wait to be sent together. */
+export interface PresenceDelay {
+  /** The wait on a node with few sockets. */
+  delayMs: number;
+  /** Bursts come at most this often per socket: the wait grows with the sockets... */
+  writesPerSecond: number;
+  /** ...up to this. */
+  maxDelayMs: number;
+}
+
+/** The wait before a burst is sent to `sockets` sockets: one write each per burst. */
+export function presenceDelay(sockets: number, delay: PresenceDelay): number {
+  const spread = (sockets * 1000) / delay.writesPerSecond;
+  return Math.min(delay.maxDelayMs, Math.max(delay.delayMs, spread));
+}
+
 /**
- * Starts queueing presence broadcasts of `io`, sent at most `delayMs` after
- * they are queued. With `cluster`, bursts also go to the other nodes through
- * the adapter, and bursts from them are delivered to this node's sockets.
+ * Starts queueing presence broadcasts of `io`, sent at most `presenceDelay()`
+ * after they are queued. With `cluster`, bursts also go to the other nodes
+ * through the adapter, and bursts from them are delivered to this node's sockets.
  */
 export function createPresenceNotices(
   io: ChatServer,
-  options: { delayMs: number; cluster?: boolean; onError?: (error: unknown) => void },
+  options: PresenceDelay & { cluster?: boolean; onError?: (error: unknown) => void },
 ): PresenceNotices {
   let queue: PresenceNotice[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -272,7 +288,7 @@ export function createPresenceNotices(
     // Once closing, nothing waits: a node that is stopping still tells the
     // cluster who left, and leaves no timer behind.
     if (closed) flush();
-    else timer ??= setTimeout(flush, options.delayMs);
+    else timer ??= setTimeout(flush, presenceDelay(io.of("/").sockets.size, options));
   };
 
   return {

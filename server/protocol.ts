@@ -92,10 +92,10 @@ export interface HandshakeAuth {
   batchPresence?: boolean;
 }
 
-/** One change of a `presence` event. */
+/** One change of a `presence` event: a user arrived (with its name) or left. */
 export type PresenceChange =
-  | { type: "connected"; user: UserEntry }
-  | { type: "disconnected"; userID: string };
+  | { userID: string; username: string; connected: true }
+  | { userID: string; connected: false };
 
 /** `private message` from a client. */
 export interface SendMessageRequest {

@@ -61,7 +61,9 @@ export interface Logger {
 }
 
 // Presence broadcasts of a burst of connects go out together; see presence_notices.ts.
-const PRESENCE_NOTICE_DELAY_MS = 25;
+// 25 ms up to 1,250 sockets, then growing so that bursts cost at most 50,000
+// writes a second, up to 250 ms from 12,500 sockets.
+const PRESENCE_DELAY = { delayMs: 25, writesPerSecond: 50_000, maxDelayMs: 250 };
 
 const RATE_LIMITED: FailedAck = {
   ok: false,
@@ -77,7 +79,7 @@ export function attachChat(
   const { chat, presence } = deps;
   const logger: Logger = deps.logger ?? console;
   const notices = createPresenceNotices(io, {
-    delayMs: PRESENCE_NOTICE_DELAY_MS,
+    ...PRESENCE_DELAY,
     cluster: options.cluster,
     onError: (error) => logger.error("Presence notices to other nodes failed", error),
   });

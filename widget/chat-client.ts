@@ -476,8 +476,10 @@ export class ChatClient implements ReactiveController {
     socket.on("presence", (changes) => {
       if (!Array.isArray(changes)) return;
       for (const c of changes) {
-        if (c?.type === "connected" && c.user) this.#onUserConnected(c.user);
-        else if (c?.type === "disconnected") this.#onUserDisconnected(c.userID);
+        if (typeof c?.userID !== "string") continue;
+        if (c.connected) {
+          this.#onUserConnected({ ...c, messages: [] });
+        } else this.#onUserDisconnected(c.userID);
       }
       this.#host.requestUpdate();
     });

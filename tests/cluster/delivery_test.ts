@@ -77,7 +77,7 @@ Deno.test("cluster announces a user once on the first socket anywhere and gone o
   const changes: string[] = [];
   grace.socket.on("presence", (batch: PresenceChange[]) => {
     for (const c of batch) {
-      changes.push(c.type === "connected" ? `+${c.user.userID}` : `-${c.userID}`);
+      changes.push(`${c.connected ? "+" : "-"}${c.userID}`);
     }
   });
 

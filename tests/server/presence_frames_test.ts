@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { eventFrame, presenceFrame } from "../../server/presence_notices.ts";
+import { eventFrame, presenceDelay, presenceFrame } from "../../server/presence_notices.ts";
 import type { PresenceChange } from "../../server/protocol.ts";
 
 // Reads one unmasked frame back: FIN/opcode, payload length, payload text.
@@ -30,9 +30,9 @@ Deno.test("eventFrame() encodes an event as engine.io would, at every WebSocket 
 
 Deno.test("presenceFrame() holds the burst's changes as one event, leaving out the skipped one", () => {
   const changes: PresenceChange[] = [
-    { type: "connected", user: { userID: "a", username: "A", connected: true, messages: [] } },
-    { type: "disconnected", userID: "b" },
-    { type: "connected", user: { userID: "c", username: "Ç", connected: true, messages: [] } },
+    { userID: "a", username: "A", connected: true },
+    { userID: "b", connected: false },
+    { userID: "c", username: "Ç", connected: true },
   ];
   const bytes = changes.map((c) => new TextEncoder().encode(JSON.stringify(c)));
   for (const skip of [-1, 0, 1, 2]) {
@@ -42,4 +42,13 @@ Deno.test("presenceFrame() holds the burst's changes as one event, leaving out t
     assert.equal(text, "42" + JSON.stringify(["presence", kept]));
   }
   assert.equal(readFrame(presenceFrame([])).text, '42["presence",[]]');
+});
+
+Deno.test("presenceDelay() grows with the sockets between its bounds", () => {
+  const delay = { delayMs: 25, writesPerSecond: 50_000, maxDelayMs: 250 };
+  assert.equal(presenceDelay(0, delay), 25);
+  assert.equal(presenceDelay(1_250, delay), 25);
+  assert.equal(presenceDelay(5_000, delay), 100);
+  assert.equal(presenceDelay(12_500, delay), 250);
+  assert.equal(presenceDelay(1_000_000, delay), 250);
 });

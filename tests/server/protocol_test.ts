@@ -565,7 +565,7 @@ Deno.test("batchPresence: a burst arrives as one ordered presence event, on both
         presenceEvents[name]++;
         for (const change of arg as PresenceChange[]) {
           perUser[name].push(
-            change.type === "connected" ? `+${change.user.username}` : `-${change.userID}`,
+            change.connected ? `+${change.username}` : `-${change.userID}`,
           );
         }
       }
@@ -603,9 +603,7 @@ Deno.test("batchPresence: a burst arrives as one ordered presence event, on both
   }
   assert.equal(presenceEvents.legacy, 0, "a client that did not ask gets the guide's events");
   burst.forEach((c, i) => {
-    const own = heardBy.get(i)!.filter((h) =>
-      h.type === "connected" && h.user.userID === c.session.userID
-    );
+    const own = heardBy.get(i)!.filter((h) => h.connected && h.userID === c.session.userID);
     assert.equal(own.length, 0, `b${i} does not hear its own arrival`);
   });
   assert.ok(
