@@ -190,8 +190,9 @@ export function deliverLocally(io: ChatServer, notices: readonly PresenceNotice[
     const mine = excepted.has(socket.id);
     const sender = idleFrameSender(socket);
     if (batchesPresence(socket)) {
+      // The socket's own arrival, which it does not hear; -1 when none.
       const skip = mine ? notices.findIndex((n) => n.except === socket.id) : -1;
-      if (notices.length === (skip === -1 ? 0 : 1)) continue;
+      if (skip !== -1 && notices.length === 1) continue;
       if (!sender) {
         socket.emit("presence", notices.filter((_, i) => i !== skip).map(change));
         continue;
@@ -218,22 +219,28 @@ export function deliverLocally(io: ChatServer, notices: readonly PresenceNotice[
   }
 }
 
-// What another node sent is checked like any input before it reaches sockets.
+/** True when `value`, sent by another node, is a burst of well-formed notices. */
+export function isPresenceNotices(value: unknown): value is PresenceNotice[] {
+  return Array.isArray(value) && value.every(isNotice);
+}
+
 function isNotice(value: unknown): value is PresenceNotice {
   if (typeof value !== "object" || value === null) return false;
   const n = value as Record<string, unknown>;
   if (n.event === "user disconnected") return n.except === null && typeof n.payload === "string";
-  return n.event === "user connected" && typeof n.except === "string" &&
-    typeof n.payload === "object" && n.payload !== null;
+  if (n.event !== "user connected" || typeof n.except !== "string") return false;
+  const user = n.payload as Partial<UserEntry> | null;
+  return typeof user === "object" && user !== null && typeof user.userID === "string" &&
+    typeof user.username === "string";
 }
 
 /** How long presence notices wait to be sent together. */
 export interface PresenceDelay {
   /** The wait on a node with few sockets. */
   delayMs: number;
-  /** Bursts come at most this often per socket: the wait grows with the sockets... */
+  /** Writes a second the bursts may cost the node: past `delayMs`, the wait grows with the sockets. */
   writesPerSecond: number;
-  /** ...up to this. */
+  /** The longest wait, however many sockets. */
   maxDelayMs: number;
 }
 
@@ -258,7 +265,7 @@ export function createPresenceNotices(
 
   if (options.cluster) {
     io.on(PRESENCE_NOTICES_EVENT, (notices: unknown) => {
-      if (!Array.isArray(notices) || !notices.every(isNotice)) {
+      if (!isPresenceNotices(notices)) {
         onError(new TypeError(`Ignored a malformed "${PRESENCE_NOTICES_EVENT}" from another node`));
         return;
       }
