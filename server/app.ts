@@ -126,7 +126,7 @@ export async function startServer(
     messageRate: config.messageRate,
     messageBurst: config.messageBurst,
     maxContentLength: config.maxContentLength,
-    cluster: redis !== undefined,
+    relay: redis,
   });
   await cluster?.start();
 

@@ -17,8 +17,18 @@ export type PresenceNotice =
   | { except: string; event: "user connected"; payload: UserEntry }
   | { except: null; event: "user disconnected"; payload: string };
 
-/** The inter-node event carrying a burst of notices. */
+/** The event carrying a burst of notices to the other nodes, and the room it is sent to. */
 export const PRESENCE_NOTICES_EVENT = "presence notices";
+export const PRESENCE_RELAY_ROOM = "chat:presence-relay";
+
+/**
+ * How a node hears what other nodes broadcast to a room no socket joins: the
+ * cluster adapter's messages, so bursts stay in order with message relays.
+ */
+export interface RoomRelay {
+  /** Calls `handler` with the event arguments of each broadcast to `room` from another node. */
+  listen(room: string, handler: (args: unknown[]) => void): void;
+}
 
 /** Queued presence broadcasts; see the module doc. */
 export interface PresenceNotices {
@@ -234,6 +244,10 @@ function isNotice(value: unknown): value is PresenceNotice {
     typeof user.username === "string";
 }
 
+interface Emitter {
+  emit(event: string, ...args: unknown[]): boolean;
+}
+
 /** How long presence notices wait to be sent together. */
 export interface PresenceDelay {
   /** The wait on a node with few sockets. */
@@ -252,26 +266,27 @@ export function presenceDelay(sockets: number, delay: PresenceDelay): number {
 
 /**
  * Starts queueing presence broadcasts of `io`, sent at most `presenceDelay()`
- * after they are queued. With `cluster`, bursts also go to the other nodes
- * through the adapter, and bursts from them are delivered to this node's sockets.
+ * after they are queued. With a `relay`, bursts also go to the other nodes, as
+ * an adapter broadcast to `PRESENCE_RELAY_ROOM`, and bursts from them are
+ * delivered to this node's sockets.
  */
 export function createPresenceNotices(
   io: ChatServer,
-  options: PresenceDelay & { cluster?: boolean; onError?: (error: unknown) => void },
+  options: PresenceDelay & { relay?: RoomRelay; onError?: (error: unknown) => void },
 ): PresenceNotices {
   let queue: PresenceNotice[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const onError = options.onError ?? ((error) => console.error(error));
 
-  if (options.cluster) {
-    io.on(PRESENCE_NOTICES_EVENT, (notices: unknown) => {
-      if (!isPresenceNotices(notices)) {
-        onError(new TypeError(`Ignored a malformed "${PRESENCE_NOTICES_EVENT}" from another node`));
-        return;
-      }
-      deliverLocally(io, notices);
-    });
-  }
+  const relay = options.relay;
+  relay?.listen(PRESENCE_RELAY_ROOM, ([event, notices]) => {
+    if (event !== PRESENCE_NOTICES_EVENT) return;
+    if (!isPresenceNotices(notices)) {
+      onError(new TypeError(`Ignored a malformed "${PRESENCE_NOTICES_EVENT}" from another node`));
+      return;
+    }
+    deliverLocally(io, notices);
+  });
 
   const flush = () => {
     clearTimeout(timer);
@@ -279,9 +294,10 @@ export function createPresenceNotices(
     if (queue.length === 0) return;
     const notices = queue;
     queue = [];
-    if (options.cluster) {
+    if (relay) {
       try {
-        io.serverSideEmit(PRESENCE_NOTICES_EVENT, notices);
+        // No socket is in the room: only the other nodes' relays hear it.
+        (io.to(PRESENCE_RELAY_ROOM) as unknown as Emitter).emit(PRESENCE_NOTICES_EVENT, notices);
       } catch (error) {
         onError(error);
       }

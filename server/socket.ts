@@ -12,27 +12,17 @@ import type {
 import { ChatError, toWireError } from "./chat/errors.ts";
 import type { Presence } from "./chat/presence.ts";
 import { TokenBucket } from "./chat/rate_limit.ts";
-import {
-  corkWebSocketBatches,
-  createPresenceNotices,
-  type PresenceNotice,
-} from "./presence_notices.ts";
+import { corkWebSocketBatches, createPresenceNotices, type RoomRelay } from "./presence_notices.ts";
 import type { ChatService } from "./chat/service.ts";
 
 /** What the server keeps on each socket. */
 export type SocketData = SessionInfo;
 
-/** Events between the nodes of a cluster. */
-export interface InterServerEvents {
-  /** A burst of presence notices for the receiving node's sockets. */
-  "presence notices": (notices: PresenceNotice[]) => void;
-}
-
 /** The typed Socket.IO server. */
 export type ChatServer = Server<
   ClientToServerEvents,
   ServerToClientEvents,
-  InterServerEvents,
+  Record<string, never>,
   SocketData
 >;
 
@@ -40,7 +30,7 @@ export type ChatServer = Server<
 export type ChatSocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
-  InterServerEvents,
+  Record<string, never>,
   SocketData
 >;
 
@@ -50,8 +40,8 @@ export interface SocketOptions {
   messageBurst: number;
   /** Announced in `session`. */
   maxContentLength: number;
-  /** True when other nodes share the adapter (presence bursts go to them too). */
-  cluster?: boolean;
+  /** How presence bursts reach the other nodes of a cluster, and theirs this one. */
+  relay?: RoomRelay;
 }
 
 /** Where problems are reported; `console` by default. */
@@ -80,7 +70,7 @@ export function attachChat(
   const logger: Logger = deps.logger ?? console;
   const notices = createPresenceNotices(io, {
     ...PRESENCE_DELAY,
-    cluster: options.cluster,
+    relay: options.relay,
     onError: (error) => logger.error("Presence notices to other nodes failed", error),
   });
   corkWebSocketBatches(io);

@@ -15,6 +15,7 @@ import {
   SocketTimeoutError,
 } from "redis";
 import type { Logger } from "../socket.ts";
+import type { RoomRelay } from "../presence_notices.ts";
 
 /** Options of `connectRedisAdapter()`. */
 export interface RedisAdapterOptions {
@@ -32,13 +33,20 @@ export interface RedisAdapterOptions {
 }
 
 /** A Redis connection and the adapter built on it. */
-export interface RedisLink {
+export interface RedisLink extends RoomRelay {
   /** For `new Server(http, { adapter })` or `io.adapter()`. */
   adapter: ReturnType<typeof createAdapter>;
   /** True while the publishing connection is up. */
   readonly ready: boolean;
   /** Closes the connection, waiting briefly for pending commands. */
   close(): Promise<void>;
+}
+
+// The part of an adapter message a relay reads (a broadcast's rooms and event).
+interface RelayedMessage {
+  uid?: string;
+  nsp?: string;
+  data?: { opts?: { rooms?: unknown }; packet?: { data?: unknown } };
 }
 
 // Retry every few hundred ms at first, then every 2 s, never giving up: a
@@ -156,16 +164,40 @@ export async function connectRedisAdapter(options: RedisAdapterOptions): Promise
     logger.warn(`Redis ${name} not reachable yet: serving local sockets only, reconnecting`);
   }
 
-  const adapter = createAdapter(client, {
+  const base = createAdapter(client, {
     streamName: options.streamName,
     channelPrefix: options.streamName,
     maxLen: options.maxLen,
     // Our payloads are JSON: skip the adapter's binary scan.
     onlyPlaintext: true,
   });
+  // Broadcasts from other nodes to a relay room reach its handler, read from
+  // the stream in order with every other broadcast of the sending node.
+  const relays = new Map<string, (args: unknown[]) => void>();
+  // Socket.IO calls it with `new`: a function (not an arrow) returning the instance.
+  const adapter = function (nsp: Parameters<typeof base>[0]) {
+    const instance = base(nsp);
+    // deno-lint-ignore no-explicit-any
+    const a = instance as any;
+    const onMessage = a.onMessage.bind(a);
+    a.onMessage = (message: RelayedMessage, offset?: string) => {
+      if (relays.size > 0 && message?.uid !== a.uid && message?.nsp === nsp.name) {
+        const rooms = message.data?.opts?.rooms;
+        const args = message.data?.packet?.data;
+        if (Array.isArray(rooms) && Array.isArray(args)) {
+          for (const room of rooms) relays.get(room)?.(args);
+        }
+      }
+      return onMessage(message, offset);
+    };
+    return instance;
+  } as typeof base;
 
   return {
     adapter,
+    listen(room, handler) {
+      relays.set(room, handler);
+    },
     get ready() {
       return up && client.isReady;
     },

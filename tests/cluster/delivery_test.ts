@@ -134,3 +134,54 @@ Deno.test("cluster announces a user once on the first socket anywhere and gone o
     "batched: once each",
   );
 });
+
+Deno.test("cluster announces a new user on the other node before its first message", async () => {
+  await using redis = await RedisServer.start();
+  await using kv = await tempKv();
+  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using open = clients();
+  const [a, b] = cluster.nodes;
+  const legacy = await connect(a.url, { username: "legacy" });
+  open.add(legacy.socket);
+  const batched = await connect(a.url, { username: "batched", batchPresence: true });
+  open.add(batched.socket);
+  const seen: Record<string, string[]> = { legacy: [], batched: [] };
+  legacy.socket.onAny((event, arg) => {
+    if (event === "user connected") seen.legacy.push(`connected ${(arg as UserEntry).username}`);
+    if (event === "private message") seen.legacy.push(`message ${(arg as Message).content}`);
+  });
+  batched.socket.onAny((event, arg) => {
+    if (event === "presence") {
+      for (const c of arg as PresenceChange[]) {
+        if (c.connected) seen.batched.push(`connected ${c.username}`);
+      }
+    }
+    if (event === "private message") seen.batched.push(`message ${(arg as Message).content}`);
+  });
+  // New users on node B write at once, each to both watchers on node A.
+  for (let i = 0; i < 5; i++) {
+    const newcomer = await connect(b.url, { username: `new${i}` });
+    open.add(newcomer.socket);
+    for (const to of [legacy, batched]) {
+      const ack = await newcomer.socket.emitWithAck("private message", {
+        content: `hi from new${i}`,
+        to: to.session.userID,
+      }) as SendMessageAck;
+      assert.ok(ack.ok);
+    }
+  }
+  for (const name of ["legacy", "batched"]) {
+    await until(
+      () => seen[name].filter((s) => s.startsWith("message")).length === 5,
+      `${name}: 5 messages`,
+    );
+    for (let i = 0; i < 5; i++) {
+      const announced = seen[name].indexOf(`connected new${i}`);
+      assert.ok(announced !== -1, `${name}: new${i} announced`);
+      assert.ok(
+        announced < seen[name].indexOf(`message hi from new${i}`),
+        `${name}: new${i} first`,
+      );
+    }
+  }
+});
