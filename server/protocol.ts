@@ -103,6 +103,12 @@ export interface SendMessageRequest {
   to: string;
   /** Idempotency key: a retry with the same key returns the stored message. */
   clientId?: string;
+  /**
+   * `false` promises that this is the first send of `clientId` anywhere, so the
+   * server stores it without looking the key up first. Omitted or `true`: the
+   * server returns the message an earlier send stored under the key, if any.
+   */
+  retry?: boolean;
 }
 
 /** Ack of `private message`: sent only once the message is durably stored. */

@@ -153,6 +153,8 @@ export class ChatClient implements ReactiveController {
   #failedAttempts = 0;
   #inflight = new Set<string>();
   #flushing = false;
+  // The message `send()` is writing, while it calls `#flush()`.
+  #fresh: string | undefined;
   #configured = false;
   #collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
   #lastTotal = 0;
@@ -283,7 +285,9 @@ export class ChatClient implements ReactiveController {
     };
     this.#saveOutbox([...this.#outbox(), entry]);
     const message = this.#addPending(entry);
+    this.#fresh = entry.clientId;
     this.#flush();
+    this.#fresh = undefined;
     this.#host.requestUpdate();
     return message;
   }
@@ -710,9 +714,12 @@ export class ChatClient implements ReactiveController {
     if (!entry) return;
     this.#flushing = true;
     this.#inflight.add(entry.clientId);
+    // Only a message sent in the task that wrote it is surely sent for the first
+    // time: any later send may follow one by this tab or another tab of the session.
+    const first = entry.clientId === this.#fresh;
     socket.timeout(ACK_TIMEOUT_MS).emitWithAck(
       "private message",
-      { content: entry.content, to: entry.to, clientId: entry.clientId },
+      { content: entry.content, to: entry.to, clientId: entry.clientId, retry: !first },
     ).then(
       (ack: SendMessageAck) => {
         if (socket !== this.#socket) return;

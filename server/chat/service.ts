@@ -198,8 +198,11 @@ export class ChatService {
       if (key !== undefined) {
         const inflight = this.#inflight.get(key);
         if (inflight) return { message: await inflight, duplicate: true };
-        const stored = await this.#store.findByClientId(userID, request.clientId!);
-        if (stored) return { message: stored, duplicate: true };
+        // A first send (`retry: false`) has nothing stored to find.
+        if (request.retry !== false) {
+          const stored = await this.#store.findByClientId(userID, request.clientId!);
+          if (stored) return { message: stored, duplicate: true };
+        }
       }
       const message: Message = {
         id,

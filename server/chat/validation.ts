@@ -63,7 +63,7 @@ export function parseSendRequest(
   payload: unknown,
   options: { maxContentLength: number },
 ): SendMessageRequest {
-  const body = plainObject(payload, ["content", "to", "clientId"]);
+  const body = plainObject(payload, ["content", "to", "clientId", "retry"]);
   if (body.content === undefined) {
     throw new ChatError("invalid_payload", `Field "content" is required`);
   }
@@ -91,6 +91,15 @@ export function parseSendRequest(
       );
     }
     request.clientId = clientId;
+  }
+  if (body.retry !== undefined) {
+    if (typeof body.retry !== "boolean") {
+      throw new ChatError(
+        "invalid_payload",
+        `Field "retry" must be true or false, got ${describe(body.retry)}`,
+      );
+    }
+    request.retry = body.retry;
   }
   return request;
 }

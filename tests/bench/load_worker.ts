@@ -260,6 +260,8 @@ function send(command: Extract<WorkerCommand, { type: "send" }>): Promise<SendRe
           content: `${tag} ${global} ${t.toFixed(3)}`,
           to: randomPeer(index, crossParity),
           clientId: crypto.randomUUID(),
+          // A first send, as the widget marks the send it makes when a message is written.
+          retry: false,
         },
         (ack: { ok: boolean; error?: { code: string } }) => {
           const at = now();

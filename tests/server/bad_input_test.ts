@@ -45,6 +45,8 @@ Deno.test("bad payloads get a clear error, are never stored or relayed, and the 
     ["clientId empty", { content: "x", to, clientId: "" }, "invalid_payload"],
     ["clientId too long", { content: "x", to, clientId: "k".repeat(65) }, "invalid_payload"],
     ["clientId with spaces", { content: "x", to, clientId: "a b" }, "invalid_payload"],
+    ["retry a string", { content: "x", to, clientId: "k", retry: "yes" }, "invalid_payload"],
+    ["retry null", { content: "x", to, clientId: "k", retry: null }, "invalid_payload"],
     ["unknown field", { content: "x", to, from: UNKNOWN }, "invalid_payload"],
     ["huge extra field", { content: "x", to, junk: "j".repeat(100_000) }, "invalid_payload"],
     ["deeply nested extra field", { content: "x", to, junk: nested(500) }, "invalid_payload"],

@@ -197,6 +197,42 @@ Deno.test("private message with a repeated clientId returns the stored message, 
   await server.close();
 });
 
+Deno.test("private message with retry: false is stored without a lookup; its retries still find it", async () => {
+  const server = await startTestServer();
+  const a = await connect(server.url, { username: "alice" });
+  const b = await connect(server.url, { username: "bob" });
+  const relayed = collect<Message>(b.socket, "private message");
+  const payload = { content: "first send", to: b.session.userID, clientId: "f-1" };
+  const first = await a.socket.emitWithAck("private message", {
+    ...payload,
+    retry: false,
+  }) as SendMessageAck;
+  const again = await a.socket.emitWithAck("private message", {
+    ...payload,
+    retry: true,
+  }) as SendMessageAck;
+  const plain = await a.socket.emitWithAck("private message", payload) as SendMessageAck;
+  assert.ok(first.ok && again.ok && plain.ok);
+  assert.equal(again.message.id, first.message.id);
+  assert.equal(plain.message.id, first.message.id);
+  // Two first sends at once on one node: the second finds the first in flight.
+  const pair = await Promise.all([
+    a.socket.emitWithAck("private message", { ...payload, clientId: "f-2", retry: false }),
+    a.socket.emitWithAck("private message", { ...payload, clientId: "f-2", retry: false }),
+  ]) as SendMessageAck[];
+  assert.ok(pair[0].ok && pair[1].ok);
+  assert.equal(pair[0].message.id, pair[1].message.id);
+  const stored = await server.store.listMessages([a.session.userID, b.session.userID], {
+    limit: 50,
+  });
+  assert.deepEqual(stored.messages.map((m) => m.clientId), ["f-1", "f-2"]);
+  await waitFor(() => relayed.length >= 2, "relays");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(relayed.length, 2, "each message relayed once");
+  for (const s of [a, b]) s.socket.close();
+  await server.close();
+});
+
 Deno.test("load messages pages back through history oldest first, each page in order", async () => {
   const server = await startTestServer({ MESSAGE_RATE: "0", HISTORY_PAGE_SIZE: "20" });
   const a = await connect(server.url, { username: "alice" });
