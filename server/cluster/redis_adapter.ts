@@ -185,7 +185,14 @@ export async function connectRedisAdapter(options: RedisAdapterOptions): Promise
         const rooms = message.data?.opts?.rooms;
         const args = message.data?.packet?.data;
         if (Array.isArray(rooms) && Array.isArray(args)) {
-          for (const room of rooms) relays.get(room)?.(args);
+          for (const room of rooms) {
+            try {
+              relays.get(room)?.(args);
+            } catch (error) {
+              // The adapter still gets the message; one bad relay never stops the stream.
+              logger.error(`Relay of room "${String(room)}" failed`, error);
+            }
+          }
         }
       }
       return onMessage(message, offset);
