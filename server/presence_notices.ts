@@ -119,27 +119,21 @@ export function presenceFrame(changes: readonly Uint8Array[], skip = -1): Uint8A
 // An unmasked, unfragmented text frame holding `parts` joined.
 function textFrame(parts: readonly Uint8Array[]): Uint8Array {
   const n = parts.reduce((sum, p) => sum + p.length, 0);
-  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
-  const frame = new Uint8Array(head + n);
-  frame[0] = 0x81; // FIN, text
-  const view = new DataView(frame.buffer);
-  if (head === 2) frame[1] = n;
-  else if (head === 4) {
-    frame[1] = 126;
+  const header = new Uint8Array(n < 126 ? 2 : n < 65_536 ? 4 : 10);
+  header[0] = 0x81; // FIN, text
+  const view = new DataView(header.buffer);
+  if (header.length === 2) header[1] = n;
+  else if (header.length === 4) {
+    header[1] = 126;
     view.setUint16(2, n);
   } else {
-    frame[1] = 127;
+    header[1] = 127;
     view.setBigUint64(2, BigInt(n));
   }
-  let at = head;
-  for (const p of parts) {
-    frame.set(p, at);
-    at += p.length;
-  }
-  return frame;
+  return concat([header, ...parts]);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
   let at = 0;
   for (const p of parts) {
