@@ -50,11 +50,15 @@ const MAX_MUTATIONS = 900;
 const MAX_CHECKS = 90;
 const MAX_BYTES = 700_000;
 
-// A string naming `key` exactly (numbers by their decimal form), cheaper than JSON.
+// A string naming `key` exactly (KV tells -0 from 0; `String` does not), cheaper than JSON.
 function keyId(key: Deno.KvKey): string {
   let id = "";
   for (const part of key) {
-    const text = part instanceof Uint8Array ? part.join(",") : String(part);
+    const text = part instanceof Uint8Array
+      ? part.join(",")
+      : Object.is(part, -0)
+      ? "-0"
+      : String(part);
     id += `${typeof part}${text.length}:${text}`;
   }
   return id;
@@ -153,8 +157,7 @@ export class GroupWriter {
 
   /** The writes of `batch` with a check that does not hold at the moment. */
   async #failingChecks(batch: Pending[]): Promise<Set<Pending>> {
-    const checked = batch.filter((p) => p.request.checks?.length);
-    const checks = checked.flatMap((p) => p.request.checks!.map((check) => ({ p, check })));
+    const checks = batch.flatMap((p) => (p.request.checks ?? []).map((check) => ({ p, check })));
     const failing = new Set<Pending>();
     // getMany reads at most 10 keys.
     for (let i = 0; i < checks.length; i += 10) {

@@ -39,6 +39,29 @@ Deno.test("GroupWriter.write() merges concurrent writes into few commits", async
   kv.close();
 });
 
+Deno.test("GroupWriter.write() keeps keys apart that KV keeps apart, in one commit", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const writer = new GroupWriter(kv);
+  const first = writer.write({ sets: [{ key: ["first"], value: 1 }], bytes: 8 });
+  // Queued behind `first`, so these share one commit.
+  await Promise.all([
+    writer.write({ sets: [{ key: ["k", 0], value: "zero" }], bytes: 8 }),
+    writer.write({ sets: [{ key: ["k", -0], value: "minus zero" }], bytes: 8 }),
+    writer.write({ sets: [{ key: ["k", "0"], value: "text" }], bytes: 8 }),
+    writer.write({ sets: [{ key: ["k", 0n], value: "bigint" }], bytes: 8 }),
+    writer.write({ sets: [{ key: ["k", "a", "b"], value: "two parts" }], bytes: 8 }),
+    writer.write({ sets: [{ key: ["k", "a\u0000b"], value: "one part" }], bytes: 8 }),
+  ]);
+  await first;
+  const stored = await Array.fromAsync(kv.list<string>({ prefix: ["k"] }));
+  assert.deepEqual(
+    stored.map((e) => e.value).sort(),
+    ["bigint", "minus zero", "one part", "text", "two parts", "zero"],
+  );
+  await writer.close();
+  kv.close();
+});
+
 Deno.test("GroupWriter.write() splits batches at KV's per-commit limits", async () => {
   const kv = await Deno.openKv(":memory:");
   const writer = new GroupWriter(kv);
