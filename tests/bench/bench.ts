@@ -233,10 +233,10 @@ interface ServerRun {
   end(): Promise<Resources>;
 }
 
-/** Starts a server with `env`, runs `fn`, always stops it. */
 // Socket.IO with nothing stored: what the chat server's figures are compared with.
 const FLOOR_SCRIPT = join(ROOT, "tests/bench/floor_server.ts");
 
+/** Starts a server with `env` (the floor with `floor`), runs `fn`, always stops it. */
 async function withServer<T>(
   env: Record<string, string>,
   fn: (run: ServerRun) => Promise<T>,
