@@ -26,6 +26,8 @@ export interface WriteRequest {
 export interface WriterStats {
   commits: number;
   writes: number;
+  /** Sets and sums committed, after merging those of one key within a commit. */
+  mutations: number;
   lockRetries: number;
   pending: number;
   largestBatch: number;
@@ -41,14 +43,55 @@ export class CheckFailedError extends Error {
 
 interface Pending {
   request: WriteRequest;
+  /** `keyBytes` of all its keys, checks included. */
+  keyBytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-// KV allows 1,000 mutations, 100 checks and 800 KB of values per commit; stay below all.
+// KV allows 1,000 mutations, 100 checks, 800 KB of values and 80 KiB of keys
+// (checks and mutations together) per commit; stay below all.
 const MAX_MUTATIONS = 900;
 const MAX_CHECKS = 90;
 const MAX_BYTES = 700_000;
+const MAX_KEY_BYTES = 80_000;
+
+/**
+ * The size of `key` in KV's encoding, or a little more: each part is a type byte
+ * and its bytes (strings as UTF-8, NUL escaped to two bytes) with a terminator, or
+ * a fixed width.
+ */
+export function keyBytes(key: Deno.KvKey): number {
+  let n = 0;
+  for (const part of key) {
+    if (typeof part === "string") {
+      n += 2;
+      for (let i = 0; i < part.length; i++) {
+        const c = part.charCodeAt(i);
+        // A surrogate pair is 4 bytes; counting 3 for each half also covers a lone one (U+FFFD).
+        n += c === 0 ? 2 : c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+      }
+    } else if (part instanceof Uint8Array) {
+      n += 2 + part.length;
+      for (const b of part) if (b === 0) n++;
+    } else if (typeof part === "bigint") {
+      n += 3 + Math.ceil((part < 0n ? -part : part).toString(16).length / 2);
+    } else if (typeof part === "number") {
+      n += 9;
+    } else {
+      n += 1;
+    }
+  }
+  return n;
+}
+
+function requestKeyBytes(request: WriteRequest): number {
+  let n = 0;
+  for (const s of request.sets) n += keyBytes(s.key);
+  for (const s of request.sums ?? []) n += keyBytes(s.key);
+  for (const c of request.checks ?? []) n += keyBytes(c.key);
+  return n;
+}
 
 // A string naming `key` exactly (KV tells -0 from 0; `String` does not), cheaper than JSON.
 function keyId(key: Deno.KvKey): string {
@@ -77,6 +120,7 @@ export class GroupWriter {
   #stats: WriterStats = {
     commits: 0,
     writes: 0,
+    mutations: 0,
     lockRetries: 0,
     pending: 0,
     largestBatch: 0,
@@ -96,17 +140,21 @@ export class GroupWriter {
     if (this.#closed) {
       return Promise.reject(new Error("Cannot write: the writer is closed"));
     }
-    if (mutationCount(request) > MAX_MUTATIONS || request.bytes > MAX_BYTES) {
+    const keys = requestKeyBytes(request);
+    if (
+      mutationCount(request) > MAX_MUTATIONS || request.bytes > MAX_BYTES ||
+      keys > MAX_KEY_BYTES || (request.checks?.length ?? 0) > MAX_CHECKS
+    ) {
       return Promise.reject(
         new RangeError(
-          `Cannot write ${
-            mutationCount(request)
-          } mutations of ${request.bytes} bytes in one commit`,
+          `Cannot write ${mutationCount(request)} mutations of ${request.bytes} bytes, ${
+            request.checks?.length ?? 0
+          } checks and ${keys} bytes of keys in one commit`,
         ),
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject });
+      this.#queue.push({ request, keyBytes: keys, resolve, reject });
       this.#running ??= this.#drain();
     });
   }
@@ -174,6 +222,7 @@ export class GroupWriter {
     let mutations = 0;
     let checksTaken = 0;
     let bytes = 0;
+    let keys = 0;
     let n = 0;
     // Keys checked in this batch, and keys written: two writes that check the
     // same key (two sign-ups with one name) must not share a commit, where both
@@ -192,13 +241,14 @@ export class GroupWriter {
       if (
         n > 0 &&
         (mutations + m > MAX_MUTATIONS || checksTaken + c > MAX_CHECKS ||
-          bytes + request.bytes > MAX_BYTES ||
+          bytes + request.bytes > MAX_BYTES || keys + p.keyBytes > MAX_KEY_BYTES ||
           checks.some((k) => checked.has(k) || written!.has(k)) ||
           sets.some((k) => checked.has(k)))
       ) break;
       mutations += m;
       checksTaken += c;
       bytes += request.bytes;
+      keys += p.keyBytes;
       for (const k of checks) checked.add(k);
       for (const k of sets) written!.add(k);
       n++;
@@ -232,5 +282,6 @@ export class GroupWriter {
     }, { onRetry: () => this.#stats.lockRetries++ });
     this.#stats.commits++;
     if (!ok) throw new CheckFailedError();
+    this.#stats.mutations += sets.size + sums.size;
   }
 }

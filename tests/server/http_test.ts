@@ -66,6 +66,7 @@ Deno.test("GET /health reports status and write statistics", async () => {
     "commits",
     "largestBatch",
     "lockRetries",
+    "mutations",
     "pending",
     "writes",
   ]);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CheckFailedError, GroupWriter } from "../../server/store/group_writer.ts";
+import { CheckFailedError, GroupWriter, keyBytes } from "../../server/store/group_writer.ts";
 import { conversationKey, KvChatStore } from "../../server/store/kv_store.ts";
 import { isLockedError, retryLocked } from "../../server/store/retry.ts";
 import { createMessageIdGenerator } from "../../server/chat/ids.ts";
@@ -33,6 +33,8 @@ Deno.test("GroupWriter.write() merges concurrent writes into few commits", async
   const stats = writer.stats;
   assert.equal(stats.writes, 500);
   assert.ok(stats.commits <= 3, `${stats.commits} commits for 500 writes`);
+  // 500 sets, and one merged sum per commit.
+  assert.equal(stats.mutations, 500 + stats.commits);
   assert.equal((await kv.get<Deno.KvU64>(["total"])).value?.value, 500n);
   for (const i of [0, 250, 499]) assert.equal((await kv.get(["k", i])).value, i);
   await writer.close();
@@ -83,6 +85,66 @@ Deno.test("GroupWriter.write() splits batches at KV's per-commit limits", async 
   for await (const _ of kv.list({ prefix: ["many"] })) n++;
   assert.equal(n, 2000);
   await writer.close();
+  kv.close();
+});
+
+Deno.test("GroupWriter.write() keeps each commit within KV's 80 KiB of keys", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const writer = new GroupWriter(kv);
+  // 400 writes of 2 keys of about 400 bytes: 320 KB of keys, few mutations and values.
+  const long = "k".repeat(400);
+  await Promise.all(
+    Array.from({ length: 400 }, (_, i) =>
+      writer.write({
+        sets: [{ key: ["a", long, i], value: i }, { key: ["b", long, i], value: i }],
+        bytes: 16,
+      })),
+  );
+  // One batch over the limit would fail in KV and fall back to a commit per write.
+  const { commits } = writer.stats;
+  assert.ok(commits >= 4 && commits <= 8, `${commits} commits for 320 KB of keys`);
+  let n = 0;
+  for await (const _ of kv.list({ prefix: ["b"] })) n++;
+  assert.equal(n, 400);
+  await assert.rejects(
+    writer.write({
+      sets: Array.from({ length: 50 }, (_, i) => ({ key: ["c", "x".repeat(2000), i], value: i })),
+      bytes: 400,
+    }),
+    (error: Error) => error instanceof RangeError && /bytes of keys/.test(error.message),
+  );
+  await writer.close();
+  kv.close();
+});
+
+Deno.test("keyBytes() never counts a key smaller than KV does", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const parts: (() => Deno.KvKeyPart)[] = [
+    () => "ascii-" + Math.random().toString(36).repeat(8),
+    () => "é€😀\u0000\ud800x".repeat(1 + Math.floor(Math.random() * 16)),
+    () => Math.random() * 1e6,
+    () => BigInt(Math.floor(Math.random() * 1e9)) ** 3n,
+    () => Math.random() < 0.5,
+    () => new Uint8Array([0, 255, 0, 1, 0]),
+  ];
+  for (let round = 0; round < 20; round++) {
+    // Keys until the estimate reaches KV's limit: KV must accept them all in one commit.
+    const op = kv.atomic();
+    let total = 0;
+    for (let count = 0; count < 1000; count++) {
+      const key = Array.from(
+        { length: 1 + Math.floor(Math.random() * 4) },
+        () => parts[Math.floor(Math.random() * parts.length)](),
+      );
+      const n = keyBytes(key);
+      if (total + n > 81_920) break;
+      total += n;
+      op.set(key, 1);
+    }
+    assert.ok(total > 80_000, `only ${total} bytes of keys`);
+    await op.commit();
+  }
+  assert.equal(keyBytes(["s", "x".repeat(400)]), 3 + 402);
   kv.close();
 });
 
