@@ -17,6 +17,7 @@ import { cachedPrefill, type Prefilled } from "./prefill.ts";
 import { type BarChart, reportHtml, type Table } from "./report.ts";
 import {
   cpuPercent,
+  denoPath,
   ProcSampler,
   readProc,
   ROOT,
@@ -24,6 +25,7 @@ import {
   startServerProcess,
 } from "./server_process.ts";
 import { fmt, fmtSpread, type Spread, spread } from "./stats.ts";
+import type { StoreCeiling } from "./store_ceiling.ts";
 
 /** Command-line options. */
 interface Options {
@@ -341,7 +343,44 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------------------
 // Scenarios
 
-/** 200 users x 50 messages unpaced, KV file vs :memory:, alternating order. */
+// The storage path alone (no Socket.IO): what the chat server's durable throughput is bounded by.
+const STORE_CEILING_SCRIPT = join(ROOT, "tests/bench/store_ceiling.ts");
+
+/** Runs tests/bench/store_ceiling.ts on `kvPath` in its own process, against the server under test. */
+async function storeCeiling(
+  kvPath: string,
+  { users, perUser }: { users: number; perUser: number },
+): Promise<StoreCeiling> {
+  const out = await new Deno.Command(denoPath(), {
+    args: [
+      "run",
+      "-A",
+      STORE_CEILING_SCRIPT,
+      "--kv",
+      kvPath,
+      "--users",
+      String(users),
+      "--per-user",
+      String(perUser),
+      "--server-dir",
+      options.serverDir,
+    ],
+    cwd: ROOT,
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success) {
+    throw new Error(
+      `store_ceiling.ts failed (${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`,
+    );
+  }
+  return JSON.parse(text.split("\n").at(-1)!) as StoreCeiling;
+}
+
+/**
+ * 200 users x 50 messages unpaced, KV file vs :memory: vs Socket.IO alone, alternating
+ * order; then the same messages through the storage path alone, on a file and :memory:.
+ */
 async function throughput(): Promise<void> {
   const users = 200;
   const perUser = 50;
@@ -404,6 +443,27 @@ async function throughput(): Promise<void> {
     }
     push("file / memory", dps.file / dps.memory);
     push("file / floor", dps.file / dps.floor);
+    for (const variant of ["file", "memory"] as const) {
+      const label = `throughput storage alone, ${variant} ${rep}/${options.runs}`;
+      progress(`${label}: writing ${users * perUser} messages through KvChatStore`, true);
+      const c = await storeCeiling(variant === "file" ? await tempKv("store") : ":memory:", {
+        users,
+        perUser,
+      });
+      push(`storage alone ${variant} msg/s`, c.perSecond);
+      push(`storage alone ${variant} KV mutations/message`, c.mutationsPerMessage);
+      results.runs.push({
+        scenario: "throughput",
+        variant: `storage ${variant}`,
+        rep,
+        figures: { ...c },
+      });
+      progress(
+        `${label}: ${fmt(c.perSecond)} msg/s, ${c.commits} commits, ${
+          fmt(c.mutationsPerMessage)
+        } mutations/message`,
+      );
+    }
   }
   for (const [k, v] of Object.entries(rows)) figure("throughput", [k, v]);
   const f = results.figures.throughput;
@@ -422,6 +482,15 @@ async function throughput(): Promise<void> {
     unit: "x",
     op: ">=",
     limit: 0.8,
+  });
+  addTarget({
+    scenario: "throughput",
+    label: "storage alone (KvChatStore, no Socket.IO), KV file",
+    ...measured(f["storage alone file msg/s"]),
+    unit: "msg/s",
+    op: ">=",
+    limit: Number.NaN,
+    pass: null,
   });
   const lostDup = [
     ...f["file lost"].runs,
@@ -1213,6 +1282,8 @@ function charts(): BarChart[] {
         g("KV file (durable)", "file delivered/s"),
         g(":memory:", "memory delivered/s"),
         g("Socket.IO alone (floor)", "floor delivered/s"),
+        g("storage alone, KV file", "storage alone file msg/s"),
+        g("storage alone, :memory:", "storage alone memory msg/s"),
       ],
       targets: [{ value: 15_000, label: "target 15,000/s" }],
     });
