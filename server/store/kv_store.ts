@@ -17,6 +17,8 @@ export const CLIENT_ID_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 // Most messages from one peer counted exactly when marking read; beyond it the
 // count is capped (the widget shows "999+").
 const UNREAD_SCAN_LIMIT = 1000;
+// Counts of one conversation before markRead gives up on a conversation that keeps changing.
+const MARK_READ_ATTEMPTS = 8;
 
 /** The key part naming the conversation between two users, the same from both sides. */
 export function conversationKey(a: string, b: string): string {
@@ -195,25 +197,40 @@ export class KvChatStore implements ChatStore {
     { peerID, upTo }: { peerID: string; upTo: string },
   ): Promise<number> {
     const markKey = ["read_marks", userID, peerID];
-    const previous = (await this.#kv.get<string>(markKey)).value;
-    const mark = previous !== null && previous > upTo ? previous : upTo;
+    const unreadKey = ["unread", userID, peerID];
     const prefix = ["messages", conversationKey(userID, peerID)];
-    let unread = 0;
-    for await (
-      const entry of this.#kv.list<Message>(
-        { start: [...prefix, mark], end: [...prefix, "\uffff"] },
-        { limit: UNREAD_SCAN_LIMIT + 1, batchSize: 500 },
-      )
-    ) {
-      if (entry.value.id !== mark && entry.value.from === peerID) unread++;
+    // The count replaces the counter only if neither it nor the mark changed since they
+    // were read: a message stored during the count (or another tab's mark) starts it again.
+    for (let attempt = 1;; attempt++) {
+      const [markEntry, unreadEntry] = await this.#kv.getMany<[string, Deno.KvU64]>([
+        markKey,
+        unreadKey,
+      ]);
+      const previous = markEntry.value;
+      const mark = previous !== null && previous > upTo ? previous : upTo;
+      let unread = 0;
+      for await (
+        const entry of this.#kv.list<Message>(
+          { start: [...prefix, mark], end: [...prefix, "\uffff"] },
+          { limit: UNREAD_SCAN_LIMIT + 1, batchSize: 500 },
+        )
+      ) {
+        if (entry.value.id !== mark && entry.value.from === peerID) unread++;
+      }
+      unread = Math.min(unread, UNREAD_SCAN_LIMIT);
+      const { ok } = await retryLocked(() =>
+        this.#kv.atomic()
+          .check(markEntry, unreadEntry)
+          .set(markKey, mark)
+          .set(unreadKey, new Deno.KvU64(BigInt(unread)))
+          .commit()
+      );
+      if (ok) return unread;
+      if (attempt === MARK_READ_ATTEMPTS) {
+        throw new Error(
+          `Cannot mark the conversation of ${userID} with ${peerID} read: it changed during ${attempt} counts`,
+        );
+      }
     }
-    unread = Math.min(unread, UNREAD_SCAN_LIMIT);
-    await retryLocked(() =>
-      this.#kv.atomic()
-        .set(markKey, mark)
-        .set(["unread", userID, peerID], new Deno.KvU64(BigInt(unread)))
-        .commit()
-    );
-    return unread;
   }
 }

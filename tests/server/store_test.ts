@@ -330,6 +330,67 @@ Deno.test("GroupWriter.write() fails a failed check's write alone, committing th
   kv.close();
 });
 
+Deno.test("KvChatStore.markRead() counts again when a message arrives during its count", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const make = messageFactory();
+  const writer = new KvChatStore(kv);
+  const first = make(B, A, "one");
+  await writer.saveMessage(first);
+  await writer.saveMessage(make(B, A, "two"));
+  // A's store sees a KV where another message from B is stored right after its first count.
+  let interfere = true;
+  const racing = new Proxy(kv, {
+    get(target, name) {
+      if (name !== "list") {
+        const value = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
+        if (interfere && "start" in selector) {
+          interfere = false;
+          return (async function* () {
+            yield* target.list(selector, options);
+            // Counted already; stored before the count is written.
+            await writer.saveMessage(make(B, A, "three"));
+          })();
+        }
+        return target.list(selector, options);
+      };
+    },
+  });
+  const store = new KvChatStore(racing);
+  assert.equal(await store.markRead(A, { peerID: B, upTo: first.id }), 2);
+  assert.equal(interfere, false, "the count ran while a message arrived");
+  assert.equal((await store.unreadCounts(A)).get(B), 2);
+  assert.equal((await kv.get<string>(["read_marks", A, B])).value, first.id);
+  // A conversation that changes during every count: markRead gives up, writing nothing.
+  let counts = 0;
+  const busy = new KvChatStore(
+    new Proxy(kv, {
+      get(target, name) {
+        const value = Reflect.get(target, name, target);
+        if (name !== "list") return typeof value === "function" ? value.bind(target) : value;
+        return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) =>
+          (async function* () {
+            yield* target.list(selector, options);
+            if ("start" in selector) {
+              counts++;
+              await writer.saveMessage(make(B, A, "more"));
+            }
+          })();
+      },
+    }),
+  );
+  await assert.rejects(busy.markRead(A, { peerID: B, upTo: first.id }), /changed during 8 counts/);
+  assert.equal(counts, 8);
+  assert.equal((await kv.get<string>(["read_marks", A, B])).value, first.id);
+  assert.equal((await kv.get<Deno.KvU64>(["unread", A, B])).value?.value, 2n + 8n);
+  await busy.close();
+  await store.close();
+  await writer.close();
+  kv.close();
+});
+
 Deno.test("KvChatStore.findByClientId() finds the stored message of an idempotency key", async () => {
   const kv = await Deno.openKv(":memory:");
   const store = new KvChatStore(kv);
