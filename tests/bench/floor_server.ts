@@ -3,6 +3,10 @@
  * Deno speaking the same wire protocol for the benchmark's load, with nothing
  * stored, checked or announced. A message is acked and relayed at once.
  * Started by the benchmark like `server/main.ts` (PORT, HOST); not for use.
+ *
+ * For testing the load generator, `FLOOR_DROP_EVERY=n` acks every n-th message
+ * without relaying it, and `FLOOR_DUPLICATE_EVERY=n` relays every n-th of the
+ * others twice.
  */
 
 import { createServer } from "node:http";
@@ -10,6 +14,8 @@ import { Server } from "socket.io";
 import type { Message, SessionInfo } from "../../server/protocol.ts";
 
 const port = Number(Deno.env.get("PORT") ?? 0);
+const dropEvery = Number(Deno.env.get("FLOOR_DROP_EVERY") ?? 0);
+const duplicateEvery = Number(Deno.env.get("FLOOR_DUPLICATE_EVERY") ?? 0);
 const host = Deno.env.get("HOST") ?? "127.0.0.1";
 
 const http = createServer((req, res) => {
@@ -51,7 +57,11 @@ io.on("connection", (socket) => {
         ...(payload.clientId ? { clientId: payload.clientId } : {}),
       };
       if (typeof ack === "function") ack({ ok: true, message });
-      socket.to(message.to).to(session.userID).emit("private message", message);
+      if (dropEvery > 0 && next % dropEvery === 0) return;
+      const relays = duplicateEvery > 0 && next % duplicateEvery === 0 ? 2 : 1;
+      for (let i = 0; i < relays; i++) {
+        socket.to(message.to).to(session.userID).emit("private message", message);
+      }
     },
   );
 });

@@ -33,13 +33,15 @@ function parseArgs(args: string[]): { kv: string; users: number; perUser: number
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
+    if (!["--kv", "--users", "--per-user", "--server-dir"].includes(arg)) {
+      throw new TypeError(`Cannot parse option "${arg}"`);
+    }
     const value = args[++i];
     if (value === undefined) throw new TypeError(`Cannot use option "${arg}": it needs a value`);
     if (arg === "--kv") out.kv = value;
     else if (arg === "--users") out.users = Number(value);
     else if (arg === "--per-user") out.perUser = Number(value);
-    else if (arg === "--server-dir") out.dir = resolve(value);
-    else throw new TypeError(`Cannot parse option "${arg}"`);
+    else out.dir = resolve(value);
   }
   if (!out.kv) throw new TypeError(`Cannot run: --kv is required (a file path or ":memory:")`);
   if (!Number.isInteger(out.users) || out.users < 2) {

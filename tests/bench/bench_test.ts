@@ -1,0 +1,134 @@
+/**
+ * The benchmark's own parts, so its figures can be trusted: the statistics, the
+ * load generator's counting against real servers (and against one that loses
+ * and repeats messages on purpose), and the storage-path script.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { LoadGenerator } from "./load.ts";
+import { denoPath, ROOT, startServerProcess } from "./server_process.ts";
+import { distribution, percentile, spread } from "./stats.ts";
+import type { StoreCeiling } from "./store_ceiling.ts";
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+Deno.test("percentile() takes the nearest rank; spread() leaves out runs that measured nothing", () => {
+  const sorted = Float64Array.from(range(100), (i) => i + 1);
+  assert.equal(percentile(sorted, 50), 50);
+  assert.equal(percentile(sorted, 99), 99);
+  assert.equal(percentile(sorted, 100), 100);
+  assert.equal(percentile(sorted, 0), 1);
+  assert.ok(Number.isNaN(percentile(new Float64Array(0), 50)));
+  const d = distribution(Float64Array.from([5, 1, 4, 2, 3]));
+  assert.deepEqual({ ...d }, { count: 5, p50: 3, p95: 5, p99: 5, max: 5, mean: 3 });
+  assert.deepEqual(spread([3, NaN, 1, 2, 10]), {
+    median: 2.5,
+    min: 1,
+    max: 10,
+    runs: [3, NaN, 1, 2, 10],
+  });
+  assert.ok(Number.isNaN(spread([NaN]).median));
+});
+
+Deno.test("the load generator matches every message sent through the chat server", async () => {
+  const server = await startServerProcess({ KV_PATH: ":memory:", MESSAGE_RATE: "0" });
+  const gen = new LoadGenerator(server.url, 2);
+  try {
+    const c = await gen.connect(range(10).map((i) => ({ username: `gen${i}` })), {
+      concurrency: 5,
+    });
+    assert.deepEqual(c.errors, []);
+    assert.equal(c.users.length, 10);
+    const r = await gen.send({ senders: range(10), perUser: 10 });
+    assert.deepEqual(
+      { sent: r.sent, acked: r.acked, delivered: r.delivered, lost: r.lost },
+      { sent: 100, acked: 100, delivered: 100, lost: 0 },
+    );
+    assert.equal(r.duplicated, 0);
+    assert.equal(r.unexpected, 0);
+    assert.equal(r.latency.count, 100);
+    assert.ok(r.latency.p50 > 0 && r.latency.p50 <= r.latency.max);
+    assert.ok(r.deliveredPerSecond > 0);
+    // Every message was committed before its ack: the server's writer saw all of them.
+    const health = await server.health();
+    assert.equal((health.writes as { writes: number }).writes >= 100, true);
+  } finally {
+    await gen.close();
+    await server.stop();
+  }
+});
+
+Deno.test("the load generator reports messages that were lost or arrived twice", async () => {
+  const server = await startServerProcess(
+    { FLOOR_DROP_EVERY: "10", FLOOR_DUPLICATE_EVERY: "7" },
+    { script: join(ROOT, "tests/bench/floor_server.ts") },
+  );
+  const gen = new LoadGenerator(server.url, 2);
+  try {
+    const c = await gen.connect(range(10).map((i) => ({ username: `gen${i}` })));
+    assert.deepEqual(c.errors, []);
+    const r = await gen.send({ senders: range(10), perUser: 10, drainMs: 1500 });
+    // Of messages 1-100, the 10 multiples of 10 are dropped and the 13 other multiples of 7
+    // arrive twice.
+    assert.deepEqual(
+      { acked: r.acked, delivered: r.delivered, lost: r.lost, duplicated: r.duplicated },
+      { acked: 100, delivered: 90, lost: 10, duplicated: 13 },
+    );
+  } finally {
+    await gen.close();
+    await server.stop();
+  }
+});
+
+async function storeCeiling(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const result = await new Deno.Command(denoPath(), {
+    args: ["run", "-A", join(ROOT, "tests/bench/store_ceiling.ts"), ...args],
+    cwd: ROOT,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    out: decoder.decode(result.stdout),
+    err: decoder.decode(result.stderr),
+  };
+}
+
+Deno.test("store_ceiling.ts stores every message through the store and refuses bad options", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "ceiling.kv");
+    const run = await storeCeiling(["--kv", path, "--users", "200", "--per-user", "1"]);
+    assert.equal(run.code, 0, run.err);
+    const figures: StoreCeiling = JSON.parse(run.out);
+    assert.equal(figures.messages, 200);
+    assert.ok(figures.perSecond > 0 && figures.ms > 0);
+    // 5 mutations each, less a conversation record that two messages (A to B, B to A) share
+    // when they meet in one commit: rare with one message per sender.
+    assert.ok(
+      figures.mutationsPerMessage > 4.9 && figures.mutationsPerMessage <= 5,
+      `${figures.mutationsPerMessage} mutations per message`,
+    );
+    const kv = await Deno.openKv(path);
+    let stored = 0;
+    for await (const _ of kv.list({ prefix: ["messages"] })) stored++;
+    kv.close();
+    assert.equal(stored, 200);
+    for (
+      const [args, message] of [
+        [["--users", "10"], /--kv is required/],
+        [["--kv", ":memory:", "--users", "1"], /--users "1"/],
+        [["--kv", ":memory:", "--per-user", "x"], /--per-user "NaN"/],
+        [["--kv"], /needs a value/],
+        [["--kv", ":memory:", "--fast"], /Cannot parse option "--fast"/],
+      ] as const
+    ) {
+      const bad = await storeCeiling([...args]);
+      assert.equal(bad.code, 2, `exit code for ${args.join(" ")}`);
+      assert.match(bad.err, message);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
