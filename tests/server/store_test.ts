@@ -330,6 +330,21 @@ Deno.test("GroupWriter.write() fails a failed check's write alone, committing th
   kv.close();
 });
 
+/** `kv` running `after()` once each count of markRead (a list from a start key) has been read. */
+function afterEachCount(kv: Deno.Kv, after: () => Promise<void>): Deno.Kv {
+  return new Proxy(kv, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (name !== "list") return typeof value === "function" ? value.bind(target) : value;
+      return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) =>
+        (async function* () {
+          yield* target.list(selector, options);
+          if ("start" in selector) await after();
+        })();
+    },
+  });
+}
+
 Deno.test("KvChatStore.markRead() counts again when a message arrives during its count", async () => {
   const kv = await Deno.openKv(":memory:");
   const make = messageFactory();
@@ -337,50 +352,21 @@ Deno.test("KvChatStore.markRead() counts again when a message arrives during its
   const first = make(B, A, "one");
   await writer.saveMessage(first);
   await writer.saveMessage(make(B, A, "two"));
-  // A's store sees a KV where another message from B is stored right after its first count.
-  let interfere = true;
-  const racing = new Proxy(kv, {
-    get(target, name) {
-      if (name !== "list") {
-        const value = Reflect.get(target, name, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) => {
-        if (interfere && "start" in selector) {
-          interfere = false;
-          return (async function* () {
-            yield* target.list(selector, options);
-            // Counted already; stored before the count is written.
-            await writer.saveMessage(make(B, A, "three"));
-          })();
-        }
-        return target.list(selector, options);
-      };
-    },
-  });
-  const store = new KvChatStore(racing);
+  // Another message from B is stored after A's first count and before it is written.
+  let counts = 0;
+  const store = new KvChatStore(afterEachCount(kv, async () => {
+    if (counts++ === 0) await writer.saveMessage(make(B, A, "three"));
+  }));
   assert.equal(await store.markRead(A, { peerID: B, upTo: first.id }), 2);
-  assert.equal(interfere, false, "the count ran while a message arrived");
+  assert.equal(counts, 2, "counted once more");
   assert.equal((await store.unreadCounts(A)).get(B), 2);
   assert.equal((await kv.get<string>(["read_marks", A, B])).value, first.id);
   // A conversation that changes during every count: markRead gives up, writing nothing.
-  let counts = 0;
-  const busy = new KvChatStore(
-    new Proxy(kv, {
-      get(target, name) {
-        const value = Reflect.get(target, name, target);
-        if (name !== "list") return typeof value === "function" ? value.bind(target) : value;
-        return (selector: Deno.KvListSelector, options?: Deno.KvListOptions) =>
-          (async function* () {
-            yield* target.list(selector, options);
-            if ("start" in selector) {
-              counts++;
-              await writer.saveMessage(make(B, A, "more"));
-            }
-          })();
-      },
-    }),
-  );
+  counts = 0;
+  const busy = new KvChatStore(afterEachCount(kv, async () => {
+    counts++;
+    await writer.saveMessage(make(B, A, "more"));
+  }));
   await assert.rejects(busy.markRead(A, { peerID: B, upTo: first.id }), /changed during 8 counts/);
   assert.equal(counts, 8);
   assert.equal((await kv.get<string>(["read_marks", A, B])).value, first.id);
