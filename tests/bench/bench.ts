@@ -17,7 +17,6 @@ import { cachedPrefill, type Prefilled } from "./prefill.ts";
 import { type BarChart, reportHtml, type Table } from "./report.ts";
 import {
   cpuPercent,
-  denoPath,
   ProcSampler,
   readProc,
   ROOT,
@@ -25,7 +24,7 @@ import {
   startServerProcess,
 } from "./server_process.ts";
 import { fmt, fmtSpread, type Spread, spread } from "./stats.ts";
-import type { StoreCeiling } from "./store_ceiling.ts";
+import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
 
 /** Command-line options. */
 interface Options {
@@ -343,38 +342,25 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------------------
 // Scenarios
 
-// The storage path alone (no Socket.IO): what the chat server's durable throughput is bounded by.
-const STORE_CEILING_SCRIPT = join(ROOT, "tests/bench/store_ceiling.ts");
-
-/** Runs tests/bench/store_ceiling.ts on `kvPath` in its own process, against the server under test. */
+/** The storage path alone (no Socket.IO) on `kvPath`, in its own process, for the server under test. */
 async function storeCeiling(
   kvPath: string,
   { users, perUser }: { users: number; perUser: number },
 ): Promise<StoreCeiling> {
-  const out = await new Deno.Command(denoPath(), {
-    args: [
-      "run",
-      "-A",
-      STORE_CEILING_SCRIPT,
-      "--kv",
-      kvPath,
-      "--users",
-      String(users),
-      "--per-user",
-      String(perUser),
-      "--server-dir",
-      options.serverDir,
-    ],
-    cwd: ROOT,
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim();
-  if (!out.success) {
-    throw new Error(
-      `store_ceiling.ts failed (${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`,
-    );
+  const run = await runStoreCeiling([
+    "--kv",
+    kvPath,
+    "--users",
+    String(users),
+    "--per-user",
+    String(perUser),
+    "--server-dir",
+    options.serverDir,
+  ]);
+  if (run.code !== 0) {
+    throw new Error(`store_ceiling.ts failed (${run.code}): ${run.stderr.trim()}`);
   }
-  return JSON.parse(text.split("\n").at(-1)!) as StoreCeiling;
+  return JSON.parse(run.stdout.trim().split("\n").at(-1)!) as StoreCeiling;
 }
 
 /**

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LoadGenerator } from "./load.ts";
-import { denoPath, ROOT, startServerProcess } from "./server_process.ts";
+import { ROOT, startServerProcess } from "./server_process.ts";
 import { distribution, percentile, spread } from "./stats.ts";
-import type { StoreCeiling } from "./store_ceiling.ts";
+import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -81,27 +81,13 @@ Deno.test("the load generator reports messages that were lost or arrived twice",
   }
 });
 
-async function storeCeiling(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const result = await new Deno.Command(denoPath(), {
-    args: ["run", "-A", join(ROOT, "tests/bench/store_ceiling.ts"), ...args],
-    cwd: ROOT,
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    out: decoder.decode(result.stdout),
-    err: decoder.decode(result.stderr),
-  };
-}
-
 Deno.test("store_ceiling.ts stores every message through the store and refuses bad options", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = join(dir, "ceiling.kv");
-    const run = await storeCeiling(["--kv", path, "--users", "200", "--per-user", "1"]);
-    assert.equal(run.code, 0, run.err);
-    const figures: StoreCeiling = JSON.parse(run.out);
+    const run = await runStoreCeiling(["--kv", path, "--users", "200", "--per-user", "1"]);
+    assert.equal(run.code, 0, run.stderr);
+    const figures: StoreCeiling = JSON.parse(run.stdout);
     assert.equal(figures.messages, 200);
     assert.ok(figures.perSecond > 0 && figures.ms > 0);
     // 5 mutations each, less a conversation record that two messages (A to B, B to A) share
@@ -124,9 +110,9 @@ Deno.test("store_ceiling.ts stores every message through the store and refuses b
         [["--kv", ":memory:", "--fast"], /Cannot parse option "--fast"/],
       ] as const
     ) {
-      const bad = await storeCeiling([...args]);
+      const bad = await runStoreCeiling([...args]);
       assert.equal(bad.code, 2, `exit code for ${args.join(" ")}`);
-      assert.match(bad.err, message);
+      assert.match(bad.stderr, message);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

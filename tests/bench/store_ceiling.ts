@@ -12,6 +12,7 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Message } from "../../server/protocol.ts";
+import { denoPath, ROOT } from "./server_process.ts";
 
 /** What one run measured. */
 export interface StoreCeiling {
@@ -24,12 +25,25 @@ export interface StoreCeiling {
   mutationsPerMessage: number;
 }
 
+/** This script's exit code and output, run with `args` in a process of its own. */
+export async function runStoreCeiling(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(denoPath(), {
+    args: ["run", "-A", fileURLToPath(import.meta.url), ...args],
+    cwd: ROOT,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
 function parseArgs(args: string[]): { kv: string; users: number; perUser: number; dir: string } {
   const out = {
     kv: "",
     users: 200,
     perUser: 50,
-    dir: resolve(fileURLToPath(new URL("../..", import.meta.url))),
+    dir: ROOT,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
