@@ -6,13 +6,16 @@ import { dirname } from "node:path";
 import { Server } from "socket.io";
 import type { Config } from "./config.ts";
 import { ChatService } from "./chat/service.ts";
-import { LocalPresence, type Presence } from "./chat/presence.ts";
-import { createHttpHandler } from "./http.ts";
-import { attachChat, type ChatServer, type Logger } from "./socket.ts";
+import { LocalPresence } from "./chat/presence.ts";
+import type { Presence } from "./chat/ports.ts";
+import { createHttpHandler } from "./http/static_files.ts";
+import type { Logger } from "./log.ts";
+import { attachChat } from "./transport/socket.ts";
+import type { ChatServer } from "./transport/types.ts";
 import { KvChatStore } from "./store/kv_store.ts";
 import { retryLocked } from "./store/retry.ts";
-import { KvPresence } from "./cluster/kv_presence.ts";
-import { connectRedisAdapter, type RedisLink } from "./cluster/redis_adapter.ts";
+import { KvPresence } from "./store/kv_presence.ts";
+import { connectRedisAdapter, type RedisLink } from "./transport/redis_adapter.ts";
 
 /** A started server. */
 export interface RunningServer {

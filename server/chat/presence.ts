@@ -1,16 +1,6 @@
-/** Who is online: counted per user across that user's sockets (tabs). */
+/** Who is online in one process: counted per user across that user's sockets (tabs). */
 
-/** Presence as the chat domain sees it; a cluster implementation spans every node. */
-export interface Presence {
-  /** Counts one more socket of `userID`; true when it is the user's first anywhere. */
-  add(userID: string): Promise<boolean>;
-  /** Counts one socket fewer; true when it was the user's last anywhere. */
-  remove(userID: string): Promise<boolean>;
-  /** The subset of `userIDs` that is online. */
-  onlineAmong(userIDs: readonly string[]): Promise<Set<string>>;
-  /** Up to `limit` online user IDs. */
-  list(limit: number): Promise<string[]>;
-}
+import type { Presence } from "./ports.ts";
 
 /** Presence of one process: a socket count per user. */
 export class LocalPresence implements Presence {

@@ -10,8 +10,7 @@ import type {
 import { INVALID_USERNAME } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
 import { createMessageIdGenerator, newSessionId, newUserId } from "./ids.ts";
-import type { Presence } from "./presence.ts";
-import type { ChatStore, MessagePage, UserRecord } from "./store.ts";
+import type { ChatStore, MessagePage, Presence, UserRecord } from "./ports.ts";
 import { foldUsername, normalizeUsername } from "./usernames.ts";
 import { parseLoadRequest, parseReadRequest, parseSendRequest } from "./validation.ts";
 

@@ -7,7 +7,7 @@ import type {
   MessagePage,
   SessionRecord,
   UserRecord,
-} from "../chat/store.ts";
+} from "../chat/ports.ts";
 import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.ts";
 import { retryLocked } from "./retry.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KvPresence } from "../../server/cluster/kv_presence.ts";
+import { KvPresence } from "../../server/store/kv_presence.ts";
 import { memoryLogger } from "../server/helpers.ts";
 import { tempKv, until } from "./helpers.ts";
 

@@ -6,7 +6,7 @@ import {
   newUserId,
 } from "../../server/chat/ids.ts";
 import { foldUsername, normalizeUsername } from "../../server/chat/usernames.ts";
-import { TokenBucket } from "../../server/chat/rate_limit.ts";
+import { TokenBucket } from "../../server/transport/rate_limit.ts";
 import { ChatError, toWireError } from "../../server/chat/errors.ts";
 import { LocalPresence } from "../../server/chat/presence.ts";
 

@@ -10,7 +10,7 @@ import type {
   SessionInfo,
   UserEntry,
 } from "../../server/protocol.ts";
-import type { Logger } from "../../server/socket.ts";
+import type { Logger } from "../../server/log.ts";
 
 /** A typed client socket. */
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 import { connect, nextEvent, startTestServer, waitFor } from "./helpers.ts";
-import { resolveInside } from "../../server/http.ts";
+import { resolveInside } from "../../server/http/static_files.ts";
 import type { Message, UserEntry } from "../../server/protocol.ts";
 
 async function fixtureDirs(): Promise<{ demoDir: string; bundlePath: string; root: string }> {

@@ -4,7 +4,7 @@ import {
   isPresenceNotices,
   presenceDelay,
   presenceFrame,
-} from "../../server/presence_notices.ts";
+} from "../../server/transport/presence_notices.ts";
 import type { PresenceChange } from "../../server/protocol.ts";
 
 // Reads one unmasked frame back: FIN/opcode, payload length, payload text.

@@ -23,9 +23,9 @@
  * hosts need clocks that agree to well within the TTL (NTP does).
  */
 
-import type { Presence } from "../chat/presence.ts";
-import type { Logger } from "../socket.ts";
-import { retryLocked } from "../store/retry.ts";
+import type { Presence } from "../chat/ports.ts";
+import type { Logger } from "../log.ts";
+import { retryLocked } from "./retry.ts";
 
 /** Options of `KvPresence`. */
 export interface KvPresenceOptions {

@@ -1,38 +1,13 @@
 /** Socket.IO wiring: the auth middleware, event handlers -> chat domain, acks, rooms. */
 
-import type { Server, Socket } from "socket.io";
-import type {
-  ClientToServerEvents,
-  ConnectErrorData,
-  ErrorCode,
-  FailedAck,
-  ServerToClientEvents,
-  SessionInfo,
-} from "./protocol.ts";
-import { ChatError, toWireError } from "./chat/errors.ts";
-import type { Presence } from "./chat/presence.ts";
-import { TokenBucket } from "./chat/rate_limit.ts";
-import { corkWebSocketBatches, createPresenceNotices, type RoomRelay } from "./presence_notices.ts";
-import type { ChatService } from "./chat/service.ts";
-
-/** What the server keeps on each socket. */
-export type SocketData = SessionInfo;
-
-/** The typed Socket.IO server. */
-export type ChatServer = Server<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
-
-/** One typed connection. */
-export type ChatSocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
+import type { ClientToServerEvents, ConnectErrorData, ErrorCode, FailedAck } from "../protocol.ts";
+import { ChatError, toWireError } from "../chat/errors.ts";
+import type { Presence } from "../chat/ports.ts";
+import type { ChatService } from "../chat/service.ts";
+import type { Logger } from "../log.ts";
+import { TokenBucket } from "./rate_limit.ts";
+import { corkWebSocketBatches, createPresenceNotices } from "./presence_notices.ts";
+import type { ChatServer, ChatSocket, RoomRelay, SocketData } from "./types.ts";
 
 /** Per-socket rate limit of incoming events, and limits announced to clients. */
 export interface SocketOptions {
@@ -42,12 +17,6 @@ export interface SocketOptions {
   maxContentLength: number;
   /** How presence bursts reach the other nodes of a cluster, and theirs this one. */
   relay?: RoomRelay;
-}
-
-/** Where problems are reported; `console` by default. */
-export interface Logger {
-  warn(message: string): void;
-  error(message: string, error?: unknown): void;
 }
 
 // Presence broadcasts of a burst of connects go out together; see presence_notices.ts.

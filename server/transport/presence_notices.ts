@@ -9,8 +9,8 @@
  * their own sockets.
  */
 
-import type { ChatServer, ChatSocket } from "./socket.ts";
-import type { PresenceChange, UserEntry } from "./protocol.ts";
+import type { PresenceChange, UserEntry } from "../protocol.ts";
+import type { ChatServer, ChatSocket, RoomRelay } from "./types.ts";
 
 /** One queued broadcast; `except` is the socket that must not hear it. */
 export type PresenceNotice =
@@ -20,15 +20,6 @@ export type PresenceNotice =
 /** The event carrying a burst of notices to the other nodes, and the room it is sent to. */
 export const PRESENCE_NOTICES_EVENT = "presence notices";
 export const PRESENCE_RELAY_ROOM = "chat:presence-relay";
-
-/**
- * How a node hears what other nodes broadcast to a room no socket joins: the
- * cluster adapter's messages, so bursts stay in order with message relays.
- */
-export interface RoomRelay {
-  /** Calls `handler` with the event arguments of each broadcast to `room` from another node. */
-  listen(room: string, handler: (args: unknown[]) => void): void;
-}
 
 /** Queued presence broadcasts; see the module doc. */
 export interface PresenceNotices {

@@ -14,8 +14,8 @@ import {
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
 } from "redis";
-import type { Logger } from "../socket.ts";
-import type { RoomRelay } from "../presence_notices.ts";
+import type { Logger } from "../log.ts";
+import type { RoomRelay } from "./types.ts";
 
 /** Options of `connectRedisAdapter()`. */
 export interface RedisAdapterOptions {

@@ -1,4 +1,8 @@
-/** What the chat domain needs from storage; `store/kv_store.ts` provides it over Deno KV. */
+/**
+ * The ports of the chat domain: what it needs from storage (`store/kv_store.ts`
+ * provides it over Deno KV) and from presence (`chat/presence.ts` for one
+ * process, `store/kv_presence.ts` for a cluster).
+ */
 
 import type { Message } from "../protocol.ts";
 
@@ -27,6 +31,18 @@ export interface ConversationRecord {
 export interface MessagePage {
   messages: Message[];
   hasMore: boolean;
+}
+
+/** Presence as the chat domain sees it; a cluster implementation spans every node. */
+export interface Presence {
+  /** Counts one more socket of `userID`; true when it is the user's first anywhere. */
+  add(userID: string): Promise<boolean>;
+  /** Counts one socket fewer; true when it was the user's last anywhere. */
+  remove(userID: string): Promise<boolean>;
+  /** The subset of `userIDs` that is online. */
+  onlineAmong(userIDs: readonly string[]): Promise<Set<string>>;
+  /** Up to `limit` online user IDs. */
+  list(limit: number): Promise<string[]>;
 }
 
 /** Storage for users, sessions and messages. Every method may be called concurrently. */
