@@ -1,5 +1,9 @@
-/** Server configuration: environment variables -> a validated, typed `Config`. */
+/**
+ * Server configuration: environment variables -> a validated, typed `Config`.
+ * `SETTINGS` is the one table of every setting; `--help` prints it.
+ */
 
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
 import { LIMITS } from "./protocol.ts";
 
 /** Everything the server can be configured with. */
@@ -40,73 +44,56 @@ export interface Config {
   demoDir: string;
   /** Widget bundle served at `/chat-widget.js`. */
   bundlePath: string;
+  /** Least severe log level written. */
+  logLevel: LogLevel;
+  /** Log lines as JSON objects, readable text, or text on a terminal only. */
+  logFormat: LogFormat;
 }
 
-/** The names `loadConfig()` reads, for scoped `--allow-env`. */
-export const CONFIG_ENV_NAMES = [
-  "PORT",
-  "HOST",
-  "KV_PATH",
-  "CORS_ORIGINS",
-  "MAX_CONTENT_LENGTH",
-  "USER_LIST_LIMIT",
-  "HISTORY_PAGE_SIZE",
-  "HISTORY_BUDGET",
-  "MESSAGE_RATE",
-  "MESSAGE_BURST",
-  "SESSION_TTL_DAYS",
-  "MAX_PACKET_BYTES",
-  "REDIS_URL",
-  "REDIS_STREAM_NAME",
-  "REDIS_STREAM_MAX_LEN",
-  "PRESENCE_TTL_SECONDS",
-  "DEMO_DIR",
-  "BUNDLE_PATH",
-] as const;
-
-/** Values used when a variable is unset or empty. */
-export const DEFAULT_CONFIG: Config = {
-  port: 3000,
-  host: "127.0.0.1",
-  kvPath: "./data/chat.kv",
-  corsOrigins: [],
-  maxContentLength: LIMITS.maxContentLength,
-  userListLimit: 200,
-  historyPageSize: 30,
-  historyBudget: 300,
-  messageRate: 20,
-  messageBurst: 100,
-  sessionTtlDays: 30,
-  maxPacketBytes: 256 * 1024,
-  redisUrl: "",
-  redisStreamName: "chat-widget",
-  redisStreamMaxLen: 10_000,
-  presenceTtlSeconds: 15,
-  demoDir: "./demo",
-  bundlePath: "./dist/chat-widget.js",
-};
-
-// A KV value holds at most 64 KiB; content is UTF-8, up to 3 bytes per code unit.
-const MAX_CONTENT_CEILING = 20_000;
-
-function parseInteger(
-  name: string,
-  raw: string,
-  range: { min: number; max: number },
-): number {
-  if (!/^\d+$/.test(raw)) {
-    throw new TypeError(`Cannot parse ${name} "${raw}": not a whole number`);
-  }
-  const value = Number(raw);
-  if (value < range.min || value > range.max) {
-    throw new RangeError(
-      `Cannot use ${name} "${raw}": must be between ${range.min} and ${range.max}`,
-    );
-  }
-  return value;
+/** One environment variable: the `Config` field it sets, its default, what it means, how it is read. */
+export interface Setting<T> {
+  env: string;
+  default: T;
+  /** The default as `--help` shows it. */
+  shown: string;
+  /** What the setting does, in one line. */
+  doc: string;
+  /** Reads a non-empty value; throws a `TypeError` or `RangeError` naming `env` and the value. */
+  parse(raw: string, env: string): T;
 }
 
-function parseOrigins(raw: string): string[] {
+function integer(min: number, max: number): (raw: string, env: string) => number {
+  return (raw, env) => {
+    if (!/^\d+$/.test(raw)) throw new TypeError(`Cannot parse ${env} "${raw}": not a whole number`);
+    const value = Number(raw);
+    if (value < min || value > max) {
+      throw new RangeError(`Cannot use ${env} "${raw}": must be between ${min} and ${max}`);
+    }
+    return value;
+  };
+}
+
+function text(raw: string): string {
+  return raw;
+}
+
+function oneOf<T extends string>(values: readonly T[]): (raw: string, env: string) => T {
+  return (raw, env) => {
+    if (!(values as readonly string[]).includes(raw)) {
+      throw new TypeError(`Cannot use ${env} "${raw}": must be one of ${values.join(", ")}`);
+    }
+    return raw as T;
+  };
+}
+
+function parseHost(raw: string, env: string): string {
+  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(raw)) {
+    throw new TypeError(`Cannot use ${env} "${raw}": not a host name or address`);
+  }
+  return raw;
+}
+
+function parseOrigins(raw: string, env: string): string[] {
   const origins = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
   return origins.map((origin) => {
     if (origin === "*") return origin;
@@ -114,125 +101,234 @@ function parseOrigins(raw: string): string[] {
     try {
       url = new URL(origin);
     } catch {
-      throw new TypeError(
-        `Cannot parse CORS_ORIGINS entry "${origin}": not a URL`,
-      );
+      throw new TypeError(`Cannot parse ${env} entry "${origin}": not a URL`);
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new TypeError(
-        `Cannot use CORS_ORIGINS entry "${origin}": must be http or https`,
-      );
+      throw new TypeError(`Cannot use ${env} entry "${origin}": must be http or https`);
     }
     if (url.origin !== origin.replace(/\/$/, "")) {
       throw new TypeError(
-        `Cannot use CORS_ORIGINS entry "${origin}": must be an origin like "${url.origin}", without a path`,
+        `Cannot use ${env} entry "${origin}": must be an origin like "${url.origin}", without a path`,
       );
     }
     return url.origin;
   });
 }
 
-function parseKvPath(raw: string): string {
+function parseKvPath(raw: string, env: string): string {
   if (raw === ":memory:") return raw;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
     const url = new URL(raw);
     if (url.protocol !== "https:" && url.protocol !== "http:") {
-      throw new TypeError(
-        `Cannot use KV_PATH "${raw}": a URL must be a KV Connect http(s) URL`,
-      );
+      throw new TypeError(`Cannot use ${env} "${raw}": a URL must be a KV Connect http(s) URL`);
     }
     return raw;
   }
   if (raw.endsWith("/")) {
-    throw new TypeError(`Cannot use KV_PATH "${raw}": names a folder, not a file`);
+    throw new TypeError(`Cannot use ${env} "${raw}": names a folder, not a file`);
   }
   return raw;
 }
+
+function parseRedisUrl(raw: string, env: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TypeError(`Cannot parse ${env} "${raw}": not a URL`);
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new TypeError(`Cannot use ${env} "${raw}": must start with redis:// or rediss://`);
+  }
+  return raw;
+}
+
+function parseStreamName(raw: string, env: string): string {
+  if (!/^[A-Za-z0-9_.:\-]{1,100}$/.test(raw)) {
+    throw new TypeError(
+      `Cannot use ${env} "${raw}": use up to 100 letters, digits and _ . : -`,
+    );
+  }
+  return raw;
+}
+
+// A KV value holds at most 64 KiB; content is UTF-8, up to 3 bytes per code unit.
+const MAX_CONTENT_CEILING = 20_000;
+
+/** Every setting, in the order `--help` and the documentation list them. */
+export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
+  port: {
+    env: "PORT",
+    default: 3000,
+    shown: "3000",
+    doc: "TCP port (0: any free port)",
+    parse: integer(0, 65535),
+  },
+  host: {
+    env: "HOST",
+    default: "127.0.0.1",
+    shown: "127.0.0.1",
+    doc: "Interface to listen on (0.0.0.0 for all)",
+    parse: parseHost,
+  },
+  kvPath: {
+    env: "KV_PATH",
+    default: "./data/chat.kv",
+    shown: "./data/chat.kv",
+    doc: "Deno KV file (created on first run), :memory:, or a KV Connect URL",
+    parse: parseKvPath,
+  },
+  corsOrigins: {
+    env: "CORS_ORIGINS",
+    default: [],
+    shown: "(same origin only)",
+    doc: "Comma-separated origins whose pages may connect; * for any",
+    parse: parseOrigins,
+  },
+  maxContentLength: {
+    env: "MAX_CONTENT_LENGTH",
+    default: LIMITS.maxContentLength,
+    shown: String(LIMITS.maxContentLength),
+    doc: `Longest message, in characters (at most ${MAX_CONTENT_CEILING})`,
+    parse: integer(1, MAX_CONTENT_CEILING),
+  },
+  userListLimit: {
+    env: "USER_LIST_LIMIT",
+    default: 200,
+    shown: "200",
+    doc: "Most users in the users list: self, partners, online users, then others",
+    parse: integer(1, 10_000),
+  },
+  historyPageSize: {
+    env: "HISTORY_PAGE_SIZE",
+    default: 30,
+    shown: "30",
+    doc: "Messages per conversation sent on connect",
+    parse: integer(1, LIMITS.maxPageSize),
+  },
+  historyBudget: {
+    env: "HISTORY_BUDGET",
+    default: 300,
+    shown: "300",
+    doc: "Messages over all conversations sent on connect, most recent conversations first",
+    parse: integer(0, 100_000),
+  },
+  messageRate: {
+    env: "MESSAGE_RATE",
+    default: 20,
+    shown: "20",
+    doc: "Events per second a socket may send, sustained (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  messageBurst: {
+    env: "MESSAGE_BURST",
+    default: 100,
+    shown: "100",
+    doc: "Events a socket may send at once before the rate applies",
+    parse: integer(1, 1_000_000),
+  },
+  sessionTtlDays: {
+    env: "SESSION_TTL_DAYS",
+    default: 30,
+    shown: "30",
+    doc: "A session unused this many days expires",
+    parse: integer(1, 3650),
+  },
+  maxPacketBytes: {
+    env: "MAX_PACKET_BYTES",
+    default: 256 * 1024,
+    shown: String(256 * 1024),
+    doc: "Largest Socket.IO packet; a larger one closes that connection",
+    parse: integer(16 * 1024, 16 * 1024 * 1024),
+  },
+  redisUrl: {
+    env: "REDIS_URL",
+    default: "",
+    shown: "(one process)",
+    doc: "redis:// or rediss:// URL, to run several servers as one",
+    parse: parseRedisUrl,
+  },
+  redisStreamName: {
+    env: "REDIS_STREAM_NAME",
+    default: "chat-widget",
+    shown: "chat-widget",
+    doc: "Redis stream (and channel prefix) the nodes share",
+    parse: parseStreamName,
+  },
+  redisStreamMaxLen: {
+    env: "REDIS_STREAM_MAX_LEN",
+    default: 10_000,
+    shown: "10000",
+    doc: "Approximate longest length of the Redis stream",
+    parse: integer(100, 10_000_000),
+  },
+  presenceTtlSeconds: {
+    env: "PRESENCE_TTL_SECONDS",
+    default: 15,
+    shown: "15",
+    doc: "Seconds without a heartbeat after which a node's users count as offline",
+    parse: integer(2, 3600),
+  },
+  demoDir: {
+    env: "DEMO_DIR",
+    default: "./demo",
+    shown: "./demo",
+    doc: "Folder served at /",
+    parse: text,
+  },
+  bundlePath: {
+    env: "BUNDLE_PATH",
+    default: "./dist/chat-widget.js",
+    shown: "./dist/chat-widget.js",
+    doc: "Widget bundle served at /chat-widget.js",
+    parse: text,
+  },
+  logLevel: {
+    env: "LOG_LEVEL",
+    default: "info",
+    shown: "info",
+    doc: `Least severe log level written: ${LOG_LEVELS.join(", ")}`,
+    parse: oneOf(LOG_LEVELS),
+  },
+  logFormat: {
+    env: "LOG_FORMAT",
+    default: "auto",
+    shown: "auto",
+    doc: "json (one object per line), text, or auto (text on a terminal, else json)",
+    parse: oneOf(LOG_FORMATS),
+  },
+};
+
+type SettingName = (typeof SETTINGS)[keyof Config]["env"];
+
+/** The names `loadConfig()` reads, for scoped `--allow-env`. */
+export const CONFIG_ENV_NAMES: readonly SettingName[] = Object.values(SETTINGS).map((s) => s.env);
+
+/** Values used when a variable is unset or empty. */
+export const DEFAULT_CONFIG: Config = Object.fromEntries(
+  Object.entries(SETTINGS).map(([key, s]) => [key, s.default]),
+) as unknown as Config;
 
 /**
  * Builds a `Config` from environment variables, throwing a `TypeError` or
  * `RangeError` that names the variable and its value when one is invalid.
  */
-export function loadConfig(
-  env: Record<string, string | undefined>,
-): Config {
-  const get = (name: (typeof CONFIG_ENV_NAMES)[number]) => {
-    const value = env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const int = (
-    name: (typeof CONFIG_ENV_NAMES)[number],
-    fallback: number,
-    range: { min: number; max: number },
-  ) => {
-    const raw = get(name);
-    return raw === undefined ? fallback : parseInteger(name, raw, range);
-  };
-  const d = DEFAULT_CONFIG;
-  const config: Config = {
-    port: int("PORT", d.port, { min: 0, max: 65535 }),
-    host: get("HOST") ?? d.host,
-    kvPath: parseKvPath(get("KV_PATH") ?? d.kvPath),
-    corsOrigins: parseOrigins(get("CORS_ORIGINS") ?? ""),
-    maxContentLength: int("MAX_CONTENT_LENGTH", d.maxContentLength, {
-      min: 1,
-      max: MAX_CONTENT_CEILING,
-    }),
-    userListLimit: int("USER_LIST_LIMIT", d.userListLimit, {
-      min: 1,
-      max: 10_000,
-    }),
-    historyPageSize: int("HISTORY_PAGE_SIZE", d.historyPageSize, {
-      min: 1,
-      max: LIMITS.maxPageSize,
-    }),
-    historyBudget: int("HISTORY_BUDGET", d.historyBudget, {
-      min: 0,
-      max: 100_000,
-    }),
-    messageRate: int("MESSAGE_RATE", d.messageRate, { min: 0, max: 1_000_000 }),
-    messageBurst: int("MESSAGE_BURST", d.messageBurst, {
-      min: 1,
-      max: 1_000_000,
-    }),
-    sessionTtlDays: int("SESSION_TTL_DAYS", d.sessionTtlDays, {
-      min: 1,
-      max: 3650,
-    }),
-    maxPacketBytes: int("MAX_PACKET_BYTES", d.maxPacketBytes, {
-      min: 16 * 1024,
-      max: 16 * 1024 * 1024,
-    }),
-    redisUrl: get("REDIS_URL") ?? d.redisUrl,
-    redisStreamName: get("REDIS_STREAM_NAME") ?? d.redisStreamName,
-    redisStreamMaxLen: int("REDIS_STREAM_MAX_LEN", d.redisStreamMaxLen, {
-      min: 100,
-      max: 10_000_000,
-    }),
-    presenceTtlSeconds: int("PRESENCE_TTL_SECONDS", d.presenceTtlSeconds, { min: 2, max: 3600 }),
-    demoDir: get("DEMO_DIR") ?? d.demoDir,
-    bundlePath: get("BUNDLE_PATH") ?? d.bundlePath,
-  };
-  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(config.host)) {
-    throw new TypeError(`Cannot use HOST "${config.host}": not a host name or address`);
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const raw = env[setting.env]?.trim();
+    config[key] = raw === undefined || raw === ""
+      ? structuredClone(setting.default)
+      : setting.parse(raw, setting.env);
   }
-  if (config.redisUrl !== "") {
-    let url: URL;
-    try {
-      url = new URL(config.redisUrl);
-    } catch {
-      throw new TypeError(`Cannot parse REDIS_URL "${config.redisUrl}": not a URL`);
-    }
-    if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-      throw new TypeError(
-        `Cannot use REDIS_URL "${config.redisUrl}": must start with redis:// or rediss://`,
-      );
-    }
-  }
-  if (!/^[A-Za-z0-9_.:\-]{1,100}$/.test(config.redisStreamName)) {
-    throw new TypeError(
-      `Cannot use REDIS_STREAM_NAME "${config.redisStreamName}": use up to 100 letters, digits and _ . : -`,
-    );
-  }
-  return config;
+  return config as unknown as Config;
+}
+
+/** The settings table as `--help` prints it: name, default, meaning. */
+export function settingsHelp(): string {
+  const rows = Object.values(SETTINGS).map((s) => [s.env, s.shown, s.doc]);
+  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map(([env, shown, doc]) =>
+    `  ${env.padEnd(widths[0])}  ${shown.padEnd(widths[1])}  ${doc}`
+  ).join("\n");
 }

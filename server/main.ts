@@ -1,7 +1,25 @@
-/** Entry point: configuration -> server -> graceful shutdown on SIGINT/SIGTERM. */
+/**
+ * Entry point: configuration -> logger -> KV -> server -> listen; a graceful
+ * shutdown on SIGINT/SIGTERM. `--help` lists every setting.
+ */
 
-import { CONFIG_ENV_NAMES, loadConfig } from "./config.ts";
+import { parseArgs } from "node:util";
+import { type Config, CONFIG_ENV_NAMES, loadConfig, settingsHelp } from "./config.ts";
 import { startServer } from "./app.ts";
+import { createLogger } from "./log.ts";
+import { openKv } from "./store/open_kv.ts";
+
+const USAGE = `Usage: deno task serve [--help]
+
+Runs the chat server. Every setting is an environment variable:
+
+`;
+
+/** Ends the process before the server runs, with `message` on standard error. */
+function fail(message: string): never {
+  console.error(message);
+  Deno.exit(1);
+}
 
 function readEnv(): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
@@ -9,40 +27,59 @@ function readEnv(): Record<string, string | undefined> {
   return env;
 }
 
-let config;
+let help = false;
+try {
+  help = parseArgs({ args: Deno.args, options: { help: { type: "boolean", short: "h" } } })
+    .values.help === true;
+} catch (error) {
+  fail(`${error instanceof Error ? error.message : error}\n\n${USAGE}${settingsHelp()}`);
+}
+if (help) {
+  console.log(`${USAGE}${settingsHelp()}`);
+  Deno.exit(0);
+}
+
+let config: Config;
 try {
   config = loadConfig(readEnv());
 } catch (error) {
-  console.error(`Configuration error: ${error instanceof Error ? error.message : error}`);
-  Deno.exit(1);
+  fail(`Configuration error: ${error instanceof Error ? error.message : error}`);
 }
-
-let server;
-try {
-  server = await startServer(config);
-} catch (error) {
-  console.error(`Cannot start the server: ${error instanceof Error ? error.message : error}`);
-  Deno.exit(1);
-}
+const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+// Credentials in a KV Connect URL stay out of the log.
 const kvName = config.kvPath.replace(/\/\/[^@/]*@/, "//");
-console.log(`Chat server listening on ${server.url} (KV: ${kvName})`);
+
+let kv: Deno.Kv;
+let server: Awaited<ReturnType<typeof startServer>>;
+try {
+  kv = await openKv(config.kvPath);
+  server = await startServer(config, { kv, logger });
+} catch (error) {
+  // The server never ran: a plain line, like a configuration error.
+  fail(`Cannot start the server: ${error instanceof Error ? error.message : error}`);
+}
+logger.info(
+  { event: "start", url: server.url, kv: kvName },
+  `Chat server listening on ${server.url}`,
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal} received: draining`);
+  logger.info({ event: "stop", signal }, `${signal} received: draining`);
   const timer = setTimeout(() => {
-    console.error("Shutdown took longer than 10 s: exiting");
+    logger.error({ event: "stop" }, "Shutdown took longer than 10 s: exiting");
     Deno.exit(1);
   }, 10_000);
   try {
-    await server!.close();
+    await server.close();
+    kv.close();
     clearTimeout(timer);
-    console.log("Stopped");
+    logger.info({ event: "stop" }, "Stopped");
     Deno.exit(0);
   } catch (error) {
-    console.error("Shutdown failed:", error);
+    logger.error({ event: "stop", err: error }, "Shutdown failed");
     Deno.exit(1);
   }
 }

@@ -1,18 +1,17 @@
 /** The chat domain: identity, messages, history and unread counts. Knows neither Socket.IO nor KV. */
 
-import type {
-  HandshakeAuth,
-  Message,
-  MessagesReadNotice,
-  SessionInfo,
-  UserEntry,
-} from "../protocol.ts";
+import type { Message, MessagesReadNotice, SessionInfo, UserEntry } from "../protocol.ts";
 import { INVALID_USERNAME } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
 import { createMessageIdGenerator, newSessionId, newUserId } from "./ids.ts";
 import type { ChatStore, MessagePage, Presence, UserRecord } from "./ports.ts";
 import { foldUsername, normalizeUsername } from "./usernames.ts";
-import { parseLoadRequest, parseReadRequest, parseSendRequest } from "./validation.ts";
+import {
+  type HandshakeRequest,
+  parseLoadRequest,
+  parseReadRequest,
+  parseSendRequest,
+} from "./validation.ts";
 
 /** Limits the service applies; see `Config` for their meaning. */
 export interface ChatServiceOptions {
@@ -55,14 +54,14 @@ export class ChatService {
   }
 
   /**
-   * Resolves a handshake `auth` to a session: a known `sessionID` restores it,
-   * else a `username` registers a new user. Throws `ChatError` otherwise.
+   * Resolves a handshake (see `parseHandshake()`) to a session: a known
+   * `sessionID` restores it, else a `username` registers a new user. Throws
+   * `ChatError` otherwise.
    */
-  async authenticate(auth: unknown): Promise<SessionInfo> {
-    const { sessionID, username } =
-      (typeof auth === "object" && auth !== null ? auth : {}) as HandshakeAuth;
+  async authenticate(request: HandshakeRequest): Promise<SessionInfo> {
+    const { sessionID, username } = request;
     let staleSession = false;
-    if (typeof sessionID === "string" && sessionID.length > 0 && sessionID.length <= 128) {
+    if (sessionID !== undefined) {
       const session = await this.#store.getSession(sessionID);
       const user = session && await this.getUser(session.userID);
       if (session && user) {
@@ -76,7 +75,7 @@ export class ChatService {
       }
       staleSession = true;
     }
-    if (username === undefined || username === null || username === "") {
+    if (username === undefined) {
       throw new ChatError(staleSession ? "invalid_session" : "invalid_username", INVALID_USERNAME);
     }
     const name = normalizeUsername(username);

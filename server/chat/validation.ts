@@ -58,6 +58,43 @@ function recipient(value: unknown, field: string): string {
   return id;
 }
 
+// Session IDs are 43 characters; anything far longer is not worth a lookup.
+const MAX_SESSION_ID_LENGTH = 128;
+
+/** A handshake `auth`, checked for shape: what to restore or sign up with. */
+export interface HandshakeRequest {
+  /** A session to restore, when the client offered one of plausible shape. */
+  sessionID?: string;
+  /**
+   * The username to sign up with when no session is restored. Left unchecked:
+   * the username rules apply only when it is used, so a valid session wins
+   * over a malformed name.
+   */
+  username?: unknown;
+  /** The client asked to hear presence as one `presence` event per burst. */
+  batchPresence: boolean;
+}
+
+/**
+ * Reads a handshake `auth` payload (`HandshakeAuth` from an honest client,
+ * anything at all from others). Never throws: what it cannot use is left out.
+ */
+export function parseHandshake(auth: unknown): HandshakeRequest {
+  const body = typeof auth === "object" && auth !== null && !Array.isArray(auth)
+    ? auth as Record<string, unknown>
+    : {};
+  const request: HandshakeRequest = { batchPresence: body.batchPresence === true };
+  const { sessionID, username } = body;
+  if (
+    typeof sessionID === "string" && sessionID.length > 0 &&
+    sessionID.length <= MAX_SESSION_ID_LENGTH
+  ) {
+    request.sessionID = sessionID;
+  }
+  if (username !== undefined && username !== null && username !== "") request.username = username;
+  return request;
+}
+
 /** Validates a `private message` payload. */
 export function parseSendRequest(
   payload: unknown,

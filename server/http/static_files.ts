@@ -1,7 +1,12 @@
-/** HTTP routes besides Socket.IO: the demo pages, the widget bundle and the health endpoint. */
+/**
+ * Static files: the demo pages under a strict CSP, and the widget bundle with
+ * the chunks it loads on demand, served cross-origin. Nothing outside the two
+ * folders is ever read: not by `..`, not by a dot file, not through a symlink.
+ */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename, dirname, extname, join, resolve, sep } from "node:path";
+import { send, sendText } from "./respond.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -17,6 +22,7 @@ const TYPES: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
 };
 
+/** The bundle, its source map and its chunks (`chat-widget-<name>-<hash>.js`). */
 const BUNDLE_FILE = /^\/chat-widget(-[A-Za-z0-9_-]+)?\.js(\.map)?$/;
 
 /**
@@ -35,47 +41,12 @@ export const DEMO_CSP = [
   "frame-ancestors 'self'",
 ].join("; ");
 
-/** Where the routes find their files, and what the health endpoint reports. */
-export interface HttpOptions {
+/** Where the files are. */
+export interface StaticFilesOptions {
+  /** Folder served at `/`. */
   demoDir: string;
+  /** The bundle served at `/chat-widget.js`; its chunks sit beside it. */
   bundlePath: string;
-  /** Extra fields for `GET /health`. */
-  health: () => Record<string, unknown>;
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: string | Uint8Array,
-  headers: Record<string, string>,
-  head: boolean,
-): void {
-  res.writeHead(status, {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Content-Length": String(
-      typeof body === "string" ? new TextEncoder().encode(body).length : body.length,
-    ),
-    ...headers,
-  });
-  res.end(head ? undefined : body);
-}
-
-function sendText(res: ServerResponse, status: number, text: string, head: boolean): void {
-  send(res, status, text, { "Content-Type": "text/plain; charset=utf-8" }, head);
-}
-
-async function readFileOrNull(path: string): Promise<{ data: Uint8Array; mtime: number } | null> {
-  try {
-    const stat = await Deno.stat(path);
-    if (!stat.isFile) return null;
-    return { data: await Deno.readFile(path), mtime: stat.mtime?.getTime() ?? 0 };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return null;
-    }
-    throw error;
-  }
 }
 
 /** Maps a URL path to a file inside `root`, or null for anything that would leave it. */
@@ -94,58 +65,53 @@ export function resolveInside(root: string, urlPath: string): string | null {
   return path === base || path.startsWith(base + sep) ? path : null;
 }
 
-/** The request handler for every path Socket.IO does not own. */
-export function createHttpHandler(
-  options: HttpOptions,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    handle(req, res, options).catch((error) => {
-      console.error(`HTTP ${req.method} ${req.url} failed:`, error);
-      if (!res.headersSent) sendText(res, 500, "Internal server error\n", false);
-      else res.destroy();
-    });
-  };
+/**
+ * The file at `path` if it is a regular file whose real location (all
+ * symlinks followed) is inside the real `root`; null otherwise.
+ */
+async function readInside(
+  root: string,
+  path: string,
+): Promise<{ data: Uint8Array; mtime: number } | null> {
+  try {
+    const [realRoot, realPath] = await Promise.all([Deno.realPath(root), Deno.realPath(path)]);
+    if (!realPath.startsWith(realRoot + sep)) return null;
+    const stat = await Deno.stat(realPath);
+    if (!stat.isFile) return null;
+    return { data: await Deno.readFile(realPath), mtime: stat.mtime?.getTime() ?? 0 };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return null;
+    }
+    throw error;
+  }
 }
 
-async function handle(
+/** Serves the file a GET or HEAD of `path` asks for, or 404. */
+export async function serveStatic(
   req: IncomingMessage,
   res: ServerResponse,
-  options: HttpOptions,
+  options: StaticFilesOptions & { path: string },
 ): Promise<void> {
+  const { path } = options;
   const head = req.method === "HEAD";
-  if (req.method !== "GET" && !head) {
-    send(res, 405, "Method not allowed\n", {
-      "Content-Type": "text/plain; charset=utf-8",
-      Allow: "GET, HEAD",
-    }, false);
-    return;
-  }
-  const path = new URL(req.url ?? "/", "http://localhost").pathname;
-  if (path === "/health") {
-    const body = JSON.stringify({ status: "ok", ...options.health() });
-    send(res, 200, body, { "Content-Type": TYPES[".json"], "Cache-Control": "no-store" }, head);
-    return;
-  }
-  // The bundle and the chunks it loads on demand (`chat-widget-*.js`) sit side by side.
   const bundleFile = BUNDLE_FILE.test(path);
+  const root = bundleFile ? dirname(options.bundlePath) : options.demoDir;
   const file = bundleFile
     ? join(
-      dirname(options.bundlePath),
+      root,
       path.startsWith("/chat-widget.js")
-        ? basename(options.bundlePath) + path.slice(15)
+        ? basename(options.bundlePath) + path.slice("/chat-widget.js".length)
         : path.slice(1),
     )
-    : resolveInside(options.demoDir, path === "/" ? "/index.html" : path);
-  const found = file === null ? null : await readFileOrNull(file);
+    : resolveInside(root, path === "/" ? "/index.html" : path);
+  const found = file === null ? null : await readInside(root, file);
   if (file === null || found === null) {
-    sendText(
-      res,
-      404,
-      path === "/chat-widget.js"
-        ? "Widget bundle not built: run `deno task build`\n"
-        : "Not found\n",
+    const missingBundle = path === "/chat-widget.js";
+    sendText(res, 404, {
+      text: missingBundle ? "Widget bundle not built: run `deno task build`\n" : "Not found\n",
       head,
-    );
+    });
     return;
   }
   const etag = `W/"${found.data.length.toString(16)}-${found.mtime.toString(16)}"`;
@@ -166,5 +132,5 @@ async function handle(
     res.end();
     return;
   }
-  send(res, 200, found.data, headers, head);
+  send(res, 200, { body: found.data, headers, head });
 }

@@ -1,13 +1,7 @@
 /**
- * Cluster-wide presence in Deno KV, shared by every node of a cluster.
- *
- * Keys (besides DESIGN.md section 4):
- *
- * ```
- * ["presence", userID]                   { nodes: { [nodeID]: since } }   nodes with >= 1 socket of the user
- * ["presence_nodes", nodeID, userID]     true                             index: the users a node holds
- * ["cluster_nodes", nodeID]              { expiresAt } | { deadAt }       heartbeat or tombstone
- * ```
+ * Cluster-wide presence in Deno KV, shared by every node of a cluster: a
+ * record per user naming the nodes that hold it, an index of the users each
+ * node holds, and each node's heartbeat (`keys.ts`).
  *
  * Each node counts its own sockets in memory and writes KV only when a user's
  * count on it goes 0 -> 1 or 1 -> 0. One key per user, updated with optimistic
@@ -25,6 +19,14 @@
 
 import type { Presence } from "../chat/ports.ts";
 import type { Logger } from "../log.ts";
+import {
+  clusterNodeKey,
+  clusterNodesPrefix,
+  presenceKey,
+  presenceNodeKey,
+  presenceNodePrefix,
+  presencePrefix,
+} from "./keys.ts";
 import { retryLocked } from "./retry.ts";
 
 /** Options of `KvPresence`. */
@@ -33,7 +35,13 @@ export interface KvPresenceOptions {
   nodeID?: string;
   /** A node that has not heartbeaten for this long (ms) is dead; heartbeats come every third of it. */
   ttlMs: number;
-  logger?: Logger;
+  logger: Logger;
+}
+
+/** Options of `KvPresence.start()`. */
+export interface KvPresenceStartOptions {
+  /** False: no timers; the caller runs `heartbeat()` itself. */
+  timers?: boolean;
   /** Users whose last socket was on a dead node: the caller tells everyone they left. */
   onUsersGone?: (userIDs: string[]) => void;
   /** Users this node held again after it had been declared dead: the caller announces them. */
@@ -69,8 +77,8 @@ export class KvPresence implements Presence {
   #kv: Deno.Kv;
   #ttlMs: number;
   #logger: Logger;
-  #onUsersGone: (userIDs: string[]) => void;
-  #onUsersBack: (userIDs: string[]) => void;
+  #onUsersGone: (userIDs: string[]) => void = () => {};
+  #onUsersBack: (userIDs: string[]) => void = () => {};
   /** Sockets per user on this node. */
   #local = new Map<string, number>();
   /** Users whose KV record failed to follow `#local`; retried on each heartbeat. */
@@ -89,21 +97,21 @@ export class KvPresence implements Presence {
     this.#kv = kv;
     this.nodeID = options.nodeID ?? randomNodeId();
     this.#ttlMs = options.ttlMs;
-    this.#logger = options.logger ?? console;
-    this.#onUsersGone = options.onUsersGone ?? (() => {});
-    this.#onUsersBack = options.onUsersBack ?? (() => {});
+    this.#logger = options.logger.child({ nodeID: this.nodeID });
   }
 
   /**
    * Registers this node and starts heartbeats and the sweeper, every third of
    * the TTL; with `timers: false` the caller runs `heartbeat()` itself.
    */
-  async start(options: { timers?: boolean } = {}): Promise<void> {
+  async start(options: KvPresenceStartOptions = {}): Promise<void> {
+    if (options.onUsersGone) this.#onUsersGone = options.onUsersGone;
+    if (options.onUsersBack) this.#onUsersBack = options.onUsersBack;
     await this.#register();
     if (options.timers === false) return;
     const tick = () => {
       this.#beating = this.heartbeat().catch((error) =>
-        this.#logger.error("Presence heartbeat failed", error)
+        this.#logger.error({ event: "heartbeat", err: error }, "Presence heartbeat failed")
       )
         .finally(() => {
           this.#beating = null;
@@ -129,10 +137,10 @@ export class KvPresence implements Presence {
       try {
         if (await this.#update(userID, false)) gone.push(userID);
       } catch (error) {
-        this.#logger.error(`Presence update for user ${userID} failed`, error);
+        this.#logger.error({ event: "presence", userID, err: error }, "Presence update failed");
       }
     }
-    await retryLocked(() => this.#kv.delete(["cluster_nodes", this.nodeID]));
+    await retryLocked(() => this.#kv.delete(clusterNodeKey(this.nodeID)));
     return gone;
   }
 
@@ -162,7 +170,7 @@ export class KvPresence implements Presence {
     const online = new Set<string>();
     const batches: Promise<void>[] = [];
     for (let i = 0; i < userIDs.length; i += GET_MANY_LIMIT) {
-      const keys = userIDs.slice(i, i + GET_MANY_LIMIT).map((id) => ["presence", id]);
+      const keys = userIDs.slice(i, i + GET_MANY_LIMIT).map(presenceKey);
       batches.push((async () => {
         const entries = await this.#kv.getMany<PresenceRecord[]>(keys);
         for (const entry of entries) {
@@ -180,7 +188,7 @@ export class KvPresence implements Presence {
     const ids: string[] = [];
     // Records of dead nodes are swept within a heartbeat or two; scan a little past `limit`.
     for await (
-      const entry of this.#kv.list<PresenceRecord>({ prefix: ["presence"] }, {
+      const entry of this.#kv.list<PresenceRecord>({ prefix: presencePrefix() }, {
         limit: limit * 2 + 10,
         batchSize: 500,
       })
@@ -225,7 +233,7 @@ export class KvPresence implements Presence {
    * or from somewhere to nowhere (remove).
    */
   async #update(userID: string, present: boolean): Promise<boolean> {
-    const key = ["presence", userID];
+    const key = presenceKey(userID);
     for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
       const entry = await this.#kv.get<PresenceRecord>(key);
       const nodes = entry.value?.nodes ?? {};
@@ -240,9 +248,9 @@ export class KvPresence implements Presence {
       const result = await retryLocked(() => {
         const op = this.#kv.atomic().check(entry);
         for (const id of Object.keys(nodes)) {
-          if (!(id in next)) op.delete(["presence_nodes", id, userID]);
+          if (!(id in next)) op.delete(presenceNodeKey(id, userID));
         }
-        if (present) op.set(["presence_nodes", this.nodeID, userID], true);
+        if (present) op.set(presenceNodeKey(this.nodeID, userID), true);
         if (Object.keys(next).length === 0) op.delete(key);
         else op.set(key, { nodes: next } satisfies PresenceRecord);
         return op.commit();
@@ -265,7 +273,7 @@ export class KvPresence implements Presence {
 
   async #refreshNodes(ids: string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += GET_MANY_LIMIT) {
-      const keys = ids.slice(i, i + GET_MANY_LIMIT).map((id) => ["cluster_nodes", id]);
+      const keys = ids.slice(i, i + GET_MANY_LIMIT).map(clusterNodeKey);
       for (const entry of await this.#kv.getMany<NodeRecord[]>(keys)) {
         this.#nodes.set(entry.key[1] as string, entry.value?.expiresAt ?? 0);
       }
@@ -274,7 +282,7 @@ export class KvPresence implements Presence {
 
   async #register(): Promise<void> {
     const record: NodeRecord = { expiresAt: Date.now() + this.#ttlMs };
-    const result = await retryLocked(() => this.#kv.set(["cluster_nodes", this.nodeID], record));
+    const result = await retryLocked(() => this.#kv.set(clusterNodeKey(this.nodeID), record));
     this.#nodeVersion = result.versionstamp;
   }
 
@@ -284,7 +292,7 @@ export class KvPresence implements Presence {
    */
   async heartbeat(): Promise<void> {
     const record: NodeRecord = { expiresAt: Date.now() + this.#ttlMs };
-    const key = ["cluster_nodes", this.nodeID];
+    const key = clusterNodeKey(this.nodeID);
     const result = await retryLocked(() =>
       this.#kv.atomic().check({ key, versionstamp: this.#nodeVersion })
         .set(key, record).commit()
@@ -298,13 +306,13 @@ export class KvPresence implements Presence {
       await this.#serial(userID, () => this.#sync(userID, this.#local.has(userID))).catch(() => {});
     }
     this.#sweeping ??= this.#sweep()
-      .catch((error) => this.#logger.error("Presence sweep failed", error))
+      .catch((error) => this.#logger.error({ event: "sweep", err: error }, "Presence sweep failed"))
       .finally(() => this.#sweeping = null);
   }
 
   /** Survivors declared this node dead (it stalled past the TTL): claim its users again. */
   async #rejoin(): Promise<void> {
-    this.#logger.warn(`Node ${this.nodeID} was declared dead by another node: rejoining`);
+    this.#logger.warn({ event: "heartbeat" }, "This node was declared dead by another: rejoining");
     await this.#register();
     const back: string[] = [];
     for (const userID of [...this.#local.keys()]) {
@@ -312,7 +320,7 @@ export class KvPresence implements Presence {
         const first = await this.#serial(userID, () => this.#sync(userID, this.#local.has(userID)));
         if (first) back.push(userID);
       } catch (error) {
-        this.#logger.error(`Presence update for user ${userID} failed`, error);
+        this.#logger.error({ event: "presence", userID, err: error }, "Presence update failed");
       }
     }
     if (back.length > 0) this.#onUsersBack(back);
@@ -321,7 +329,7 @@ export class KvPresence implements Presence {
   /** Finds nodes past their deadline, tombstones them and removes them from their users. */
   async #sweep(): Promise<void> {
     const now = Date.now();
-    for await (const entry of this.#kv.list<NodeRecord>({ prefix: ["cluster_nodes"] })) {
+    for await (const entry of this.#kv.list<NodeRecord>({ prefix: clusterNodesPrefix() })) {
       if (this.#closed) return;
       const id = entry.key[1] as string;
       const { expiresAt, deadAt } = entry.value;
@@ -350,7 +358,7 @@ export class KvPresence implements Presence {
     const gone: string[] = [];
     let count = 0;
     for await (
-      const ref of this.#kv.list({ prefix: ["presence_nodes", deadID] }, { batchSize: 200 })
+      const ref of this.#kv.list({ prefix: presenceNodePrefix(deadID) }, { batchSize: 200 })
     ) {
       if (this.#closed) {
         // Another survivor finishes the sweep: the tombstone stays.
@@ -358,7 +366,7 @@ export class KvPresence implements Presence {
         return;
       }
       const userID = ref.key[2] as string;
-      const key = ["presence", userID];
+      const key = presenceKey(userID);
       for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
         const entry = await this.#kv.get<PresenceRecord>(key);
         const nodes = { ...entry.value?.nodes };
@@ -371,7 +379,7 @@ export class KvPresence implements Presence {
             // Already removed by someone's write; only the index entry is left.
           } else if (live.length === 0) {
             op.delete(key);
-            for (const id of Object.keys(nodes)) op.delete(["presence_nodes", id, userID]);
+            for (const id of Object.keys(nodes)) op.delete(presenceNodeKey(id, userID));
           } else {
             op.set(key, { nodes } satisfies PresenceRecord);
           }
@@ -393,6 +401,11 @@ export class KvPresence implements Presence {
     }
     if (gone.length > 0) this.#onUsersGone(gone);
     await retryLocked(() => this.#kv.atomic().check(tombstone).delete(tombstone.key).commit());
-    if (count > 0) this.#logger.warn(`Swept ${count} presence records of dead node ${deadID}`);
+    if (count > 0) {
+      this.#logger.warn(
+        { event: "sweep", deadNodeID: deadID, count },
+        "Swept a dead node's presence",
+      );
+    }
   }
 }

@@ -1,4 +1,4 @@
-/** `ChatStore` over Deno KV. Key layout in DESIGN.md section 4. */
+/** `ChatStore` over Deno KV; the keys are named in `keys.ts`. */
 
 import type { Message } from "../protocol.ts";
 import type {
@@ -9,6 +9,20 @@ import type {
   UserRecord,
 } from "../chat/ports.ts";
 import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.ts";
+import {
+  clientIdKey,
+  conversationKey,
+  conversationsPrefix,
+  messageKey,
+  messagesPrefix,
+  readMarkKey,
+  sessionKey,
+  unreadKey,
+  unreadPrefix,
+  userKey,
+  usernameKey,
+  usersPrefix,
+} from "./keys.ts";
 import { retryLocked } from "./retry.ts";
 
 /** How long an idempotency key is remembered: retries come within minutes, not days. */
@@ -19,11 +33,6 @@ export const CLIENT_ID_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const UNREAD_SCAN_LIMIT = 1000;
 // Counts of one conversation before markRead gives up on a conversation that keeps changing.
 const MARK_READ_ATTEMPTS = 8;
-
-/** The key part naming the conversation between two users, the same from both sides. */
-export function conversationKey(a: string, b: string): string {
-  return a < b ? `${a}:${b}` : `${b}:${a}`;
-}
 
 const encoder = new TextEncoder();
 
@@ -53,7 +62,7 @@ export class KvChatStore implements ChatStore {
   }
 
   async getSession(sessionID: string): Promise<SessionRecord | null> {
-    const entry = await this.#kv.get<SessionRecord>(["sessions", sessionID]);
+    const entry = await this.#kv.get<SessionRecord>(sessionKey(sessionID));
     return entry.value;
   }
 
@@ -62,11 +71,11 @@ export class KvChatStore implements ChatStore {
     { userID, ttlMs }: { userID: string; ttlMs: number },
   ): Promise<void> {
     const record: SessionRecord = { userID, refreshedAt: Date.now() };
-    await retryLocked(() => this.#kv.set(["sessions", sessionID], record, { expireIn: ttlMs }));
+    await retryLocked(() => this.#kv.set(sessionKey(sessionID), record, { expireIn: ttlMs }));
   }
 
   async deleteSession(sessionID: string): Promise<void> {
-    await retryLocked(() => this.#kv.delete(["sessions", sessionID]));
+    await retryLocked(() => this.#kv.delete(sessionKey(sessionID)));
   }
 
   async createUser(
@@ -77,11 +86,11 @@ export class KvChatStore implements ChatStore {
     try {
       // Through the writer: a burst of sign-ups shares commits.
       await this.#writer.write({
-        checks: [{ key: ["usernames", foldedName], versionstamp: null }],
+        checks: [{ key: usernameKey(foldedName), versionstamp: null }],
         sets: [
-          { key: ["usernames", foldedName], value: user.userID },
-          { key: ["users", user.userID], value: user },
-          { key: ["sessions", sessionID], value: session, expireIn: ttlMs },
+          { key: usernameKey(foldedName), value: user.userID },
+          { key: userKey(user.userID), value: user },
+          { key: sessionKey(sessionID), value: session, expireIn: ttlMs },
         ],
         bytes: 512,
       });
@@ -93,12 +102,12 @@ export class KvChatStore implements ChatStore {
   }
 
   async getUser(userID: string): Promise<UserRecord | null> {
-    return (await this.#kv.get<UserRecord>(["users", userID])).value;
+    return (await this.#kv.get<UserRecord>(userKey(userID))).value;
   }
 
   async listUsers(limit: number): Promise<UserRecord[]> {
     const users: UserRecord[] = [];
-    for await (const entry of this.#kv.list<UserRecord>({ prefix: ["users"] }, { limit })) {
+    for await (const entry of this.#kv.list<UserRecord>({ prefix: usersPrefix() }, { limit })) {
       users.push(entry.value);
     }
     return users;
@@ -106,39 +115,38 @@ export class KvChatStore implements ChatStore {
 
   saveMessage(message: Message): Promise<void> {
     const { from, to, id, timestamp } = message;
-    const ck = conversationKey(from, to);
     const sets: { key: Deno.KvKey; value: unknown; expireIn?: number }[] = [
-      { key: ["messages", ck, id], value: message },
+      { key: messageKey(from, to, id), value: message },
       {
-        key: ["conversations", from, to],
+        key: conversationKey(from, to),
         value: { peerID: to, lastMessageID: id, lastAt: timestamp } satisfies ConversationRecord,
       },
     ];
     if (from !== to) {
       sets.push({
-        key: ["conversations", to, from],
+        key: conversationKey(to, from),
         value: { peerID: from, lastMessageID: id, lastAt: timestamp } satisfies ConversationRecord,
       });
     }
     if (message.clientId !== undefined) {
       sets.push({
-        key: ["client_ids", from, message.clientId],
+        key: clientIdKey(from, message.clientId),
         value: { id, to } satisfies ClientIdRecord,
         expireIn: CLIENT_ID_TTL_MS,
       });
     }
     return this.#writer.write({
       sets,
-      sums: from === to ? [] : [{ key: ["unread", to, from], by: 1n }],
+      sums: from === to ? [] : [{ key: unreadKey(to, from), by: 1n }],
       bytes: encoder.encode(message.content).length + 512,
     });
   }
 
   async findByClientId(userID: string, clientId: string): Promise<Message | null> {
-    const ref = await this.#kv.get<ClientIdRecord>(["client_ids", userID, clientId]);
+    const ref = await this.#kv.get<ClientIdRecord>(clientIdKey(userID, clientId));
     if (ref.value === null) return null;
     const { id, to } = ref.value;
-    return (await this.#kv.get<Message>(["messages", conversationKey(userID, to), id])).value;
+    return (await this.#kv.get<Message>(messageKey(userID, to, id))).value;
   }
 
   async listConversations(userID: string, limit: number): Promise<ConversationRecord[]> {
@@ -147,7 +155,7 @@ export class KvChatStore implements ChatStore {
     // number of peers still connects in bounded time.
     for await (
       const entry of this.#kv.list<ConversationRecord>(
-        { prefix: ["conversations", userID] },
+        { prefix: conversationsPrefix(userID) },
         { limit: Math.max(limit, 1000), batchSize: 500 },
       )
     ) {
@@ -164,7 +172,7 @@ export class KvChatStore implements ChatStore {
     [a, b]: [string, string],
     { before, limit }: { before?: string; limit: number },
   ): Promise<MessagePage> {
-    const prefix = ["messages", conversationKey(a, b)];
+    const prefix = messagesPrefix(a, b);
     const selector: Deno.KvListSelector = before === undefined
       ? { prefix }
       : { prefix, end: [...prefix, before] };
@@ -185,7 +193,7 @@ export class KvChatStore implements ChatStore {
 
   async unreadCounts(userID: string): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    for await (const entry of this.#kv.list<Deno.KvU64>({ prefix: ["unread", userID] })) {
+    for await (const entry of this.#kv.list<Deno.KvU64>({ prefix: unreadPrefix(userID) })) {
       const n = Number(entry.value.value);
       if (n > 0) counts.set(entry.key[2] as string, n);
     }
@@ -196,15 +204,15 @@ export class KvChatStore implements ChatStore {
     userID: string,
     { peerID, upTo }: { peerID: string; upTo: string },
   ): Promise<number> {
-    const markKey = ["read_marks", userID, peerID];
-    const unreadKey = ["unread", userID, peerID];
-    const prefix = ["messages", conversationKey(userID, peerID)];
+    const markKey = readMarkKey(userID, peerID);
+    const counterKey = unreadKey(userID, peerID);
+    const prefix = messagesPrefix(userID, peerID);
     // The count replaces the counter only if neither it nor the mark changed since they
     // were read: a message stored during the count (or another tab's mark) starts it again.
     for (let attempt = 1;; attempt++) {
       const [markEntry, unreadEntry] = await this.#kv.getMany<[string, Deno.KvU64]>([
         markKey,
-        unreadKey,
+        counterKey,
       ]);
       const previous = markEntry.value;
       const mark = previous !== null && previous > upTo ? previous : upTo;
@@ -222,7 +230,7 @@ export class KvChatStore implements ChatStore {
         this.#kv.atomic()
           .check(markEntry, unreadEntry)
           .set(markKey, mark)
-          .set(unreadKey, new Deno.KvU64(BigInt(unread)))
+          .set(counterKey, new Deno.KvU64(BigInt(unread)))
           .commit()
       );
       if (ok) return unread;

@@ -1,24 +1,27 @@
 /**
  * Presence broadcasts in bursts: `user connected` and `user disconnected` go to
  * every socket, so N users arriving together cost N² notices. Notices are
- * queued for a few milliseconds; a burst is then encoded once, as WebSocket
- * frames joined into one buffer that every idle WebSocket of this node shares,
- * so it costs one write per socket and no per-socket copies. Sockets that asked
- * for `batchPresence` get the burst as a single `presence` event instead. Other
- * nodes of a cluster get the burst as one adapter message and fan it out to
- * their own sockets.
+ * queued for a few milliseconds; a burst is then encoded once (`ws_frames.ts`)
+ * and the same bytes go to every idle WebSocket of this node, one write per
+ * socket and no per-socket copies. Sockets that asked for `batchPresence` get
+ * the burst as a single `presence` event instead. Other nodes of a cluster get
+ * the burst as one adapter message and fan it out to their own sockets.
  */
 
+import type { Logger } from "../log.ts";
 import type { PresenceChange, UserEntry } from "../protocol.ts";
 import type { ChatServer, ChatSocket, RoomRelay } from "./types.ts";
+import { eventFrame, joinBytes, presenceFrame } from "./ws_frames.ts";
+import { idleFrameSender } from "./ws_internals.ts";
 
 /** One queued broadcast; `except` is the socket that must not hear it. */
 export type PresenceNotice =
   | { except: string; event: "user connected"; payload: UserEntry }
   | { except: null; event: "user disconnected"; payload: string };
 
-/** The event carrying a burst of notices to the other nodes, and the room it is sent to. */
+/** The event carrying a burst of notices to the other nodes. */
 export const PRESENCE_NOTICES_EVENT = "presence notices";
+/** The room bursts are sent to: no socket joins it, only other nodes' relays hear it. */
 export const PRESENCE_RELAY_ROOM = "chat:presence-relay";
 
 /** Queued presence broadcasts; see the module doc. */
@@ -33,134 +36,38 @@ export interface PresenceNotices {
   close(): void;
 }
 
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
-// The TCP socket under a Socket.IO socket's WebSocket transport (`ws` keeps it
-// as `_socket`); undefined for long-polling, whose writes are HTTP responses.
-function rawSocket(transport: unknown): Corkable | undefined {
-  // deno-lint-ignore no-explicit-any
-  const raw = (transport as any)?.socket?._socket;
-  return typeof raw?.cork === "function" && typeof raw?.uncork === "function" ? raw : undefined;
+/** How long presence notices wait to be sent together. */
+export interface PresenceDelay {
+  /** The wait on a node with few sockets. */
+  delayMs: number;
+  /** Writes a second the bursts may cost the node: past `delayMs`, the wait grows with the sockets. */
+  writesPerSecond: number;
+  /** The longest wait, however many sockets. */
+  maxDelayMs: number;
 }
 
 /**
- * Makes every WebSocket transport of `io` write the packets it sends together
- * (engine.io sends what queued up during a write as one batch) in one write.
+ * The server's wait: 25 ms up to 1,250 sockets, then growing so that bursts
+ * cost at most 50,000 writes a second, up to 250 ms from 12,500 sockets.
  */
-export function corkWebSocketBatches(io: ChatServer): void {
-  const wrap = (transport: unknown) => {
-    // deno-lint-ignore no-explicit-any
-    const t = transport as any;
-    if (t?.name !== "websocket" || t.corksBatches) return;
-    const send = t.send.bind(t);
-    t.corksBatches = true;
-    t.send = (packets: unknown[]) => {
-      const raw = packets.length > 1 ? rawSocket(t) : undefined;
-      raw?.cork();
-      try {
-        send(packets);
-      } finally {
-        raw?.uncork();
-      }
-    };
-  };
-  io.engine.on(
-    "connection",
-    (conn: { transport: unknown; on(e: "upgrade", f: (t: unknown) => void): void }) => {
-      wrap(conn.transport);
-      conn.on("upgrade", wrap);
-    },
-  );
-}
+export const PRESENCE_DELAY: PresenceDelay = {
+  delayMs: 25,
+  writesPerSecond: 50_000,
+  maxDelayMs: 250,
+};
 
-const encoder = new TextEncoder();
-
-/**
- * An unmasked, unfragmented WebSocket text frame (RFC 6455 section 5.2)
- * holding the Socket.IO event packet `[event, payload]` of namespace "/" in an
- * engine.io message packet: what engine.io would write for `emit(event, payload)`.
- */
-export function eventFrame(event: string, payload: unknown): Uint8Array {
-  return textFrame([encoder.encode("42" + JSON.stringify([event, payload]))]);
-}
-
-const PRESENCE_OPEN = encoder.encode('42["presence",[');
-const PRESENCE_CLOSE = encoder.encode("]]");
-const COMMA = encoder.encode(",");
-
-/**
- * The frame of a `presence` event holding `changes`, each given as its JSON
- * bytes, but the one at index `skip`: per-socket variants of one burst cost a
- * copy, not a new encoding.
- */
-export function presenceFrame(changes: readonly Uint8Array[], skip = -1): Uint8Array {
-  const parts: Uint8Array[] = [PRESENCE_OPEN];
-  for (let i = 0; i < changes.length; i++) {
-    if (i === skip) continue;
-    if (parts.length > 1) parts.push(COMMA);
-    parts.push(changes[i]);
-  }
-  parts.push(PRESENCE_CLOSE);
-  return textFrame(parts);
-}
-
-// An unmasked, unfragmented text frame holding `parts` joined.
-function textFrame(parts: readonly Uint8Array[]): Uint8Array {
-  const n = parts.reduce((sum, p) => sum + p.length, 0);
-  const header = new Uint8Array(n < 126 ? 2 : n < 65_536 ? 4 : 10);
-  header[0] = 0x81; // FIN, text
-  const view = new DataView(header.buffer);
-  if (header.length === 2) header[1] = n;
-  else if (header.length === 4) {
-    header[1] = 126;
-    view.setUint16(2, n);
-  } else {
-    header[1] = 127;
-    view.setBigUint64(2, BigInt(n));
-  }
-  return concat([header, ...parts]);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-interface FrameSender {
-  sendFrame(list: Uint8Array[], cb?: (error?: Error) => void): void;
-}
-
-// The `ws` sender of a socket whose WebSocket can take a pre-built frame now
-// without overtaking anything: open, not upgrading, nothing queued in engine.io,
-// no compression. Undefined otherwise (the socket gets ordinary emits).
-function idleFrameSender(socket: ChatSocket): FrameSender | undefined {
-  // deno-lint-ignore no-explicit-any
-  const conn = socket.conn as any;
-  const transport = conn.transport;
-  if (
-    conn.readyState !== "open" || conn.upgrading || conn.writeBuffer?.length !== 0 ||
-    transport?.name !== "websocket" || transport.perMessageDeflate
-  ) return undefined;
-  const sender = transport.socket?._sender;
-  const raw = transport.socket?._socket;
-  if (typeof sender?.sendFrame !== "function" || !raw || raw.destroyed || !raw.writable) {
-    return undefined;
-  }
-  return sender;
+/** The wait before a burst is sent to `sockets` sockets: one write each per burst. */
+export function presenceDelay(sockets: number, delay: PresenceDelay): number {
+  const spread = (sockets * 1000) / delay.writesPerSecond;
+  return Math.min(delay.maxDelayMs, Math.max(delay.delayMs, spread));
 }
 
 /** True when the socket asked to hear presence as one `presence` event per burst. */
 export function batchesPresence(socket: ChatSocket): boolean {
-  return (socket.handshake.auth as { batchPresence?: unknown } | undefined)?.batchPresence === true;
+  return socket.data.batchPresence === true;
 }
+
+const encoder = new TextEncoder();
 
 function change(notice: PresenceNotice): PresenceChange {
   return notice.event === "user connected"
@@ -201,8 +108,8 @@ export function deliverLocally(io: ChatServer, notices: readonly PresenceNotice[
     if (sender) {
       frames ??= notices.map((n) => eventFrame(n.event, n.payload));
       const bytes = mine
-        ? concat(frames.filter((_, i) => notices[i].except !== socket.id))
-        : (shared ??= concat(frames));
+        ? joinBytes(frames.filter((_, i) => notices[i].except !== socket.id))
+        : (shared ??= joinBytes(frames));
       if (bytes.length > 0) sender.sendFrame([bytes]);
       continue;
     }
@@ -233,20 +140,11 @@ interface Emitter {
   emit(event: string, ...args: unknown[]): boolean;
 }
 
-/** How long presence notices wait to be sent together. */
-export interface PresenceDelay {
-  /** The wait on a node with few sockets. */
-  delayMs: number;
-  /** Writes a second the bursts may cost the node: past `delayMs`, the wait grows with the sockets. */
-  writesPerSecond: number;
-  /** The longest wait, however many sockets. */
-  maxDelayMs: number;
-}
-
-/** The wait before a burst is sent to `sockets` sockets: one write each per burst. */
-export function presenceDelay(sockets: number, delay: PresenceDelay): number {
-  const spread = (sockets * 1000) / delay.writesPerSecond;
-  return Math.min(delay.maxDelayMs, Math.max(delay.delayMs, spread));
+/** Options of `createPresenceNotices()`. */
+export interface PresenceNoticesOptions extends PresenceDelay {
+  /** How bursts reach the other nodes of a cluster, and theirs this one. */
+  relay?: RoomRelay;
+  logger: Logger;
 }
 
 /**
@@ -257,17 +155,16 @@ export function presenceDelay(sockets: number, delay: PresenceDelay): number {
  */
 export function createPresenceNotices(
   io: ChatServer,
-  options: PresenceDelay & { relay?: RoomRelay; onError?: (error: unknown) => void },
+  options: PresenceNoticesOptions,
 ): PresenceNotices {
   let queue: PresenceNotice[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const onError = options.onError ?? ((error) => console.error(error));
+  const { relay, logger } = options;
 
-  const relay = options.relay;
   relay?.listen(PRESENCE_RELAY_ROOM, ([event, notices]) => {
     if (event !== PRESENCE_NOTICES_EVENT) return;
     if (!isPresenceNotices(notices)) {
-      onError(new TypeError(`Ignored a malformed "${PRESENCE_NOTICES_EVENT}" from another node`));
+      logger.warn({ event: PRESENCE_NOTICES_EVENT }, "Ignored a malformed burst from another node");
       return;
     }
     deliverLocally(io, notices);
@@ -281,10 +178,9 @@ export function createPresenceNotices(
     queue = [];
     if (relay) {
       try {
-        // No socket is in the room: only the other nodes' relays hear it.
         (io.to(PRESENCE_RELAY_ROOM) as unknown as Emitter).emit(PRESENCE_NOTICES_EVENT, notices);
       } catch (error) {
-        onError(error);
+        logger.error({ err: error }, "Presence notices to other nodes failed");
       }
     }
     deliverLocally(io, notices);

@@ -29,7 +29,7 @@ export interface RedisAdapterOptions {
   publishTimeoutMs?: number;
   /** How long to wait for Redis at start before starting without it (ms). */
   connectTimeoutMs?: number;
-  logger?: Logger;
+  logger: Logger;
 }
 
 /** A Redis connection and the adapter built on it. */
@@ -91,8 +91,7 @@ export function redactUrl(url: string): string {
  * sockets and joins the cluster when Redis answers.
  */
 export async function connectRedisAdapter(options: RedisAdapterOptions): Promise<RedisLink> {
-  const logger = options.logger ?? console;
-  const name = redactUrl(options.url);
+  const logger = options.logger.child({ redis: redactUrl(options.url) });
   const client = createClient({
     url: options.url,
     // Commands fail at once while Redis is away instead of queueing: the adapter
@@ -124,14 +123,13 @@ export async function connectRedisAdapter(options: RedisAdapterOptions): Promise
     lost = true;
     up = false;
     logger.warn(
-      `Redis ${name} unreachable (${
-        error.message || error.name
-      }): serving local sockets only, reconnecting`,
+      { event: "redis", reason: error.message || error.name },
+      "Redis unreachable: serving local sockets only, reconnecting",
     );
   });
   client.on("ready", () => {
     up = true;
-    if (lost) logger.warn(`Redis ${name} reachable again: cross-node delivery resumed`);
+    if (lost) logger.warn({ event: "redis" }, "Redis reachable again: cross-node delivery resumed");
     lost = false;
   });
 
@@ -143,14 +141,17 @@ export async function connectRedisAdapter(options: RedisAdapterOptions): Promise
     if (!isRedisError(event.reason)) return;
     event.preventDefault();
     if (unobserved++ === 0) {
-      logger.warn(`Redis ${name}: a command failed unobserved (${event.reason.message}); ignored`);
+      logger.warn(
+        { event: "redis", reason: event.reason.message },
+        "A Redis command failed unobserved: ignored",
+      );
     }
   };
   globalThis.addEventListener("unhandledrejection", onUnhandled);
 
   const connected = client.connect().then(() => true, (error: unknown) => {
     // Only when closed while still connecting.
-    if (!closing) logger.error(`Redis ${name} connection failed`, error);
+    if (!closing) logger.error({ event: "redis", err: error }, "Redis connection failed");
     return false;
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -161,7 +162,10 @@ export async function connectRedisAdapter(options: RedisAdapterOptions): Promise
   clearTimeout(timer);
   if (!ok && !lost) {
     lost = true;
-    logger.warn(`Redis ${name} not reachable yet: serving local sockets only, reconnecting`);
+    logger.warn(
+      { event: "redis" },
+      "Redis not reachable yet: serving local sockets only, reconnecting",
+    );
   }
 
   const base = createAdapter(client, {
@@ -190,7 +194,7 @@ export async function connectRedisAdapter(options: RedisAdapterOptions): Promise
               relays.get(room)?.(args);
             } catch (error) {
               // The adapter still gets the message; one bad relay never stops the stream.
-              logger.error(`Relay of room "${String(room)}" failed`, error);
+              logger.error({ event: "relay", room: String(room), err: error }, "A relay failed");
             }
           }
         }

@@ -4,10 +4,12 @@ import type { ClientToServerEvents, ConnectErrorData, ErrorCode, FailedAck } fro
 import { ChatError, toWireError } from "../chat/errors.ts";
 import type { Presence } from "../chat/ports.ts";
 import type { ChatService } from "../chat/service.ts";
+import { parseHandshake } from "../chat/validation.ts";
 import type { Logger } from "../log.ts";
 import { TokenBucket } from "./rate_limit.ts";
-import { corkWebSocketBatches, createPresenceNotices } from "./presence_notices.ts";
+import { createPresenceNotices, PRESENCE_DELAY } from "./presence_notices.ts";
 import type { ChatServer, ChatSocket, RoomRelay, SocketData } from "./types.ts";
+import { corkWebSocketBatches } from "./ws_internals.ts";
 
 /** Per-socket rate limit of incoming events, and limits announced to clients. */
 export interface SocketOptions {
@@ -19,10 +21,15 @@ export interface SocketOptions {
   relay?: RoomRelay;
 }
 
-// Presence broadcasts of a burst of connects go out together; see presence_notices.ts.
-// 25 ms up to 1,250 sockets, then growing so that bursts cost at most 50,000
-// writes a second, up to 250 ms from 12,500 sockets.
-const PRESENCE_DELAY = { delayMs: 25, writesPerSecond: 50_000, maxDelayMs: 250 };
+/** What `attachChat()` leaves running. */
+export interface ChatWiring {
+  /** Tells everyone that these users left (their last socket was on a node that died). */
+  usersGone(userIDs: readonly string[]): void;
+  /** Tells everyone that these users, held by this node, are here (after it was declared dead). */
+  usersBack(userIDs: readonly string[]): void;
+  /** Sends queued presence notices; later ones go out at once. */
+  close(): void;
+}
 
 const RATE_LIMITED: FailedAck = {
   ok: false,
@@ -32,25 +39,24 @@ const RATE_LIMITED: FailedAck = {
 /** Wires the chat onto `io`: auth middleware, connection handling, every event. */
 export function attachChat(
   io: ChatServer,
-  deps: { chat: ChatService; presence: Presence; logger?: Logger },
+  deps: { chat: ChatService; presence: Presence; logger: Logger },
   options: SocketOptions,
-): { close(): void } {
-  const { chat, presence } = deps;
-  const logger: Logger = deps.logger ?? console;
-  const notices = createPresenceNotices(io, {
-    ...PRESENCE_DELAY,
-    relay: options.relay,
-    onError: (error) => logger.error("Presence notices to other nodes failed", error),
-  });
+): ChatWiring {
+  const { chat, presence, logger } = deps;
+  const notices = createPresenceNotices(io, { ...PRESENCE_DELAY, relay: options.relay, logger });
   corkWebSocketBatches(io);
 
   io.use(async (socket, next) => {
     try {
-      socket.data = await chat.authenticate(socket.handshake.auth);
+      const handshake = parseHandshake(socket.handshake.auth);
+      const session = await chat.authenticate(handshake);
+      socket.data = { ...session, batchPresence: handshake.batchPresence };
       next();
     } catch (error) {
       const wire = toWireError(error);
-      if (!(error instanceof ChatError)) logger.error("Handshake failed", error);
+      if (!(error instanceof ChatError)) {
+        logger.error({ event: "handshake", code: wire.code, err: error }, "Handshake failed");
+      }
       const err = new Error(wire.message) as Error & { data: ConnectErrorData };
       err.data = { code: wire.code };
       next(err);
@@ -84,17 +90,18 @@ export function attachChat(
         } catch (error) {
           const wire = toWireError(error);
           if (wire.code === "internal") {
-            logger.error(`Event "${event}" from user ${userID} failed`, error);
+            logger.error({ event, userID, code: wire.code, err: error }, "Event failed");
           }
           if (ack) ack({ ok: false, error: wire });
           else logOnce(wire.code, event, wire.message);
         }
       });
     };
-    const logOnce = (code: ErrorCode, event: string, message = "") => {
+    // An event without an ack has nobody to tell: the first drop of each kind is logged.
+    const logOnce = (code: ErrorCode, event: string, reason?: string) => {
       if (logged.has(code)) return;
       logged.add(code);
-      logger.warn(`Dropped "${event}" from user ${userID} (${code}) ${message}`.trimEnd());
+      logger.warn({ event, userID, code, reason }, "Dropped an event without an ack");
     };
 
     socket.join(userID);
@@ -123,9 +130,7 @@ export function attachChat(
       // Cluster-wide when the adapter can reach the other nodes, else this node's.
       const sockets: { id: string; data: SocketData; disconnect(close: boolean): unknown }[] =
         await io.in(userID).fetchSockets().catch((error) => {
-          logger.warn(
-            `Logout reaches this node only: ${error instanceof Error ? error.message : error}`,
-          );
+          logger.warn({ event: "logout", userID, err: error }, "Logout reaches this node only");
           return [...io.of("/").sockets.values()];
         });
       for (const s of sockets) {
@@ -138,14 +143,16 @@ export function attachChat(
 
     const joined = presence.add(userID).then((first) => {
       if (first) notices.connected(socket.id, { userID, username, connected: true, messages: [] });
-    }).catch((error) => logger.error(`Presence update for user ${userID} failed`, error));
+    }).catch((error) =>
+      logger.error({ event: "connect", userID, err: error }, "Presence update failed")
+    );
 
     socket.on("disconnect", async () => {
       await joined;
       try {
         if (await presence.remove(userID)) notices.disconnected(userID);
       } catch (error) {
-        logger.error(`Presence update for user ${userID} failed`, error);
+        logger.error({ event: "disconnect", userID, err: error }, "Presence update failed");
       }
     });
 
@@ -158,10 +165,34 @@ export function attachChat(
     chat.usersFor(userID).then((users) => {
       if (socket.connected) socket.emit("users", users);
     }).catch((error) => {
-      logger.error(`Listing users for user ${userID} failed`, error);
+      logger.error({ event: "users", userID, err: error }, "Listing users failed");
       socket.disconnect(true);
     });
   });
 
-  return { close: notices.close };
+  return {
+    usersGone(userIDs) {
+      for (const userID of userIDs) notices.disconnected(userID);
+    },
+    usersBack(userIDs) {
+      for (const userID of userIDs) {
+        chat.getUser(userID).then((user) => {
+          // One of the user's own sockets here, which knows it is connected; none left
+          // means the user has gone again, and that is announced when the socket closes.
+          const own = io.of("/").adapter.rooms.get(userID)?.values().next().value;
+          if (user && own !== undefined) {
+            notices.connected(own, {
+              userID,
+              username: user.username,
+              connected: true,
+              messages: [],
+            });
+          }
+        }).catch((error) =>
+          logger.error({ event: "presence", userID, err: error }, "Announcing a user failed")
+        );
+      }
+    },
+    close: notices.close,
+  };
 }

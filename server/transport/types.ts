@@ -4,7 +4,10 @@ import type { Server, Socket } from "socket.io";
 import type { ClientToServerEvents, ServerToClientEvents, SessionInfo } from "../protocol.ts";
 
 /** What the server keeps on each socket. */
-export type SocketData = SessionInfo;
+export interface SocketData extends SessionInfo {
+  /** The socket hears presence as one `presence` event per burst. */
+  batchPresence: boolean;
+}
 
 /** The typed Socket.IO server. */
 export type ChatServer = Server<

@@ -28,10 +28,11 @@ async function nodes(path: string, count: number, ttlMs = TTL_MS) {
       nodeID: `node${i}`,
       ttlMs,
       logger,
+    });
+    await presence.start({
       onUsersGone: (ids) => gone.push(...ids),
       onUsersBack: (ids) => back.push(...ids),
     });
-    await presence.start();
     made.push({ kv, presence, gone, back, logger });
   }
   return {
@@ -107,13 +108,9 @@ Deno.test("KvPresence rejoins with its users after others declared it dead", asy
   const logger = memoryLogger();
   const back: string[] = [];
   // Its heartbeats stop (a stalled event loop) but the process lives on.
-  const stalled = new KvPresence(kv, {
-    ttlMs: TTL_MS,
-    logger,
-    onUsersBack: (ids) => back.push(...ids),
-  });
+  const stalled = new KvPresence(kv, { ttlMs: TTL_MS, logger });
   try {
-    await stalled.start({ timers: false });
+    await stalled.start({ timers: false, onUsersBack: (ids) => back.push(...ids) });
     await stalled.add("u");
     await until(() => b.gone.includes("u"), "a survivor to sweep the stalled node", 10_000);
     assert.equal((await b.presence.onlineAmong(["u"])).size, 0);

@@ -10,7 +10,7 @@ import type {
   SessionInfo,
   UserEntry,
 } from "../../server/protocol.ts";
-import type { Logger } from "../../server/log.ts";
+import { createLogger, type Logger } from "../../server/log.ts";
 
 /** A typed client socket. */
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -21,14 +21,25 @@ export const TRANSPORTS = {
   websocket: ["websocket"],
 } as const;
 
-/** A logger that keeps what it is told, for assertions and quiet test output. */
-export function memoryLogger(): Logger & { lines: string[] } {
+/** One line the server logged, parsed. */
+export interface LogEntry {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The server's own logger writing JSON lines into memory, for assertions and quiet test output. */
+export function memoryLogger(): Logger & { lines: string[]; entries(): LogEntry[] } {
   const lines: string[] = [];
-  return {
+  const logger = createLogger({
+    level: "debug",
+    format: "json",
+    destination: { write: (line) => lines.push(line) },
+  });
+  return Object.assign(logger, {
     lines,
-    warn: (message) => lines.push(`warn: ${message}`),
-    error: (message, error) => lines.push(`error: ${message} ${error ?? ""}`),
-  };
+    entries: () => lines.map((line) => JSON.parse(line) as LogEntry),
+  });
 }
 
 /** Starts a server on a free loopback port with `:memory:` KV unless `env` says otherwise. */

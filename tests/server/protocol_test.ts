@@ -17,7 +17,7 @@ import type {
   SendMessageAck,
   UserEntry,
 } from "../../server/protocol.ts";
-import { conversationKey } from "../../server/store/kv_store.ts";
+import { pairID } from "../../server/store/keys.ts";
 
 for (const [name, transports] of Object.entries(TRANSPORTS)) {
   Deno.test(`connect sends session before users, with self first and connected (${name})`, async () => {
@@ -294,7 +294,7 @@ Deno.test("load messages only ever returns the caller's own conversations", asyn
   }
   // Guessing the conversation key as a user ID gets nothing either.
   const guess = await c.socket.emitWithAck("load messages", {
-    with: conversationKey(a.session.userID, b.session.userID),
+    with: pairID(a.session.userID, b.session.userID),
   }) as LoadMessagesAck;
   assert.equal(guess.ok, false);
   for (const s of [a, b, c]) s.socket.close();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CheckFailedError, GroupWriter, keyBytes } from "../../server/store/group_writer.ts";
-import { conversationKey, KvChatStore } from "../../server/store/kv_store.ts";
+import { KvChatStore } from "../../server/store/kv_store.ts";
+import { messagesPrefix, pairID } from "../../server/store/keys.ts";
 import { isLockedError, retryLocked } from "../../server/store/retry.ts";
 import { createMessageIdGenerator } from "../../server/chat/ids.ts";
 import type { Message } from "../../server/protocol.ts";
@@ -270,7 +271,7 @@ Deno.test("KvChatStore.listMessages() pages newest-first pages, each oldest firs
   const page3 = await store.listMessages([A, B], { limit: 10, before: page2.messages[0].id });
   assert.deepEqual(page3.messages.map((m) => m.content), sent.slice(0, 5).map((m) => m.content));
   assert.equal(page3.hasMore, false);
-  assert.equal(conversationKey(A, B), conversationKey(B, A));
+  assert.equal(pairID(A, B), pairID(B, A));
   await store.close();
   kv.close();
 });
@@ -407,7 +408,7 @@ Deno.test("two KvChatStores on one KV file never surface 'database is locked'", 
   await Promise.all(writes);
   const page = await s1.listMessages([A, B], { limit: 200 });
   let count = 0;
-  for await (const _ of kv1.list({ prefix: ["messages", conversationKey(A, B)] })) count++;
+  for await (const _ of kv1.list({ prefix: messagesPrefix(A, B) })) count++;
   assert.equal(count, 1000);
   assert.equal(page.messages.length, 200);
   await s1.close();

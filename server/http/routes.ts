@@ -1,0 +1,55 @@
+/** The HTTP routes besides Socket.IO's: `/health`, then the static files. */
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "../log.ts";
+import { send, sendText } from "./respond.ts";
+import { serveStatic, type StaticFilesOptions } from "./static_files.ts";
+
+/** What the routes serve and report. */
+export interface RoutesOptions extends StaticFilesOptions {
+  /** Extra fields for `GET /health`. */
+  health: () => Record<string, unknown>;
+  logger: Logger;
+}
+
+/** The request handler for every path Socket.IO does not own. */
+export function createHttpHandler(
+  options: RoutesOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(req, res, options).catch((error) => {
+      options.logger.error(
+        { event: "http", method: req.method, path: req.url?.split("?")[0], err: error },
+        "HTTP request failed",
+      );
+      if (!res.headersSent) sendText(res, 500, { text: "Internal server error\n", head: false });
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: RoutesOptions,
+): Promise<void> {
+  const head = req.method === "HEAD";
+  if (req.method !== "GET" && !head) {
+    sendText(res, 405, {
+      text: "Method not allowed\n",
+      head: false,
+      headers: { Allow: "GET, HEAD" },
+    });
+    return;
+  }
+  const path = new URL(req.url ?? "/", "http://localhost").pathname;
+  if (path === "/health") {
+    send(res, 200, {
+      body: JSON.stringify({ status: "ok", ...options.health() }),
+      headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
+      head,
+    });
+    return;
+  }
+  await serveStatic(req, res, { ...options, path });
+}

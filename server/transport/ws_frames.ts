@@ -1,0 +1,64 @@
+/**
+ * WebSocket frames built by hand (RFC 6455 section 5.2): a presence burst is
+ * encoded once and the same bytes are written to every idle WebSocket, instead
+ * of engine.io encoding and framing it again for each socket.
+ */
+
+const encoder = new TextEncoder();
+
+/** `parts` joined into one array. */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+// An unmasked, unfragmented text frame holding `parts` joined.
+function textFrame(parts: readonly Uint8Array[]): Uint8Array {
+  const n = parts.reduce((sum, p) => sum + p.length, 0);
+  const header = new Uint8Array(n < 126 ? 2 : n < 65_536 ? 4 : 10);
+  header[0] = 0x81; // FIN, text
+  const view = new DataView(header.buffer);
+  if (header.length === 2) header[1] = n;
+  else if (header.length === 4) {
+    header[1] = 126;
+    view.setUint16(2, n);
+  } else {
+    header[1] = 127;
+    view.setBigUint64(2, BigInt(n));
+  }
+  return joinBytes([header, ...parts]);
+}
+
+/**
+ * An unmasked, unfragmented WebSocket text frame holding the Socket.IO event
+ * packet `[event, payload]` of namespace "/" in an engine.io message packet:
+ * what engine.io would write for `emit(event, payload)`.
+ */
+export function eventFrame(event: string, payload: unknown): Uint8Array {
+  return textFrame([encoder.encode("42" + JSON.stringify([event, payload]))]);
+}
+
+const PRESENCE_OPEN = encoder.encode('42["presence",[');
+const PRESENCE_CLOSE = encoder.encode("]]");
+const COMMA = encoder.encode(",");
+
+/**
+ * The frame of a `presence` event holding `changes`, each given as its JSON
+ * bytes, but the one at index `skip`: per-socket variants of one burst cost a
+ * copy, not a new encoding.
+ */
+export function presenceFrame(changes: readonly Uint8Array[], skip = -1): Uint8Array {
+  const parts: Uint8Array[] = [PRESENCE_OPEN];
+  for (let i = 0; i < changes.length; i++) {
+    if (i === skip) continue;
+    if (parts.length > 1) parts.push(COMMA);
+    parts.push(changes[i]);
+  }
+  parts.push(PRESENCE_CLOSE);
+  return textFrame(parts);
+}
