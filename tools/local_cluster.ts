@@ -90,10 +90,13 @@ for (let i = 0; i < count; i++) {
   const port = String(firstPort + i);
   spawn(`node ${port}`, Deno.execPath(), [
     "run",
+    // The flags of `deno task serve`.
+    "--no-prompt",
     "--allow-net",
     "--allow-read=.",
     "--allow-write=./data",
     "--allow-env",
+    "--allow-sys=hostname",
     "server/main.ts",
   ], { PORT: port, KV_PATH: kvPath, REDIS_URL: redisUrl });
 }
