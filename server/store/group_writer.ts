@@ -170,6 +170,11 @@ export class GroupWriter {
     await this.flush();
   }
 
+  /** `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) await this.#settle(this.#takeBatch());

@@ -61,6 +61,11 @@ export class KvChatStore implements ChatStore {
     return this.#writer.close();
   }
 
+  /** `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async getSession(sessionID: string): Promise<SessionRecord | null> {
     const entry = await this.#kv.get<SessionRecord>(sessionKey(sessionID));
     return entry.value;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { collect, connect, nextEvent, startTestServer, waitFor } from "./helpers.ts";
+import { collect, nextEvent, startTestServer, waitFor } from "./helpers.ts";
 import type { ErrorCode, LoadMessagesAck, Message, SendMessageAck } from "../../server/protocol.ts";
 
 const UNKNOWN = "f".repeat(32);
@@ -11,9 +11,9 @@ function nested(depth: number): unknown {
 }
 
 Deno.test("bad payloads get a clear error, are never stored or relayed, and the server stays up", async () => {
-  const server = await startTestServer({ MESSAGE_RATE: "0", MAX_CONTENT_LENGTH: "10000" });
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer({ MESSAGE_RATE: "0", MAX_CONTENT_LENGTH: "10000" });
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   const to = b.session.userID;
   const relayed = collect<Message>(b.socket, "private message");
 
@@ -115,7 +115,7 @@ Deno.test("bad payloads get a clear error, are never stored or relayed, and the 
     to,
   }) as SendMessageAck;
   assert.ok(ok.ok);
-  const c = await connect(server.url, { username: "carol" });
+  await server.connect({ username: "carol" });
   await waitFor(() => relayed.length === 1, "the good message");
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(relayed.map((m) => m.content), ["still alive"], "nothing bad was relayed");
@@ -130,14 +130,12 @@ Deno.test("bad payloads get a clear error, are never stored or relayed, and the 
     0,
     server.logger.lines.join("\n"),
   );
-  for (const s of [a, b, c]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("bad payloads without an ack are dropped and logged once per kind", async () => {
-  const server = await startTestServer({ MESSAGE_RATE: "0" });
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer({ MESSAGE_RATE: "0" });
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   const relayed = collect<Message>(b.socket, "private message");
   for (let i = 0; i < 20; i++) {
     a.socket.emit("private message", { content: "", to: b.session.userID });
@@ -149,31 +147,33 @@ Deno.test("bad payloads without an ack are dropped and logged once per kind", as
   assert.equal(drops.length, 2, drops.join("\n"));
   assert.ok(drops.some((l) => l.includes("content_empty")));
   assert.ok(drops.some((l) => l.includes("invalid_payload")));
-  a.socket.close();
-  b.socket.close();
-  await server.close();
 });
 
 Deno.test("a packet over MAX_PACKET_BYTES closes only that connection", async () => {
-  const server = await startTestServer({ MAX_PACKET_BYTES: "20000" });
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer({ MAX_PACKET_BYTES: "20000" });
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
+  const bobGot = collect<Message>(b.socket, "private message");
   const closed = nextEvent(a.socket, "disconnect");
   a.socket.emit("private message", { content: "x".repeat(50_000), to: b.session.userID });
   await closed;
-  const c = await connect(server.url, { username: "carol" });
+  const c = await server.connect({ username: "carol" });
   const ack = await c.socket.emitWithAck("private message", {
     content: "ok",
     to: b.session.userID,
   }) as SendMessageAck;
   assert.ok(ack.ok);
-  b.socket.close();
-  c.socket.close();
-  await server.close();
+  await waitFor(() => bobGot.length === 1, "carol's message to bob");
+  assert.equal(b.socket.connected, true, "the other client stayed connected");
+  assert.deepEqual(bobGot.map((m) => m.content), ["ok"], "bob heard only carol");
+  const stored = await server.store.listMessages([a.session.userID, b.session.userID], {
+    limit: 10,
+  });
+  assert.deepEqual(stored.messages, [], "nothing of the oversized packet was stored");
 });
 
 Deno.test("garbage on a raw WebSocket does not disturb the server", async () => {
-  const server = await startTestServer();
+  await using server = await startTestServer();
   const frames: (string | Uint8Array)[] = [
     "garbage",
     "42[",
@@ -204,8 +204,6 @@ Deno.test("garbage on a raw WebSocket does not disturb the server", async () => 
   });
   assert.equal(polling.status, 400);
   await polling.text();
-  const a = await connect(server.url, { username: "alive" });
+  const a = await server.connect({ username: "alive" });
   assert.equal(a.session.username, "alive");
-  a.socket.close();
-  await server.close();
 });

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { DEFAULT_CONFIG, loadConfig } from "../../server/config.ts";
+import {
+  CONFIG_ENV_NAMES,
+  DEFAULT_CONFIG,
+  loadConfig,
+  SETTINGS,
+  settingsHelp,
+} from "../../server/config.ts";
 
 Deno.test("loadConfig() uses the defaults for unset and empty variables", () => {
   assert.deepEqual(loadConfig({}), DEFAULT_CONFIG);
@@ -73,4 +79,33 @@ Deno.test("loadConfig() refuses bad values with the variable and value quoted", 
       return true;
     }, JSON.stringify(env));
   }
+});
+
+Deno.test("settingsHelp() lists every setting with its default and meaning", () => {
+  const help = settingsHelp().split("\n");
+  assert.equal(help.length, CONFIG_ENV_NAMES.length);
+  for (const setting of Object.values(SETTINGS)) {
+    const line = help.find((l) => l.trim().startsWith(`${setting.env} `));
+    assert.ok(line, setting.env);
+    assert.ok(line.includes(setting.shown) && line.includes(setting.doc), line);
+  }
+  assert.equal(new Set(CONFIG_ENV_NAMES).size, CONFIG_ENV_NAMES.length, "no name twice");
+});
+
+Deno.test("loadConfig() reads the log settings and refuses unknown values", () => {
+  assert.equal(DEFAULT_CONFIG.logLevel, "info");
+  assert.equal(DEFAULT_CONFIG.logFormat, "auto");
+  const config = loadConfig({ LOG_LEVEL: "debug", LOG_FORMAT: "json" });
+  assert.equal(config.logLevel, "debug");
+  assert.equal(config.logFormat, "json");
+  assert.throws(() => loadConfig({ LOG_LEVEL: "verbose" }), {
+    name: "TypeError",
+    message: 'Cannot use LOG_LEVEL "verbose": must be one of debug, info, warn, error, silent',
+  });
+});
+
+Deno.test("loadConfig() gives each call its own lists", () => {
+  const a = loadConfig({});
+  a.corsOrigins.push("https://x.example");
+  assert.deepEqual(loadConfig({}).corsOrigins, []);
 });

@@ -8,7 +8,7 @@ import {
 import { foldUsername, normalizeUsername } from "../../server/chat/usernames.ts";
 import { TokenBucket } from "../../server/transport/rate_limit.ts";
 import { ChatError, toWireError } from "../../server/chat/errors.ts";
-import { LocalPresence } from "../../server/chat/presence.ts";
+import { parseHandshake } from "../../server/chat/validation.ts";
 
 Deno.test("createMessageIdGenerator() makes strictly increasing ids even when the clock stands still or steps back", () => {
   const clock = [1000, 1000, 1000, 999, 1001, 1001];
@@ -116,14 +116,21 @@ Deno.test("toWireError() passes ChatError codes and hides other errors", () => {
   });
 });
 
-Deno.test("LocalPresence reports the first and last socket of a user", async () => {
-  const p = new LocalPresence();
-  assert.equal(await p.add("u1"), true);
-  assert.equal(await p.add("u1"), false);
-  assert.equal(await p.add("u2"), true);
-  assert.deepEqual([...await p.onlineAmong(["u1", "u2", "u3"])], ["u1", "u2"]);
-  assert.equal(await p.remove("u1"), false);
-  assert.equal(await p.remove("u1"), true);
-  assert.equal(await p.remove("u1"), false, "an extra remove is not a second last");
-  assert.deepEqual(await p.list(10), ["u2"]);
+Deno.test("parseHandshake() keeps what it can use and drops the rest", () => {
+  assert.deepEqual(parseHandshake({ sessionID: "s".repeat(43), batchPresence: true }), {
+    sessionID: "s".repeat(43),
+    batchPresence: true,
+  });
+  assert.deepEqual(parseHandshake({ username: "Ann", batchPresence: "yes" }), {
+    username: "Ann",
+    batchPresence: false,
+  });
+  for (const auth of [undefined, null, "token", 42, [], { sessionID: "" }, { username: "" }]) {
+    assert.deepEqual(parseHandshake(auth), { batchPresence: false }, JSON.stringify(auth));
+  }
+  assert.deepEqual(parseHandshake({ sessionID: "s".repeat(129), username: null }), {
+    batchPresence: false,
+  });
+  // A malformed name is passed on: the username rules judge it only when it is used.
+  assert.deepEqual(parseHandshake({ username: 42 }), { username: 42, batchPresence: false });
 });

@@ -42,15 +42,51 @@ export function memoryLogger(): Logger & { lines: string[]; entries(): LogEntry[
   });
 }
 
-/** Starts a server on a free loopback port with `:memory:` KV unless `env` says otherwise. */
+/** A temporary folder, removed with everything in it when disposed. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "chat-test-" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+/** A server for one test: it closes every client it opened, then itself, when disposed. */
+export interface TestServer extends RunningServer, AsyncDisposable {
+  logger: ReturnType<typeof memoryLogger>;
+  /** `connect()` to this server; the client is closed with the server. */
+  connect(auth: HandshakeAuth, transports?: readonly string[]): Promise<Connected>;
+  /** `openSocket()` to this server; the client is closed with the server. */
+  open(auth: HandshakeAuth, transports?: readonly string[]): ClientSocket;
+}
+
+/**
+ * Starts a server on a free loopback port with `:memory:` KV unless `env` says
+ * otherwise. Use it with `await using`, so a failing assertion still stops it.
+ */
 export async function startTestServer(
   env: Record<string, string> = {},
   options: { kv?: Deno.Kv } = {},
-): Promise<RunningServer & { logger: ReturnType<typeof memoryLogger> }> {
+): Promise<TestServer> {
   const logger = memoryLogger();
   const config = loadConfig({ PORT: "0", KV_PATH: ":memory:", ...env });
   const server = await startServer(config, { logger, kv: options.kv });
-  return Object.assign(server, { logger });
+  const clients = new Set<ClientSocket>();
+  const track = (socket: ClientSocket) => {
+    clients.add(socket);
+    return socket;
+  };
+  return Object.assign(server, {
+    logger,
+    async connect(auth: HandshakeAuth, transports?: readonly string[]) {
+      const connected = await connect(server.url, auth, transports);
+      track(connected.socket);
+      return connected;
+    },
+    open: (auth: HandshakeAuth, transports?: readonly string[]) =>
+      track(openSocket(server.url, auth, transports)),
+    async [Symbol.asyncDispose]() {
+      for (const socket of clients) socket.close();
+      await server.close();
+    },
+  });
 }
 
 /** A connected client with its session and first `users` payload. */

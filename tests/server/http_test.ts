@@ -1,22 +1,33 @@
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
-import { connect, nextEvent, startTestServer, waitFor } from "./helpers.ts";
+import { nextEvent, startTestServer, waitFor } from "./helpers.ts";
 import { resolveInside } from "../../server/http/static_files.ts";
 import type { Message, UserEntry } from "../../server/protocol.ts";
 
-async function fixtureDirs(): Promise<{ demoDir: string; bundlePath: string; root: string }> {
+/** A demo folder and a bundle in a temporary folder, removed when disposed. */
+async function fixtureDirs(): Promise<
+  { demoDir: string; bundlePath: string; root: string } & AsyncDisposable
+> {
   const root = await Deno.makeTempDir();
   await Deno.mkdir(`${root}/demo`);
   await Deno.writeTextFile(`${root}/demo/index.html`, "<!doctype html><title>demo</title>");
   await Deno.writeTextFile(`${root}/demo/site.css`, "body{}");
   await Deno.writeTextFile(`${root}/secret.txt`, "secret");
   await Deno.writeTextFile(`${root}/chat-widget.js`, "export {};");
-  return { demoDir: `${root}/demo`, bundlePath: `${root}/chat-widget.js`, root };
+  return {
+    demoDir: `${root}/demo`,
+    bundlePath: `${root}/chat-widget.js`,
+    root,
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+  };
 }
 
 Deno.test("GET / serves the demo under a strict CSP, and the bundle with CORS", async () => {
-  const dirs = await fixtureDirs();
-  const server = await startTestServer({ DEMO_DIR: dirs.demoDir, BUNDLE_PATH: dirs.bundlePath });
+  await using dirs = await fixtureDirs();
+  await using server = await startTestServer({
+    DEMO_DIR: dirs.demoDir,
+    BUNDLE_PATH: dirs.bundlePath,
+  });
   const page = await fetch(`${server.url}/`);
   assert.equal(page.status, 200);
   assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
@@ -50,12 +61,10 @@ Deno.test("GET / serves the demo under a strict CSP, and the bundle with CORS", 
   const head = await fetch(`${server.url}/`, { method: "HEAD" });
   assert.equal(head.status, 200);
   await head.text();
-  await server.close();
-  await Deno.remove(dirs.root, { recursive: true });
 });
 
 Deno.test("GET /health reports status and write statistics", async () => {
-  const server = await startTestServer();
+  await using server = await startTestServer();
   const res = await fetch(`${server.url}/health`);
   assert.equal(res.status, 200);
   const body = await res.json();
@@ -70,12 +79,11 @@ Deno.test("GET /health reports status and write statistics", async () => {
     "pending",
     "writes",
   ]);
-  await server.close();
 });
 
 Deno.test("the HTTP routes refuse traversal, unknown files and other methods", async () => {
-  const dirs = await fixtureDirs();
-  const server = await startTestServer({
+  await using dirs = await fixtureDirs();
+  await using server = await startTestServer({
     DEMO_DIR: dirs.demoDir,
     BUNDLE_PATH: `${dirs.root}/missing.js`,
   });
@@ -102,12 +110,41 @@ Deno.test("the HTTP routes refuse traversal, unknown files and other methods", a
   await post.text();
   assert.equal(resolveInside("/srv/demo", "/a/../../etc/passwd"), null);
   assert.equal(resolveInside("/srv/demo", "/ok.html"), "/srv/demo/ok.html");
-  await server.close();
-  await Deno.remove(dirs.root, { recursive: true });
+});
+
+Deno.test("static files never follow a symlink out of their folder", async () => {
+  await using dirs = await fixtureDirs();
+  await using outside = await fixtureDirs();
+  await Deno.symlink("/etc/passwd", `${dirs.demoDir}/link`);
+  await Deno.symlink(`${dirs.root}/secret.txt`, `${dirs.demoDir}/secret.txt`);
+  await Deno.symlink(dirs.root, `${dirs.demoDir}/up`);
+  await Deno.symlink(`${outside.root}/chat-widget.js`, `${dirs.root}/chat-widget-evil.js`);
+  // Links that stay inside are served like the files they point to.
+  await Deno.symlink(`${dirs.demoDir}/site.css`, `${dirs.demoDir}/alias.css`);
+  await using server = await startTestServer({
+    DEMO_DIR: dirs.demoDir,
+    BUNDLE_PATH: dirs.bundlePath,
+  });
+  for (
+    const path of [
+      "/link",
+      "/secret.txt",
+      "/up/secret.txt",
+      "/chat-widget-evil.js",
+    ]
+  ) {
+    const res = await fetch(`${server.url}${path}`);
+    assert.equal(res.status, 404, path);
+    const body = await res.text();
+    assert.doesNotMatch(body, /root:|secret|export/, path);
+  }
+  const alias = await fetch(`${server.url}/alias.css`);
+  assert.equal(alias.status, 200);
+  assert.equal(await alias.text(), "body{}");
 });
 
 Deno.test("connections from foreign origins are refused unless CORS_ORIGINS allows them", async () => {
-  const strict = await startTestServer();
+  await using strict = await startTestServer();
   const handshake = (url: string, origin: string) =>
     fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: origin } });
   const foreign = await handshake(strict.url, "https://evil.example");
@@ -118,7 +155,7 @@ Deno.test("connections from foreign origins are refused unless CORS_ORIGINS allo
   await same.text();
   await strict.close();
 
-  const open = await startTestServer({ CORS_ORIGINS: "http://localhost:8080" });
+  await using open = await startTestServer({ CORS_ORIGINS: "http://localhost:8080" });
   const allowed = await handshake(open.url, "http://localhost:8080");
   assert.equal(allowed.status, 200);
   assert.equal(allowed.headers.get("access-control-allow-origin"), "http://localhost:8080");
@@ -134,7 +171,7 @@ Deno.test("connections from foreign origins are refused unless CORS_ORIGINS allo
 // auth {sessionID}, lists `users`, and sends `private message` without an ack.
 Deno.test("the guide's client flow works unchanged over polling from an allowed origin", async () => {
   const origin = "http://localhost:8080";
-  const server = await startTestServer({ CORS_ORIGINS: origin });
+  await using server = await startTestServer({ CORS_ORIGINS: origin });
   const guideClient = () =>
     io(server.url, {
       autoConnect: false,
@@ -187,11 +224,9 @@ Deno.test("the guide's client flow works unchanged over polling from an allowed 
     "the upgrade to websocket",
   );
   reloaded.disconnect();
-  await server.close();
 });
 
 Deno.test("helpers: connect() fails fast on a refused handshake", async () => {
-  const server = await startTestServer();
-  await assert.rejects(connect(server.url, {}), /invalid username/);
-  await server.close();
+  await using server = await startTestServer();
+  await assert.rejects(server.connect({}), /invalid username/);
 });

@@ -21,9 +21,9 @@ import { pairID } from "../../server/store/keys.ts";
 
 for (const [name, transports] of Object.entries(TRANSPORTS)) {
   Deno.test(`connect sends session before users, with self first and connected (${name})`, async () => {
-    const server = await startTestServer();
+    await using server = await startTestServer();
     const events: string[] = [];
-    const a = await connect(server.url, { username: "alice" }, transports);
+    const a = await server.connect({ username: "alice" }, transports);
     a.socket.onAny((event) => events.push(event));
     assert.match(a.session.sessionID, /^[A-Za-z0-9_-]{43}$/);
     assert.match(a.session.userID, /^[0-9a-f]{32}$/);
@@ -33,16 +33,14 @@ for (const [name, transports] of Object.entries(TRANSPORTS)) {
     assert.equal(a.users[0].self, true);
     assert.equal(a.users[0].connected, true);
     assert.deepEqual(a.users[0].messages, []);
-    a.socket.close();
-    await server.close();
   });
 
   Deno.test(`private message reaches every tab of both users but never echoes to the sender (${name})`, async () => {
-    const server = await startTestServer();
-    const a1 = await connect(server.url, { username: "alice" }, transports);
-    const a2 = await connect(server.url, { sessionID: a1.session.sessionID }, transports);
-    const b1 = await connect(server.url, { username: "bob" }, transports);
-    const b2 = await connect(server.url, { sessionID: b1.session.sessionID }, transports);
+    await using server = await startTestServer();
+    const a1 = await server.connect({ username: "alice" }, transports);
+    const a2 = await server.connect({ sessionID: a1.session.sessionID }, transports);
+    const b1 = await server.connect({ username: "bob" }, transports);
+    const b2 = await server.connect({ sessionID: b1.session.sessionID }, transports);
     const got = {
       a1: collect<Message>(a1.socket, "private message"),
       a2: collect<Message>(a2.socket, "private message"),
@@ -70,25 +68,29 @@ for (const [name, transports] of Object.entries(TRANSPORTS)) {
       "relays",
     );
     for (const m of [got.a2[0], got.b1[0], got.b2[0]]) assert.deepEqual(m, message);
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(got.a1.length, 0, "no echo to the sending socket");
-    for (const s of [a1, a2, b1, b2]) s.socket.close();
-    await server.close();
+    // A marker sent after the ack reaches the sending socket after any echo would have.
+    const marker = await b1.socket.emitWithAck("private message", {
+      content: "marker",
+      to: a1.session.userID,
+    }) as SendMessageAck;
+    assert.ok(marker.ok);
+    await waitFor(() => got.a1.length > 0, "the marker");
+    assert.deepEqual(got.a1.map((m) => m.content), ["marker"], "no echo to the sending socket");
   });
 }
 
 Deno.test("a second tab restores the session: same user, no new user connected", async () => {
-  const server = await startTestServer();
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer();
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   // Announcements go out in bursts within 25 ms: alice's may still reach bob.
   await new Promise((r) => setTimeout(r, 100));
   const seenByB = collect<UserEntry>(b.socket, "user connected");
-  const a2 = await connect(server.url, { sessionID: a.session.sessionID });
+  const a2 = await server.connect({ sessionID: a.session.sessionID });
   assert.deepEqual(a2.session, a.session);
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(seenByB.length, 0, "user connected only for a user's first socket");
-  const c = await connect(server.url, { username: "carol" });
+  const c = await server.connect({ username: "carol" });
   await waitFor(() => seenByB.length === 1, "user connected for carol");
   assert.deepEqual(seenByB[0], {
     userID: c.session.userID,
@@ -96,35 +98,31 @@ Deno.test("a second tab restores the session: same user, no new user connected",
     connected: true,
     messages: [],
   });
-  for (const s of [a, a2, b, c]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("user disconnected is sent only when the user's last socket leaves", async () => {
-  const server = await startTestServer();
-  const a1 = await connect(server.url, { username: "alice" });
-  const a2 = await connect(server.url, { sessionID: a1.session.sessionID });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer();
+  const a1 = await server.connect({ username: "alice" });
+  const a2 = await server.connect({ sessionID: a1.session.sessionID });
+  const b = await server.connect({ username: "bob" });
   const gone = collect<string>(b.socket, "user disconnected");
   a1.socket.close();
   await new Promise((r) => setTimeout(r, 150));
   assert.deepEqual(gone, []);
-  const again = await connect(server.url, { username: "bob-two" });
+  const again = await server.connect({ username: "bob-two" });
   const entry = again.users.find((u) => u.userID === a1.session.userID);
   assert.equal(entry?.connected, true, "still online through the second tab");
   a2.socket.close();
   await waitFor(() => gone.length === 1, "user disconnected");
   assert.equal(gone[0], a1.session.userID);
-  const later = await connect(server.url, { sessionID: b.session.sessionID });
+  const later = await server.connect({ sessionID: b.session.sessionID });
   assert.equal(later.users.find((u) => u.userID === a1.session.userID)?.connected, false);
-  for (const s of [b, again, later]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("messages to an offline user arrive in users on reconnect, with unread counts", async () => {
-  const server = await startTestServer();
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer();
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   b.socket.close();
   for (const content of ["one", "two", "three"]) {
     const ack = await a.socket.emitWithAck("private message", {
@@ -133,36 +131,30 @@ Deno.test("messages to an offline user arrive in users on reconnect, with unread
     }) as SendMessageAck;
     assert.ok(ack.ok);
   }
-  const back = await connect(server.url, { sessionID: b.session.sessionID });
+  const back = await server.connect({ sessionID: b.session.sessionID });
   const alice = back.users.find((u) => u.userID === a.session.userID)!;
   assert.deepEqual(alice.messages.map((m) => m.content), ["one", "two", "three"]);
   assert.equal(alice.unread, 3);
   assert.equal(alice.hasMore, false);
   assert.equal(alice.connected, true);
   assert.equal(back.users[0].userID, b.session.userID, "self first");
-  a.socket.close();
-  back.socket.close();
-  await server.close();
 });
 
 Deno.test("private message without an ack (the guide's client) is stored and relayed", async () => {
-  const server = await startTestServer();
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer();
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   const got = nextEvent<Message>(b.socket, "private message");
   a.socket.emit("private message", { content: "no ack", to: b.session.userID });
   const m = await got;
   assert.equal(m.content, "no ack");
   assert.equal(m.from, a.session.userID);
-  a.socket.close();
-  b.socket.close();
-  await server.close();
 });
 
 Deno.test("private message with a repeated clientId returns the stored message, never a duplicate", async () => {
-  const server = await startTestServer();
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer();
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   const relayed = collect<Message>(b.socket, "private message");
   const payload = { content: "exactly once", to: b.session.userID, clientId: "c-1" };
   const first = await a.socket.emitWithAck("private message", payload) as SendMessageAck;
@@ -182,7 +174,7 @@ Deno.test("private message with a repeated clientId returns the stored message, 
   const ids = new Set(burst.map((r) => (r.ok ? r.message.id : "failed")));
   assert.equal(ids.size, 1);
   // From another tab of the same user too.
-  const a2 = await connect(server.url, { sessionID: a.session.sessionID });
+  const a2 = await server.connect({ sessionID: a.session.sessionID });
   const fromTab = await a2.socket.emitWithAck("private message", payload) as SendMessageAck;
   assert.ok(fromTab.ok);
   assert.equal(fromTab.message.id, first.message.id);
@@ -193,14 +185,12 @@ Deno.test("private message with a repeated clientId returns the stored message, 
   await waitFor(() => relayed.length >= 2, "relays");
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(relayed.length, 2, "each message relayed once");
-  for (const s of [a, a2, b]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("private message with retry: false is stored without a lookup; its retries still find it", async () => {
-  const server = await startTestServer();
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer();
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   const relayed = collect<Message>(b.socket, "private message");
   const payload = { content: "first send", to: b.session.userID, clientId: "f-1" };
   const first = await a.socket.emitWithAck("private message", {
@@ -229,14 +219,12 @@ Deno.test("private message with retry: false is stored without a lookup; its ret
   await waitFor(() => relayed.length >= 2, "relays");
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(relayed.length, 2, "each message relayed once");
-  for (const s of [a, b]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("load messages pages back through history oldest first, each page in order", async () => {
-  const server = await startTestServer({ MESSAGE_RATE: "0", HISTORY_PAGE_SIZE: "20" });
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer({ MESSAGE_RATE: "0", HISTORY_PAGE_SIZE: "20" });
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   const sent: string[] = [];
   for (let i = 0; i < 130; i++) {
     const [from, to] = i % 3 ? [a, b] : [b, a];
@@ -247,7 +235,7 @@ Deno.test("load messages pages back through history oldest first, each page in o
     assert.ok(ack.ok);
     sent.push(ack.message.id);
   }
-  const re = await connect(server.url, { sessionID: b.session.sessionID });
+  const re = await server.connect({ sessionID: b.session.sessionID });
   const entry = re.users.find((u) => u.userID === a.session.userID)!;
   assert.equal(entry.messages.length, 20);
   assert.equal(entry.hasMore, true);
@@ -277,15 +265,13 @@ Deno.test("load messages pages back through history oldest first, each page in o
   assert.ok(latest.ok);
   assert.equal(latest.messages.length, 50, "default page size");
   assert.deepEqual(latest.messages.map((m) => m.id), sent.slice(-50));
-  for (const s of [a, b, re]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("load messages only ever returns the caller's own conversations", async () => {
-  const server = await startTestServer();
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
-  const c = await connect(server.url, { username: "mallory" });
+  await using server = await startTestServer();
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
+  const c = await server.connect({ username: "mallory" });
   await a.socket.emitWithAck("private message", { content: "secret", to: b.session.userID });
   for (const peer of [a.session.userID, b.session.userID]) {
     const page = await c.socket.emitWithAck("load messages", { with: peer }) as LoadMessagesAck;
@@ -297,48 +283,44 @@ Deno.test("load messages only ever returns the caller's own conversations", asyn
     with: pairID(a.session.userID, b.session.userID),
   }) as LoadMessagesAck;
   assert.equal(guess.ok, false);
-  for (const s of [a, b, c]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("users is bounded: self, partners and online users first", async () => {
-  const server = await startTestServer({ USER_LIST_LIMIT: "4" });
+  await using server = await startTestServer({ USER_LIST_LIMIT: "4" });
   const offline = [];
   for (let i = 0; i < 6; i++) {
-    const u = await connect(server.url, { username: `offline-${i}` });
+    const u = await server.connect({ username: `offline-${i}` });
     offline.push(u.session);
     u.socket.close();
   }
-  const partner = await connect(server.url, { username: "partner" });
-  const online = await connect(server.url, { username: "online" });
-  const me = await connect(server.url, { username: "me" });
+  const partner = await server.connect({ username: "partner" });
+  await server.connect({ username: "online" });
+  const me = await server.connect({ username: "me" });
   await me.socket.emitWithAck("private message", { content: "hi", to: partner.session.userID });
   partner.socket.close();
   await new Promise((r) => setTimeout(r, 50));
-  const again = await connect(server.url, { sessionID: me.session.sessionID });
+  const again = await server.connect({ sessionID: me.session.sessionID });
   const names = again.users.map((u) => u.username);
   assert.equal(names.length, 4);
   assert.deepEqual(names.slice(0, 2), ["me", "partner"]);
   assert.ok(names.includes("online"));
-  for (const s of [online, me, again]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("users carries at most HISTORY_BUDGET messages, most recent conversations first", async () => {
-  const server = await startTestServer({
+  await using server = await startTestServer({
     HISTORY_PAGE_SIZE: "5",
     HISTORY_BUDGET: "8",
     MESSAGE_RATE: "0",
   });
-  const me = await connect(server.url, { username: "me" });
+  const me = await server.connect({ username: "me" });
   const peers = [];
-  for (let i = 0; i < 3; i++) peers.push(await connect(server.url, { username: `peer-${i}` }));
+  for (let i = 0; i < 3; i++) peers.push(await server.connect({ username: `peer-${i}` }));
   for (const peer of peers) {
     for (let i = 0; i < 6; i++) {
       await peer.socket.emitWithAck("private message", { content: `${i}`, to: me.session.userID });
     }
   }
-  const again = await connect(server.url, { sessionID: me.session.sessionID });
+  const again = await server.connect({ sessionID: me.session.sessionID });
   const byName = new Map(again.users.map((u) => [u.username, u]));
   assert.equal(byName.get("peer-2")!.messages.length, 5, "newest conversation: a full page");
   assert.equal(byName.get("peer-1")!.messages.length, 3, "then what the budget leaves");
@@ -347,15 +329,13 @@ Deno.test("users carries at most HISTORY_BUDGET messages, most recent conversati
     assert.equal(byName.get(n)!.hasMore, true);
     assert.equal(byName.get(n)!.unread, 6);
   }
-  for (const s of [me, again, ...peers]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("messages read updates unread counts and tells the user's other tabs", async () => {
-  const server = await startTestServer();
-  const a = await connect(server.url, { username: "alice" });
-  const b1 = await connect(server.url, { username: "bob" });
-  const b2 = await connect(server.url, { sessionID: b1.session.sessionID });
+  await using server = await startTestServer();
+  const a = await server.connect({ username: "alice" });
+  const b1 = await server.connect({ username: "bob" });
+  const b2 = await server.connect({ sessionID: b1.session.sessionID });
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) {
     const ack = await a.socket.emitWithAck("private message", {
@@ -372,20 +352,18 @@ Deno.test("messages read updates unread counts and tells the user's other tabs",
   }) as MessagesReadAck;
   assert.deepEqual(read, { ok: true, unread: 2 });
   assert.deepEqual(await notice, { with: a.session.userID, upTo: ids[1], unread: 2 });
-  const again = await connect(server.url, { sessionID: b1.session.sessionID });
+  const again = await server.connect({ sessionID: b1.session.sessionID });
   assert.equal(again.users.find((u) => u.userID === a.session.userID)?.unread, 2);
   const all = await b1.socket.emitWithAck("messages read", {
     with: a.session.userID,
     upTo: ids[3],
   }) as MessagesReadAck;
   assert.deepEqual(all, { ok: true, unread: 0 });
-  for (const s of [a, b1, b2, again]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("usernames are unique case-insensitively and refused with a clear message", async () => {
-  const server = await startTestServer();
-  const a = await connect(server.url, { username: "  Alice  " });
+  await using server = await startTestServer();
+  const a = await server.connect({ username: "  Alice  " });
   assert.equal(a.session.username, "Alice");
   const taken = await connectError(server.url, { username: "ALICE" });
   assert.equal(taken.message, 'Username "ALICE" is already taken');
@@ -407,30 +385,28 @@ Deno.test("usernames are unique case-insensitively and refused with a clear mess
     "the guide's client then shows its username form",
   );
   assert.equal(stale.data?.code, "invalid_session");
-  const fresh = await connect(server.url, { sessionID: "no-such-session", username: "bob" });
+  const fresh = await server.connect({ sessionID: "no-such-session", username: "bob" });
   assert.equal(fresh.session.username, "bob");
   assert.notEqual(fresh.session.sessionID, "no-such-session");
-  a.socket.close();
-  fresh.socket.close();
-  await server.close();
 });
 
 Deno.test("concurrent sign-ups with one name create exactly one user", async () => {
-  const server = await startTestServer();
+  await using server = await startTestServer();
   const results = await Promise.allSettled(
-    Array.from({ length: 8 }, (_, i) => connect(server.url, { username: i % 2 ? "Same" : "same" })),
+    Array.from({ length: 8 }, (_, i) => server.connect({ username: i % 2 ? "Same" : "same" })),
   );
   const ok = results.filter((r) => r.status === "fulfilled");
   assert.equal(ok.length, 1);
-  for (const r of results) if (r.status === "fulfilled") r.value.socket.close();
-  await server.close();
+  for (const r of results) {
+    if (r.status === "rejected") assert.equal(r.reason?.data?.code, "username_taken", r.reason);
+  }
 });
 
 Deno.test("logout ends the session on every tab of that session", async () => {
-  const server = await startTestServer();
-  const a1 = await connect(server.url, { username: "alice" });
-  const a2 = await connect(server.url, { sessionID: a1.session.sessionID });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer();
+  const a1 = await server.connect({ username: "alice" });
+  const a2 = await server.connect({ sessionID: a1.session.sessionID });
+  const b = await server.connect({ username: "bob" });
   const gone = collect<string>(b.socket, "user disconnected");
   const closed = nextEvent(a2.socket, "disconnect");
   const ack = await a1.socket.emitWithAck("logout");
@@ -440,14 +416,12 @@ Deno.test("logout ends the session on every tab of that session", async () => {
   await waitFor(() => gone.length === 1, "user disconnected");
   const after = await connectError(server.url, { sessionID: a1.session.sessionID });
   assert.equal(after.data?.code, "invalid_session");
-  b.socket.close();
-  await server.close();
 });
 
 Deno.test("a socket over its rate gets rate_limited and recovers", async () => {
-  const server = await startTestServer({ MESSAGE_RATE: "5", MESSAGE_BURST: "3" });
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer({ MESSAGE_RATE: "5", MESSAGE_BURST: "3" });
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   const acks = await Promise.all(
     Array.from(
       { length: 6 },
@@ -477,15 +451,12 @@ Deno.test("a socket over its rate gets rate_limited and recovers", async () => {
     acks.length - limited.length + 1,
     "refused sends are not stored",
   );
-  a.socket.close();
-  b.socket.close();
-  await server.close();
 });
 
 Deno.test("a message to oneself is stored once and reaches one's other tabs", async () => {
-  const server = await startTestServer();
-  const a1 = await connect(server.url, { username: "alice" });
-  const a2 = await connect(server.url, { sessionID: a1.session.sessionID });
+  await using server = await startTestServer();
+  const a1 = await server.connect({ username: "alice" });
+  const a2 = await server.connect({ sessionID: a1.session.sessionID });
   const got = nextEvent<Message>(a2.socket, "private message");
   const ack = await a1.socket.emitWithAck("private message", {
     content: "note",
@@ -493,42 +464,42 @@ Deno.test("a message to oneself is stored once and reaches one's other tabs", as
   }) as SendMessageAck;
   assert.ok(ack.ok);
   assert.deepEqual(await got, ack.message);
-  const again = await connect(server.url, { sessionID: a1.session.sessionID });
+  const again = await server.connect({ sessionID: a1.session.sessionID });
   assert.deepEqual(again.users[0].messages.map((m) => m.content), ["note"]);
   assert.equal(again.users[0].unread, 0);
-  for (const s of [a1, a2, again]) s.socket.close();
-  await server.close();
 });
 
 Deno.test("restart on the same KV file keeps users, sessions and messages", async () => {
   const dir = await Deno.makeTempDir();
   const env = { KV_PATH: `${dir}/chat.kv` };
-  let server = await startTestServer(env);
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
-  const ack = await a.socket.emitWithAck("private message", {
-    content: "persisted",
-    to: b.session.userID,
-  }) as SendMessageAck;
-  assert.ok(ack.ok);
-  a.socket.close();
-  b.socket.close();
-  await server.close();
-  server = await startTestServer(env);
-  const b2 = await connect(server.url, { sessionID: b.session.sessionID });
-  assert.equal(b2.session.userID, b.session.userID);
-  assert.deepEqual(b2.users.find((u) => u.userID === a.session.userID)?.messages, [ack.message]);
-  const taken = await connectError(server.url, { username: "alice" });
-  assert.equal(taken.data?.code, "username_taken");
-  b2.socket.close();
-  await server.close();
-  await Deno.remove(dir, { recursive: true });
+  try {
+    let ack: SendMessageAck;
+    let a, b;
+    {
+      await using first = await startTestServer(env);
+      a = await first.connect({ username: "alice" });
+      b = await first.connect({ username: "bob" });
+      ack = await a.socket.emitWithAck("private message", {
+        content: "persisted",
+        to: b.session.userID,
+      }) as SendMessageAck;
+      assert.ok(ack.ok);
+    }
+    await using second = await startTestServer(env);
+    const b2 = await second.connect({ sessionID: b.session.sessionID });
+    assert.equal(b2.session.userID, b.session.userID);
+    assert.deepEqual(b2.users.find((u) => u.userID === a.session.userID)?.messages, [ack.message]);
+    const taken = await connectError(second.url, { username: "alice" });
+    assert.equal(taken.data?.code, "username_taken");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("messages sent concurrently from one socket keep their order in storage, acks and relays", async () => {
-  const server = await startTestServer({ MESSAGE_RATE: "0" });
-  const a = await connect(server.url, { username: "alice" });
-  const b = await connect(server.url, { username: "bob" });
+  await using server = await startTestServer({ MESSAGE_RATE: "0" });
+  const a = await server.connect({ username: "alice" });
+  const b = await server.connect({ username: "bob" });
   const relayed = collect<Message>(b.socket, "private message");
   const acks = await Promise.all(
     Array.from({ length: 60 }, (_, i) =>
@@ -547,24 +518,19 @@ Deno.test("messages sent concurrently from one socket keep their order in storag
   assert.deepEqual(stored.messages.map((m) => m.content), acks.map((_, i) => `${i}`));
   await waitFor(() => relayed.length === 60, "relays");
   assert.deepEqual(relayed.map((m) => m.content), acks.map((_, i) => `${i}`));
-  a.socket.close();
-  b.socket.close();
-  await server.close();
 });
 
 Deno.test("a burst of connects announces each user once to everyone, never after that user's first message", async () => {
-  const server = await startTestServer({ MESSAGE_RATE: "0" });
-  const watcher = await connect(server.url, { username: "watcher" });
+  await using server = await startTestServer({ MESSAGE_RATE: "0" });
+  const watcher = await server.connect({ username: "watcher" });
   const seen: string[] = [];
   watcher.socket.onAny((event, arg) => {
     if (event === "user connected") seen.push(`connected ${(arg as UserEntry).username}`);
     if (event === "private message") seen.push(`message ${(arg as Message).content}`);
   });
-  const burst = await Promise.all(
-    Array.from({ length: 30 }, (_, i) => connect(server.url, { username: `u${i}` })),
-  );
+  await Promise.all(Array.from({ length: 30 }, (_, i) => server.connect({ username: `u${i}` })));
   // The newest user writes at once: its announcement must not trail its message.
-  const last = await connect(server.url, { username: "late" });
+  const last = await server.connect({ username: "late" });
   await last.socket.emitWithAck("private message", {
     content: "from late",
     to: watcher.session.userID,
@@ -574,14 +540,12 @@ Deno.test("a burst of connects announces each user once to everyone, never after
   assert.equal(announced.length, 31);
   assert.equal(new Set(announced).size, 31, "each user announced once");
   assert.ok(seen.indexOf("connected late") < seen.indexOf("message from late"));
-  for (const c of [watcher, last, ...burst]) c.socket.close();
-  await server.close();
 });
 
 Deno.test("batchPresence: a burst arrives as one ordered presence event, on both transports", async () => {
-  const server = await startTestServer({ MESSAGE_RATE: "0" });
-  const legacy = await connect(server.url, { username: "legacy" });
-  const batchedWs = await connect(server.url, { username: "ws", batchPresence: true });
+  await using server = await startTestServer({ MESSAGE_RATE: "0" });
+  const legacy = await server.connect({ username: "legacy" });
+  const batchedWs = await server.connect({ username: "ws", batchPresence: true });
   const batchedPolling = await connect(
     server.url,
     { username: "polling", batchPresence: true },
@@ -611,7 +575,7 @@ Deno.test("batchPresence: a burst arrives as one ordered presence event, on both
   const heardBy = new Map<number, PresenceChange[]>();
   const burst = await Promise.all(
     Array.from({ length: 20 }, async (_, i) => {
-      const c = await connect(server.url, { username: `b${i}`, batchPresence: i % 2 === 0 });
+      const c = await server.connect({ username: `b${i}`, batchPresence: i % 2 === 0 });
       heardBy.set(i, []);
       c.socket.on("presence", (batch: PresenceChange[]) => heardBy.get(i)!.push(...batch));
       return c;
@@ -653,6 +617,4 @@ Deno.test("batchPresence: a burst arrives as one ordered presence event, on both
       `${name}: ${presenceEvents[name]} presence events for 25 changes`,
     );
   }
-  for (const c of [legacy, batchedWs, batchedPolling, ...burst]) c.socket.close();
-  await server.close();
 });

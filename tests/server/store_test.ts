@@ -3,6 +3,7 @@ import { CheckFailedError, GroupWriter, keyBytes } from "../../server/store/grou
 import { KvChatStore } from "../../server/store/kv_store.ts";
 import { messagesPrefix, pairID } from "../../server/store/keys.ts";
 import { isLockedError, retryLocked } from "../../server/store/retry.ts";
+import { tempDir } from "./helpers.ts";
 import { createMessageIdGenerator } from "../../server/chat/ids.ts";
 import type { Message } from "../../server/protocol.ts";
 
@@ -19,8 +20,8 @@ function messageFactory() {
 }
 
 Deno.test("GroupWriter.write() merges concurrent writes into few commits", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const writer = new GroupWriter(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using writer = new GroupWriter(kv);
   const writes = Array.from(
     { length: 500 },
     (_, i) =>
@@ -38,13 +39,11 @@ Deno.test("GroupWriter.write() merges concurrent writes into few commits", async
   assert.equal(stats.mutations, 500 + stats.commits);
   assert.equal((await kv.get<Deno.KvU64>(["total"])).value?.value, 500n);
   for (const i of [0, 250, 499]) assert.equal((await kv.get(["k", i])).value, i);
-  await writer.close();
-  kv.close();
 });
 
 Deno.test("GroupWriter.write() keeps keys apart that KV keeps apart, in one commit", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const writer = new GroupWriter(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using writer = new GroupWriter(kv);
   const first = writer.write({ sets: [{ key: ["first"], value: 1 }], bytes: 8 });
   // Queued behind `first`, so these share one commit.
   await Promise.all([
@@ -61,13 +60,11 @@ Deno.test("GroupWriter.write() keeps keys apart that KV keeps apart, in one comm
     stored.map((e) => e.value).sort(),
     ["bigint", "minus zero", "one part", "text", "two parts", "zero"],
   );
-  await writer.close();
-  kv.close();
 });
 
 Deno.test("GroupWriter.write() splits batches at KV's per-commit limits", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const writer = new GroupWriter(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using writer = new GroupWriter(kv);
   const big = "x".repeat(30_000);
   await Promise.all(
     Array.from(
@@ -85,13 +82,11 @@ Deno.test("GroupWriter.write() splits batches at KV's per-commit limits", async 
   let n = 0;
   for await (const _ of kv.list({ prefix: ["many"] })) n++;
   assert.equal(n, 2000);
-  await writer.close();
-  kv.close();
 });
 
 Deno.test("GroupWriter.write() keeps each commit within KV's 80 KiB of keys", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const writer = new GroupWriter(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using writer = new GroupWriter(kv);
   // 400 writes of 2 keys of about 400 bytes: 320 KB of keys, few mutations and values.
   const long = "k".repeat(400);
   await Promise.all(
@@ -114,12 +109,10 @@ Deno.test("GroupWriter.write() keeps each commit within KV's 80 KiB of keys", as
     }),
     (error: Error) => error instanceof RangeError && /bytes of keys/.test(error.message),
   );
-  await writer.close();
-  kv.close();
 });
 
 Deno.test("keyBytes() never counts a key smaller than KV does", async () => {
-  const kv = await Deno.openKv(":memory:");
+  using kv = await Deno.openKv(":memory:");
   const parts: (() => Deno.KvKeyPart)[] = [
     () => "ascii-" + Math.random().toString(36).repeat(8),
     () => "é€😀\u0000\ud800x".repeat(1 + Math.floor(Math.random() * 16)),
@@ -146,12 +139,11 @@ Deno.test("keyBytes() never counts a key smaller than KV does", async () => {
     await op.commit();
   }
   assert.equal(keyBytes(["s", "x".repeat(400)]), 3 + 402);
-  kv.close();
 });
 
 Deno.test("GroupWriter.write() fails only the bad write of a batch", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const writer = new GroupWriter(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using writer = new GroupWriter(kv);
   const first = writer.write({ sets: [{ key: ["first"], value: 1 }], bytes: 8 });
   // Queued behind `first`, so these share one batch; the oversized value fails in KV.
   const good = writer.write({ sets: [{ key: ["good"], value: 1 }], bytes: 8 });
@@ -165,12 +157,11 @@ Deno.test("GroupWriter.write() fails only the bad write of a batch", async () =>
   assert.equal((await kv.get(["bad"])).value, null);
   await writer.close();
   await assert.rejects(writer.write({ sets: [], bytes: 0 }), /closed/);
-  kv.close();
 });
 
 Deno.test("GroupWriter.write() applies checks per write, never letting two claims of one key both hold", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const writer = new GroupWriter(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using writer = new GroupWriter(kv);
   await kv.set(["names", "taken"], "old");
   const claim = (name: string, owner: string) =>
     writer.write({
@@ -201,8 +192,6 @@ Deno.test("GroupWriter.write() applies checks per write, never letting two claim
   assert.equal((await kv.get(["names", "taken"])).value, "old");
   assert.equal((await kv.get(["names", "free-2"])).value, "e");
   assert.equal((await kv.get(["plain"])).value, 1);
-  await writer.close();
-  kv.close();
 });
 
 Deno.test("retryLocked() retries only 'database is locked'", async () => {
@@ -228,8 +217,8 @@ Deno.test("retryLocked() retries only 'database is locked'", async () => {
 });
 
 Deno.test("KvChatStore.createUser() keeps folded names unique and atomic", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const store = new KvChatStore(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using store = new KvChatStore(kv);
   const user = { userID: A, username: "Alice", createdAt: 1 };
   assert.equal(
     await store.createUser(user, { foldedName: "alice", sessionID: "s1", ttlMs: 60_000 }),
@@ -248,13 +237,11 @@ Deno.test("KvChatStore.createUser() keeps folded names unique and atomic", async
   assert.equal((await store.getSession("s1"))?.userID, A);
   await store.deleteSession("s1");
   assert.equal(await store.getSession("s1"), null);
-  await store.close();
-  kv.close();
 });
 
 Deno.test("KvChatStore.listMessages() pages newest-first pages, each oldest first", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const store = new KvChatStore(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using store = new KvChatStore(kv);
   const make = messageFactory();
   const sent: Message[] = [];
   for (let i = 0; i < 25; i++) {
@@ -272,13 +259,11 @@ Deno.test("KvChatStore.listMessages() pages newest-first pages, each oldest firs
   assert.deepEqual(page3.messages.map((m) => m.content), sent.slice(0, 5).map((m) => m.content));
   assert.equal(page3.hasMore, false);
   assert.equal(pairID(A, B), pairID(B, A));
-  await store.close();
-  kv.close();
 });
 
 Deno.test("KvChatStore keeps conversations, unread counts and read marks", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const store = new KvChatStore(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using store = new KvChatStore(kv);
   const make = messageFactory();
   const fromB = [make(B, A), make(B, A), make(B, A)];
   for (const m of fromB) await store.saveMessage(m);
@@ -298,13 +283,11 @@ Deno.test("KvChatStore keeps conversations, unread counts and read marks", async
   assert.deepEqual(Object.fromEntries(await store.unreadCounts(A)), { [C]: 1 });
   await store.saveMessage(make(B, A, "after reading"));
   assert.equal((await store.unreadCounts(A)).get(B), 1);
-  await store.close();
-  kv.close();
 });
 
 Deno.test("GroupWriter.write() fails a failed check's write alone, committing the rest together", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const writer = new GroupWriter(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using writer = new GroupWriter(kv);
   await kv.set(["ids", "17"], "earlier");
   const first = writer.write({ sets: [{ key: ["first"], value: 1 }], bytes: 8 });
   // Queued behind `first`: 40 claims in one batch, one of them on a taken key.
@@ -327,8 +310,6 @@ Deno.test("GroupWriter.write() fails a failed check's write alone, committing th
   assert.equal((await kv.get(["other", "39"])).value, 39);
   // The first commit, the failed batch, then the 39 others together.
   assert.equal(writer.stats.commits, 3);
-  await writer.close();
-  kv.close();
 });
 
 /** `kv` running `after()` once each count of markRead (a list from a start key) has been read. */
@@ -347,15 +328,15 @@ function afterEachCount(kv: Deno.Kv, after: () => Promise<void>): Deno.Kv {
 }
 
 Deno.test("KvChatStore.markRead() counts again when a message arrives during its count", async () => {
-  const kv = await Deno.openKv(":memory:");
+  using kv = await Deno.openKv(":memory:");
   const make = messageFactory();
-  const writer = new KvChatStore(kv);
+  await using writer = new KvChatStore(kv);
   const first = make(B, A, "one");
   await writer.saveMessage(first);
   await writer.saveMessage(make(B, A, "two"));
   // Another message from B is stored after A's first count and before it is written.
   let counts = 0;
-  const store = new KvChatStore(afterEachCount(kv, async () => {
+  await using store = new KvChatStore(afterEachCount(kv, async () => {
     if (counts++ === 0) await writer.saveMessage(make(B, A, "three"));
   }));
   assert.equal(await store.markRead(A, { peerID: B, upTo: first.id }), 2);
@@ -364,7 +345,7 @@ Deno.test("KvChatStore.markRead() counts again when a message arrives during its
   assert.equal((await kv.get<string>(["read_marks", A, B])).value, first.id);
   // A conversation that changes during every count: markRead gives up, writing nothing.
   counts = 0;
-  const busy = new KvChatStore(afterEachCount(kv, async () => {
+  await using busy = new KvChatStore(afterEachCount(kv, async () => {
     counts++;
     await writer.saveMessage(make(B, A, "more"));
   }));
@@ -372,31 +353,25 @@ Deno.test("KvChatStore.markRead() counts again when a message arrives during its
   assert.equal(counts, 8);
   assert.equal((await kv.get<string>(["read_marks", A, B])).value, first.id);
   assert.equal((await kv.get<Deno.KvU64>(["unread", A, B])).value?.value, 2n + 8n);
-  await busy.close();
-  await store.close();
-  await writer.close();
-  kv.close();
 });
 
 Deno.test("KvChatStore.findByClientId() finds the stored message of an idempotency key", async () => {
-  const kv = await Deno.openKv(":memory:");
-  const store = new KvChatStore(kv);
+  using kv = await Deno.openKv(":memory:");
+  await using store = new KvChatStore(kv);
   const m = messageFactory()(A, B, "once", "key-1");
   await store.saveMessage(m);
   assert.deepEqual(await store.findByClientId(A, "key-1"), m);
   assert.equal(await store.findByClientId(B, "key-1"), null, "keys are per sender");
   assert.equal(await store.findByClientId(A, "key-2"), null);
-  await store.close();
-  kv.close();
 });
 
 Deno.test("two KvChatStores on one KV file never surface 'database is locked'", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/shared.kv`;
-  const kv1 = await Deno.openKv(path);
-  const kv2 = await Deno.openKv(path);
-  const s1 = new KvChatStore(kv1);
-  const s2 = new KvChatStore(kv2);
+  await using dir = await tempDir();
+  const path = `${dir.path}/shared.kv`;
+  using kv1 = await Deno.openKv(path);
+  using kv2 = await Deno.openKv(path);
+  await using s1 = new KvChatStore(kv1);
+  await using s2 = new KvChatStore(kv2);
   const make = messageFactory();
   const all: Message[] = [];
   const writes: Promise<void>[] = [];
@@ -411,9 +386,4 @@ Deno.test("two KvChatStores on one KV file never surface 'database is locked'", 
   for await (const _ of kv1.list({ prefix: messagesPrefix(A, B) })) count++;
   assert.equal(count, 1000);
   assert.equal(page.messages.length, 200);
-  await s1.close();
-  await s2.close();
-  kv1.close();
-  kv2.close();
-  await Deno.remove(dir, { recursive: true });
 });
