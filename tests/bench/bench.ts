@@ -25,6 +25,7 @@ import {
 } from "./server_process.ts";
 import { fmt, fmtSpread, type Spread, spread } from "./stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
+import { measured, type Target, target, TARGETS } from "./targets.ts";
 
 /** Command-line options. */
 interface Options {
@@ -102,21 +103,6 @@ function parseArgs(args: string[]): Options {
 // ---------------------------------------------------------------------------
 // Results
 
-/** One target of the issue, judged on a median. */
-interface Target {
-  scenario: string;
-  label: string;
-  /** The measured figure (a median unless said otherwise). */
-  value: number;
-  range?: [number, number];
-  unit: string;
-  op: "<=" | ">=" | "<" | "==";
-  limit: number;
-  /** null: not measured (e.g. not built, not available). */
-  pass: boolean | null;
-  note?: string;
-}
-
 /** Server resources around one run. */
 interface Resources {
   rssBeforeKB: number;
@@ -153,32 +139,6 @@ const results = {
   notes: [] as string[],
   skipped: {} as Record<string, string>,
 };
-
-function judge(value: number, { op, limit }: Pick<Target, "op" | "limit">): boolean | null {
-  if (!Number.isFinite(value)) return null;
-  switch (op) {
-    case "<=":
-      return value <= limit;
-    case ">=":
-      return value >= limit;
-    case "<":
-      return value < limit;
-    case "==":
-      return value === limit;
-  }
-}
-
-function addTarget(t: Omit<Target, "pass"> & { pass?: boolean | null }): void {
-  results.targets.push({
-    ...t,
-    pass: t.pass === undefined ? judge(t.value, t) : t.pass,
-  });
-}
-
-/** A target's measured value and range from a figure's spread. */
-function measured(s: Spread): { value: number; range: [number, number] } {
-  return { value: s.median, range: [s.min, s.max] };
-}
 
 /** Chart groups of one bar each, for the figures of `figures` named in `pairs` that exist. */
 function spreadGroups(
@@ -453,31 +413,11 @@ async function throughput(): Promise<void> {
   }
   for (const [k, v] of Object.entries(rows)) figure("throughput", [k, v]);
   const f = results.figures.throughput;
-  addTarget({
-    scenario: "throughput",
-    label: "durable 200x50 unpaced, delivered/s (KV file)",
-    ...measured(f["file delivered/s"]),
-    unit: "msg/s",
-    op: ">=",
-    limit: 15_000,
-  });
-  addTarget({
-    scenario: "throughput",
-    label: "KV file / :memory: delivered/s (same rep)",
-    ...measured(f["file / memory"]),
-    unit: "x",
-    op: ">=",
-    limit: 0.8,
-  });
-  addTarget({
-    scenario: "throughput",
-    label: "storage alone (KvChatStore, no Socket.IO), KV file",
-    ...measured(f["storage alone file msg/s"]),
-    unit: "msg/s",
-    op: ">=",
-    limit: Number.NaN,
-    pass: null,
-  });
+  results.targets.push(
+    target(TARGETS.throughputFile, measured(f["file delivered/s"])),
+    target(TARGETS.throughputFileVsMemory, measured(f["file / memory"])),
+    target(TARGETS.storageAloneFile, measured(f["storage alone file msg/s"])),
+  );
   const lostDup = [
     ...f["file lost"].runs,
     ...f["memory lost"].runs,
@@ -485,14 +425,7 @@ async function throughput(): Promise<void> {
     ...f["memory duplicated"].runs,
   ]
     .reduce((a, b) => a + b, 0);
-  addTarget({
-    scenario: "throughput",
-    label: "lost + duplicated, all throughput runs",
-    value: lostDup,
-    unit: "msgs",
-    op: "==",
-    limit: 0,
-  });
+  results.targets.push(target(TARGETS.throughputLostDuplicated, { value: lostDup }));
 }
 
 /** 200 users paced at 2,000 msg/s in total, KV file; a warm-up phase first. */
@@ -565,22 +498,10 @@ async function latency(): Promise<void> {
   }
   for (const [k, v] of Object.entries(rows)) figure("latency", [k, v]);
   const f = results.figures.latency;
-  addTarget({
-    scenario: "latency",
-    label: "paced 2,000/s, 200 users: p50",
-    ...measured(f["p50 ms"]),
-    unit: "ms",
-    op: "<=",
-    limit: 1,
-  });
-  addTarget({
-    scenario: "latency",
-    label: "paced 2,000/s, 200 users: p99",
-    ...measured(f["p99 ms"]),
-    unit: "ms",
-    op: "<=",
-    limit: 5,
-  });
+  results.targets.push(
+    target(TARGETS.latencyP50, measured(f["p50 ms"])),
+    target(TARGETS.latencyP99, measured(f["p99 ms"])),
+  );
 }
 
 // V8 keeps the heap a burst grew to until its memory reducer finds the process
@@ -731,53 +652,32 @@ async function connect(): Promise<void> {
   if (small.some((r) => Number.isFinite(r.heapKbPerUser))) {
     figure("connect", ["1,000 users: KB V8 heap/user", small.map((r) => r.heapKbPerUser)]);
   }
-  addTarget({
-    scenario: "connect",
-    label: "1,000 new users connect (session + users), total",
-    ...measured(s1),
-    unit: "ms",
-    op: "<=",
-    limit: 1500,
-  });
+  results.targets.push(target(TARGETS.connect1000, measured(s1)));
   const idle1 = idleMemory(small, "1,000", m1);
-  addTarget({
-    scenario: "memory",
-    label: `RSS per idle user at 1,000 (${idle1.how})`,
-    ...measured(idle1.figure),
-    unit: "KB",
-    op: "<=",
-    limit: 50,
-  });
+  results.targets.push(
+    target(TARGETS.idleMemory1000, measured(idle1.figure), { detail: idle1.how }),
+  );
   if (large.length > 0) {
     const u5 = figure("connect", ["5,000 users: ms/user", large.map((r) => r.msPerUser)]);
     figure("connect", ["5,000 users: total ms", large.map((r) => r.ms)]);
     figure("connect", ["5,000 users: connected", large.map((r) => r.connected)]);
     const m5 = figure("connect", ["5,000 users: KB RSS/user", large.map((r) => r.kbPerUser)]);
     const capped = large.some((r) => r.capped === 1);
-    addTarget({
-      scenario: "connect",
-      label: "ms/user at 5,000 / ms/user at 1,000",
-      value: u5.median / u1.median,
-      unit: "x",
-      op: "<=",
-      limit: 1.5,
-      note: capped
-        ? `the 5,000 run stopped at its ${BIG_CAP_MS / 1000} s cap after ${
-          large[0].connected
-        } users: the ratio uses the users it reached`
-        : undefined,
-    });
+    results.targets.push(
+      target(TARGETS.connectCostRatio, { value: u5.median / u1.median }, {
+        note: capped
+          ? `the 5,000 run stopped at its ${BIG_CAP_MS / 1000} s cap after ${
+            large[0].connected
+          } users: the ratio uses the users it reached`
+          : undefined,
+      }),
+    );
     const idle5 = idleMemory(large, "5,000", m5);
-    addTarget({
-      scenario: "memory",
-      label: `RSS per idle user at 5,000 (${idle5.how}${
-        capped ? `, ${large[0].connected} reached` : ""
-      })`,
-      value: idle5.figure.median,
-      unit: "KB",
-      op: "<=",
-      limit: 50,
-    });
+    results.targets.push(
+      target(TARGETS.idleMemory5000, { value: idle5.figure.median }, {
+        detail: `${idle5.how}${capped ? `, ${large[0].connected} reached` : ""}`,
+      }),
+    );
   } else {
     results.skipped["connect 5,000"] = "quick mode";
   }
@@ -891,30 +791,11 @@ async function history(): Promise<void> {
   const e = f["empty: 500 returning users, total ms"];
   const ratios = s.runs.map((v, i) => v / e.runs[i]);
   const r = figure("history", ["stored / empty reconnect time", ratios]);
-  addTarget({
-    scenario: "connect",
-    label: "reconnect 500 users: 100,000 stored / empty store",
-    ...measured(r),
-    unit: "x",
-    op: "<=",
-    limit: 1.5,
-  });
-  addTarget({
-    scenario: "history",
-    label: "hub's users payload with 100,000 stored",
-    value: f["hub users payload KB"].median,
-    unit: "KB",
-    op: "<",
-    limit: 100,
-  });
-  addTarget({
-    scenario: "history",
-    label: "load messages p99 with 100,000 stored",
-    ...measured(f["load messages p99 ms"]),
-    unit: "ms",
-    op: "<",
-    limit: 20,
-  });
+  results.targets.push(
+    target(TARGETS.reconnectStoredVsEmpty, measured(r)),
+    target(TARGETS.hubUsersPayload, { value: f["hub users payload KB"].median }),
+    target(TARGETS.loadMessagesP99, measured(f["load messages p99 ms"])),
+  );
 }
 
 // The flooder's rate: 250x the default allowance of 20/s. Paced rather than
@@ -1007,14 +888,7 @@ async function fairness(): Promise<void> {
   });
   for (const [k, v] of Object.entries(rows)) figure("fairness", [k, v]);
   const r = results.figures.fairness["flood p99 / baseline p99"];
-  addTarget({
-    scenario: "fairness",
-    label: "others' p99 with one flooder / without (same run)",
-    ...measured(r),
-    unit: "x",
-    op: "<=",
-    limit: 2,
-  });
+  results.targets.push(target(TARGETS.fairnessFloodRatio, measured(r)));
 }
 
 /** True when the server wires REDIS_URL to an adapter (the scale-out issue has landed). */
@@ -1120,18 +994,11 @@ async function cluster(): Promise<void> {
   for (const [k, v] of Object.entries(rows)) figure("cluster", [k, v]);
   const f = results.figures.cluster;
   if (f?.["two nodes p99 ms"]) {
-    addTarget({
-      scenario: "cluster",
-      label: "2 nodes + Redis, cross-node p99 at 1,000/s",
-      ...measured(f["two nodes p99 ms"]),
-      unit: "ms",
-      op: "<=",
-      limit: Number.NaN,
-      pass: null,
+    results.targets.push(target(TARGETS.clusterCrossNodeP99, measured(f["two nodes p99 ms"]), {
       note: `one node, same traffic: p99 ${fmtSpread(f["one node p99 ms"])} ms; ratio ${
         fmtSpread(f["two nodes p99 / one node p99"])
       } (the issue sets no limit: reported for comparison)`,
-    });
+    }));
   }
 }
 
@@ -1143,30 +1010,14 @@ async function bundle(): Promise<void> {
     data = await Deno.readFile(path);
   } catch {
     results.skipped.bundle = "dist/chat-widget.js not built (deno run -A widget/build.ts)";
-    addTarget({
-      scenario: "bundle",
-      label: "widget bundle gzipped",
-      value: NaN,
-      unit: "KB",
-      op: "<=",
-      limit: 25,
-      pass: null,
-      note: "not built",
-    });
+    results.targets.push(target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" }));
     progress("bundle: not built");
     return;
   }
   const gz = gzipSync(data, { level: 9 }).length;
   figure("bundle", ["raw KB", [data.length / 1024]]);
   figure("bundle", ["gzip -9 KB", [gz / 1024]]);
-  addTarget({
-    scenario: "bundle",
-    label: "widget bundle gzipped",
-    value: gz / 1024,
-    unit: "KB",
-    op: "<=",
-    limit: 25,
-  });
+  results.targets.push(target(TARGETS.bundleGzipped, { value: gz / 1024 }));
   progress(`bundle: ${fmt(data.length / 1024)} KB raw, ${fmt(gz / 1024)} KB gzipped`);
 }
 
@@ -1241,16 +1092,17 @@ function charts(): BarChart[] {
     latencyGroup("two nodes + Redis cross-node", "cluster", "two nodes"),
   ].filter((g) => g !== null);
   if (groups.length > 0) {
+    const { latencyP50: p50, latencyP99: p99 } = TARGETS;
     out.push({
       title: "Delivery latency (send -> arrival) per scenario, median of runs with min-max",
       unit: "ms",
       series: ["p50", "p95", "p99"],
       groups,
       log: true,
-      targets: [{ value: 5, label: "paced target p99 5 ms" }, {
-        value: 1,
-        label: "paced target p50 1 ms",
-      }],
+      targets: [
+        { value: p99.limit, label: `paced target p99 ${p99.limit} ms` },
+        { value: p50.limit, label: `paced target p50 ${p50.limit} ms` },
+      ],
     });
   }
   const tput = results.figures.throughput;
@@ -1271,7 +1123,10 @@ function charts(): BarChart[] {
         g("storage alone, KV file", "storage alone file msg/s"),
         g("storage alone, :memory:", "storage alone memory msg/s"),
       ],
-      targets: [{ value: 15_000, label: "target 15,000/s" }],
+      targets: [{
+        value: TARGETS.throughputFile.limit,
+        label: `target ${TARGETS.throughputFile.limit.toLocaleString("en-US")}/s`,
+      }],
     });
   }
   const conn = results.figures.connect;
@@ -1287,7 +1142,10 @@ function charts(): BarChart[] {
       unit: "KB",
       series: ["KB/user"],
       groups: groupsMem,
-      targets: [{ value: 50, label: "target 50 KB" }],
+      targets: [{
+        value: TARGETS.idleMemory1000.limit,
+        label: `target ${TARGETS.idleMemory1000.limit} KB`,
+      }],
     });
     const groupsConn = spreadGroups(conn, [
       ["1,000 new users", "1,000 users: ms/user"],
@@ -1315,7 +1173,11 @@ function charts(): BarChart[] {
       unit: "ms per user",
       series: ["ms/user"],
       groups: groupsConn,
-      targets: [{ value: 1.5, label: "1,000 in 1.5 s" }],
+      // The 1,000-user target as a cost per user.
+      targets: [{
+        value: TARGETS.connect1000.limit / 1000,
+        label: `1,000 in ${TARGETS.connect1000.limit / 1000} s`,
+      }],
     });
   }
   return out;

@@ -10,6 +10,7 @@ import { LoadGenerator } from "./load.ts";
 import { ROOT, startServerProcess } from "./server_process.ts";
 import { distribution, percentile, spread } from "./stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
+import { judge, measured, target, TARGETS } from "./targets.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -29,6 +30,43 @@ Deno.test("percentile() takes the nearest rank; spread() leaves out runs that me
     runs: [3, NaN, 1, 2, 10],
   });
   assert.ok(Number.isNaN(spread([NaN]).median));
+});
+
+Deno.test("judge() compares with the limit and judges nothing without a value or a limit", () => {
+  assert.equal(judge(5, { op: "<=", limit: 5 }), true);
+  assert.equal(judge(5.01, { op: "<=", limit: 5 }), false);
+  assert.equal(judge(5, { op: "<", limit: 5 }), false);
+  assert.equal(judge(15_000, { op: ">=", limit: 15_000 }), true);
+  assert.equal(judge(0, { op: "==", limit: 0 }), true);
+  assert.equal(judge(1, { op: "==", limit: 0 }), false);
+  assert.equal(judge(NaN, { op: "<=", limit: 25 }), null);
+  assert.equal(judge(Infinity, { op: ">=", limit: 1 }), null);
+  assert.equal(judge(93.6, { op: "<=", limit: NaN }), null);
+});
+
+Deno.test("target() takes unit and limit from the table and the detail into the label", () => {
+  const s = spread([1.2, 0.8, 1]);
+  assert.deepEqual(target(TARGETS.latencyP50, measured(s)), {
+    scenario: "latency",
+    label: "paced 2,000/s, 200 users: p50",
+    value: 1,
+    range: [0.8, 1.2],
+    unit: "ms",
+    op: "<=",
+    limit: 1,
+    pass: true,
+  });
+  const idle = target(TARGETS.idleMemory1000, { value: 101 }, { detail: "right after the burst" });
+  assert.equal(idle.label, "RSS per idle user at 1,000 (right after the burst)");
+  assert.equal(idle.pass, false);
+  assert.equal("range" in idle, false);
+  const notBuilt = target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" });
+  assert.deepEqual([notBuilt.pass, notBuilt.note], [null, "not built"]);
+  // Figures the issue sets no limit for are reported, never judged.
+  assert.equal(target(TARGETS.storageAloneFile, { value: 1e9 }).pass, null);
+  for (const [name, spec] of Object.entries(TARGETS)) {
+    assert.ok(spec.label && spec.unit && spec.scenario, name);
+  }
 });
 
 Deno.test("the load generator matches every message sent through the chat server", async () => {
