@@ -9,23 +9,21 @@
  *                   [--json FILE] [--report FILE] [--cpu-prof DIR]
  */
 
-import { gzipSync } from "node:zlib";
-import { dirname, join } from "node:path";
-import { RedisServer } from "../cluster/helpers.ts";
-import { LoadGenerator, type SendResult } from "./load.ts";
-import { cachedPrefill, type Prefilled } from "./prefill.ts";
+import { dirname } from "node:path";
 import { type BarChart, reportHtml, type Table } from "./report.ts";
-import {
-  cpuPercent,
-  ProcSampler,
-  readProc,
-  ROOT,
-  type ServerProcess,
-  startServerProcess,
-} from "./server_process.ts";
+import { Progress } from "./progress.ts";
+import { addResult, type BenchResults, type Scenario } from "./results.ts";
+import { ServerRunner } from "./runner.ts";
+import { bundle } from "./scenarios/bundle.ts";
+import { cluster } from "./scenarios/cluster.ts";
+import { connect } from "./scenarios/connect.ts";
+import { fairness } from "./scenarios/fairness.ts";
+import { history } from "./scenarios/history.ts";
+import { latency } from "./scenarios/latency.ts";
+import { throughput } from "./scenarios/throughput.ts";
+import { ROOT } from "./server_process.ts";
 import { fmt, fmtSpread, type Spread, spread } from "./stats.ts";
-import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
-import { measured, type Target, target, TARGETS } from "./targets.ts";
+import { type Target, TARGETS } from "./targets.ts";
 
 /** Command-line options. */
 interface Options {
@@ -40,16 +38,16 @@ interface Options {
   serverDir: string;
 }
 
-const SCENARIOS = [
-  "throughput",
-  "latency",
-  "connect",
-  "history",
-  "fairness",
-  "cluster",
-  "bundle",
-] as const;
-type ScenarioName = (typeof SCENARIOS)[number];
+// In the order they run.
+const SCENARIOS = {
+  bundle,
+  throughput,
+  latency,
+  fairness,
+  history,
+  connect,
+  cluster,
+} satisfies Record<string, Scenario>;
 
 function parseArgs(args: string[]): Options {
   const options: Options = {
@@ -79,7 +77,8 @@ function parseArgs(args: string[]): Options {
     else if (arg === "--server-dir") options.serverDir = value();
     else if (arg === "--help" || arg === "-h") {
       console.log(
-        "deno task bench [--quick] [--runs N] [--workers N] [--only " + SCENARIOS.join(",") +
+        "deno task bench [--quick] [--runs N] [--workers N] [--only " +
+          Object.keys(SCENARIOS).join(",") +
           "] [--json FILE] [--report FILE] [--cpu-prof DIR] [--server-dir DIR]",
       );
       Deno.exit(0);
@@ -92,8 +91,9 @@ function parseArgs(args: string[]): Options {
     throw new RangeError(`Cannot use --workers "${options.workers}": must be 1 to 8`);
   }
   for (const name of options.only ?? []) {
-    if (!SCENARIOS.includes(name as ScenarioName)) {
-      throw new TypeError(`Cannot run scenario "${name}": not one of ${SCENARIOS.join(", ")}`);
+    if (!Object.hasOwn(SCENARIOS, name)) {
+      const names = Object.keys(SCENARIOS).join(", ");
+      throw new TypeError(`Cannot run scenario "${name}": not one of ${names}`);
     }
   }
   if (options.runs === 0) options.runs = options.quick ? 1 : 3;
@@ -101,44 +101,7 @@ function parseArgs(args: string[]): Options {
 }
 
 // ---------------------------------------------------------------------------
-// Results
-
-/** Server resources around one run. */
-interface Resources {
-  rssBeforeKB: number;
-  rssPeakKB: number;
-  rssAfterKB: number;
-  /** Server CPU during the measured phase, % of one core. */
-  serverCpu: number;
-  /** The load generator's CPU (this process, all workers) during the same phase. */
-  clientCpu: number;
-  writes?: Record<string, unknown>;
-  /** V8 heap in use at the end, when the server's /health reports `memory`. */
-  heapUsedKB: number;
-}
-
-/** One measured run. */
-interface Run {
-  scenario: string;
-  variant: string;
-  rep: number;
-  figures: Record<string, number>;
-  resources?: Resources;
-  send?: Omit<SendResult, "latency" | "ackLatency"> & {
-    latency: Record<string, number>;
-    ackLatency: Record<string, number>;
-  };
-  notes?: string[];
-}
-
-const results = {
-  meta: {} as Record<string, unknown>,
-  runs: [] as Run[],
-  figures: {} as Record<string, Record<string, Spread>>,
-  targets: [] as Target[],
-  notes: [] as string[],
-  skipped: {} as Record<string, string>,
-};
+// Output
 
 /** Chart groups of one bar each, for the figures of `figures` named in `pairs` that exist. */
 function spreadGroups(
@@ -152,880 +115,8 @@ function spreadGroups(
   }));
 }
 
-function figure(scenario: string, [name, values]: [string, number[]]): Spread {
-  const s = spread(values);
-  (results.figures[scenario] ??= {})[name] = s;
-  return s;
-}
-
-// ---------------------------------------------------------------------------
-// Progress
-
-const isTty = Deno.stderr.isTerminal();
-const encoder = new TextEncoder();
-const suiteStarted = performance.now();
-
-function elapsed(): string {
-  return `${((performance.now() - suiteStarted) / 1000).toFixed(0).padStart(4)}s`;
-}
-
-/** A progress line on stderr; `transient` lines are overwritten on a terminal. */
-function progress(message: string, transient = false): void {
-  if (transient && !isTty) return;
-  const line = `[${elapsed()}] ${message}`;
-  Deno.stderr.writeSync(
-    encoder.encode(isTty ? `\r\x1b[K${line}${transient ? "" : "\n"}` : `${line}\n`),
-  );
-}
-
-// ---------------------------------------------------------------------------
-// Running the server around a measurement
-
-let options: Options;
-let tempRoot = "";
-let profileCount = 0;
-
-interface ServerRun {
-  server: ServerProcess;
-  sampler: ProcSampler;
-  /** Marks the start of the measured phase. */
-  begin(): void;
-  /** Ends the measured phase and returns the resources around it. */
-  end(): Promise<Resources>;
-}
-
-// Socket.IO with nothing stored: what the chat server's figures are compared with.
-const FLOOR_SCRIPT = join(ROOT, "tests/bench/floor_server.ts");
-
-/** Starts a server with `env` (the floor with `floor`), runs `fn`, always stops it. */
-async function withServer<T>(
-  env: Record<string, string>,
-  fn: (run: ServerRun) => Promise<T>,
-  { floor = false }: { floor?: boolean } = {},
-): Promise<T> {
-  const denoArgs: string[] = [];
-  if (options.cpuProf) {
-    denoArgs.push(
-      "--cpu-prof",
-      `--cpu-prof-dir=${options.cpuProf}`,
-      `--cpu-prof-name=server-${++profileCount}.cpuprofile`,
-    );
-  }
-  const server = await startServerProcess({ MESSAGE_RATE: "0", ...env }, {
-    denoArgs,
-    cwd: floor ? ROOT : options.serverDir,
-    script: floor ? FLOOR_SCRIPT : undefined,
-  });
-  try {
-    return await fn(measure(server));
-  } finally {
-    await server.stop();
-  }
-}
-
-function measure(server: ServerProcess): ServerRun {
-  const sampler = new ProcSampler(server.pid);
-  const client = new ProcSampler(Deno.pid);
-  const before = readProc(server.pid);
-  let serverStart: ReturnType<typeof readProc> = null;
-  let clientStart: ReturnType<typeof readProc> = null;
-  return {
-    server,
-    sampler,
-    begin() {
-      serverStart = sampler.start(100);
-      clientStart = client.start(1000);
-    },
-    async end() {
-      const { last, peakRssKB } = sampler.stop();
-      const clientEnd = client.stop().last;
-      let writes: Record<string, unknown> | undefined;
-      let memory: Record<string, number> | undefined;
-      try {
-        const health = await server.health();
-        writes = health.writes as Record<string, unknown>;
-        // Reported by servers whose /health includes Deno.memoryUsage().
-        memory = health.memory as Record<string, number> | undefined;
-      } catch {
-        // Health is informative only.
-      }
-      return {
-        rssBeforeKB: before?.rssKB ?? NaN,
-        rssPeakKB: peakRssKB,
-        rssAfterKB: last?.rssKB ?? NaN,
-        serverCpu: serverStart && last ? cpuPercent(serverStart, last) : NaN,
-        clientCpu: clientStart && clientEnd ? cpuPercent(clientStart, clientEnd) : NaN,
-        writes,
-        heapUsedKB: memory?.heapUsed !== undefined ? memory.heapUsed / 1024 : NaN,
-      };
-    },
-  };
-}
-
-/** The server's V8 heap in use (KB) when its /health reports it; NaN otherwise. */
-async function heapUsedKB(server: ServerProcess): Promise<number> {
-  try {
-    const memory = (await server.health()).memory as { heapUsed?: number } | undefined;
-    return memory?.heapUsed !== undefined ? memory.heapUsed / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-async function tempKv(name: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ dir: tempRoot, prefix: `${name}-` });
-  return join(dir, "chat.kv");
-}
-
-function usernames(prefix: string, n: number): { username: string }[] {
-  return Array.from({ length: n }, (_, i) => ({ username: `${prefix}${i}` }));
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}
-
-function sendRecord(r: SendResult): Run["send"] {
-  return { ...r, latency: { ...r.latency }, ackLatency: { ...r.ackLatency } };
-}
-
-function sendProgress(label: string, total: number): (n: number) => void {
-  return (n) =>
-    progress(
-      `${label}: ${n.toLocaleString("en-US")}/${total.toLocaleString("en-US")} delivered`,
-      true,
-    );
-}
-
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// ---------------------------------------------------------------------------
-// Scenarios
-
-/** The storage path alone (no Socket.IO) on `kvPath`, in its own process, for the server under test. */
-async function storeCeiling(
-  kvPath: string,
-  { users, perUser }: { users: number; perUser: number },
-): Promise<StoreCeiling> {
-  const run = await runStoreCeiling([
-    "--kv",
-    kvPath,
-    "--users",
-    String(users),
-    "--per-user",
-    String(perUser),
-    "--server-dir",
-    options.serverDir,
-  ]);
-  if (run.code !== 0) {
-    throw new Error(`store_ceiling.ts failed (${run.code}): ${run.stderr.trim()}`);
-  }
-  return JSON.parse(run.stdout.trim().split("\n").at(-1)!) as StoreCeiling;
-}
-
-/**
- * 200 users x 50 messages unpaced, KV file vs :memory: vs Socket.IO alone, alternating
- * order; then the same messages through the storage path alone, on a file and :memory:.
- */
-async function throughput(): Promise<void> {
-  const users = 200;
-  const perUser = 50;
-  const rows: Record<string, number[]> = {};
-  const push = (k: string, v: number) => (rows[k] ??= []).push(v);
-  for (let rep = 1; rep <= options.runs; rep++) {
-    const order = rep % 2 === 1 ? ["file", "memory", "floor"] : ["floor", "memory", "file"];
-    const dps: Record<string, number> = {};
-    for (const variant of order) {
-      const kvPath = variant === "file" ? await tempKv("throughput") : ":memory:";
-      const label = `throughput ${variant} ${rep}/${options.runs}`;
-      progress(`${label}: connecting ${users} users`, true);
-      await withServer({ KV_PATH: kvPath }, async (run) => {
-        const gen = new LoadGenerator(run.server.url, options.workers);
-        try {
-          const c = await gen.connect(usernames("t", users), { concurrency: 100 });
-          if (c.errors.length > 0) throw new Error(`connect failed: ${c.errors[0]}`);
-          await wait(200);
-          run.begin();
-          const r = await gen.send({
-            senders: range(users),
-            perUser,
-            onProgress: sendProgress(label, users * perUser),
-          });
-          const resources = await run.end();
-          dps[variant] = r.deliveredPerSecond;
-          push(`${variant} delivered/s`, r.deliveredPerSecond);
-          push(`${variant} lost`, r.lost);
-          push(`${variant} duplicated`, r.duplicated);
-          push(`${variant} latency p50 ms`, r.latency.p50);
-          push(`${variant} latency p99 ms`, r.latency.p99);
-          push(`${variant} server CPU %`, resources.serverCpu);
-          push(`${variant} client CPU %`, resources.clientCpu);
-          push(`${variant} commits`, Number(resources.writes?.commits ?? NaN));
-          results.runs.push({
-            scenario: "throughput",
-            variant,
-            rep,
-            figures: {
-              deliveredPerSecond: r.deliveredPerSecond,
-              lost: r.lost,
-              duplicated: r.duplicated,
-            },
-            resources,
-            send: sendRecord(r),
-          });
-          progress(
-            `${label}: ${
-              fmt(r.deliveredPerSecond)
-            } delivered/s, lost ${r.lost}, dup ${r.duplicated}, p99 ${
-              fmt(r.latency.p99)
-            } ms, server CPU ${fmt(resources.serverCpu)}%, ${
-              resources.writes?.commits ?? "?"
-            } commits`,
-          );
-        } finally {
-          await gen.close();
-        }
-      }, { floor: variant === "floor" });
-    }
-    push("file / memory", dps.file / dps.memory);
-    push("file / floor", dps.file / dps.floor);
-    for (const variant of ["file", "memory"] as const) {
-      const label = `throughput storage alone, ${variant} ${rep}/${options.runs}`;
-      progress(`${label}: writing ${users * perUser} messages through KvChatStore`, true);
-      const c = await storeCeiling(variant === "file" ? await tempKv("store") : ":memory:", {
-        users,
-        perUser,
-      });
-      push(`storage alone ${variant} msg/s`, c.perSecond);
-      push(`storage alone ${variant} KV mutations/message`, c.mutationsPerMessage);
-      results.runs.push({
-        scenario: "throughput",
-        variant: `storage ${variant}`,
-        rep,
-        figures: { ...c },
-      });
-      progress(
-        `${label}: ${fmt(c.perSecond)} msg/s, ${c.commits} commits, ${
-          fmt(c.mutationsPerMessage)
-        } mutations/message`,
-      );
-    }
-  }
-  for (const [k, v] of Object.entries(rows)) figure("throughput", [k, v]);
-  const f = results.figures.throughput;
-  results.targets.push(
-    target(TARGETS.throughputFile, measured(f["file delivered/s"])),
-    target(TARGETS.throughputFileVsMemory, measured(f["file / memory"])),
-    target(TARGETS.storageAloneFile, measured(f["storage alone file msg/s"])),
-  );
-  const lostDup = [
-    ...f["file lost"].runs,
-    ...f["memory lost"].runs,
-    ...f["file duplicated"].runs,
-    ...f["memory duplicated"].runs,
-  ]
-    .reduce((a, b) => a + b, 0);
-  results.targets.push(target(TARGETS.throughputLostDuplicated, { value: lostDup }));
-}
-
-/** 200 users paced at 2,000 msg/s in total, KV file; a warm-up phase first. */
-async function latency(): Promise<void> {
-  const users = 200;
-  const rate = 2000;
-  const seconds = options.quick ? 3 : 5;
-  const rows: Record<string, number[]> = {};
-  // Each rep on the chat server, and once on the floor (Socket.IO storing nothing).
-  const plan = [
-    ...range(options.runs).map((i) => ({ rep: i + 1, floor: false })),
-    { rep: 1, floor: true },
-  ];
-  for (const { rep, floor } of plan) {
-    const label = floor ? "latency floor" : `latency ${rep}/${options.runs}`;
-    const push = (k: string, v: number) => (rows[floor ? `floor ${k}` : k] ??= []).push(v);
-    progress(`${label}: connecting ${users} users`, true);
-    await withServer({ KV_PATH: await tempKv("latency") }, async (run) => {
-      const gen = new LoadGenerator(run.server.url, options.workers);
-      try {
-        const c = await gen.connect(usernames("l", users), { concurrency: 100 });
-        if (c.errors.length > 0) throw new Error(`connect failed: ${c.errors[0]}`);
-        progress(`${label}: warming up 1 s`, true);
-        await gen.send({
-          senders: range(users),
-          perUser: Math.ceil(rate / users),
-          rate,
-          durationMs: 1000,
-        });
-        run.begin();
-        const perUser = Math.ceil((rate * seconds) / users);
-        const r = await gen.send({
-          senders: range(users),
-          perUser,
-          rate,
-          durationMs: seconds * 1000,
-          onProgress: sendProgress(label, perUser * users),
-        });
-        const resources = await run.end();
-        push("p50 ms", r.latency.p50);
-        push("p95 ms", r.latency.p95);
-        push("p99 ms", r.latency.p99);
-        push("max ms", r.latency.max);
-        push("ack p99 ms", r.ackLatency.p99);
-        push("delivered/s", r.delivered / seconds);
-        push("lost", r.lost);
-        push("duplicated", r.duplicated);
-        push("server CPU %", resources.serverCpu);
-        push("client CPU %", resources.clientCpu);
-        push("commits/s", Number(resources.writes?.commits ?? NaN) / (seconds + 1));
-        results.runs.push({
-          scenario: "latency",
-          variant: floor ? "floor" : "file",
-          rep,
-          figures: { p50: r.latency.p50, p99: r.latency.p99 },
-          resources,
-          send: sendRecord(r),
-        });
-        progress(
-          `${label}: ${r.delivered} delivered, p50 ${fmt(r.latency.p50)} ms, p99 ${
-            fmt(r.latency.p99)
-          } ms, max ${fmt(r.latency.max)} ms, lost ${r.lost}, server CPU ${
-            fmt(resources.serverCpu)
-          }%, client CPU ${fmt(resources.clientCpu)}%`,
-        );
-      } finally {
-        await gen.close();
-      }
-    }, { floor });
-  }
-  for (const [k, v] of Object.entries(rows)) figure("latency", [k, v]);
-  const f = results.figures.latency;
-  results.targets.push(
-    target(TARGETS.latencyP50, measured(f["p50 ms"])),
-    target(TARGETS.latencyP99, measured(f["p99 ms"])),
-  );
-}
-
-// V8 keeps the heap a burst grew to until its memory reducer finds the process
-// idle, some 30 s later; idle memory is measured after that.
-const SETTLE_CAP_MS = 60_000;
-
-/**
- * Samples the RSS of `pid`, left idle, once a second until it has fallen by a
- * tenth and then holds within 1% for 3 s, or for `SETTLE_CAP_MS` at most.
- */
-async function settledRss(pid: number): Promise<{ rssKB: number; ms: number }> {
-  const started = performance.now();
-  const samples: number[] = [];
-  while (performance.now() - started < SETTLE_CAP_MS) {
-    await wait(1000);
-    const rss = readProc(pid)?.rssKB;
-    if (rss === undefined) break;
-    samples.push(rss);
-    const last = samples.slice(-4);
-    const fell = Math.min(...samples) <= 0.9 * samples[0];
-    if (fell && last.length === 4 && Math.max(...last) <= 1.01 * Math.min(...last)) break;
-  }
-  return { rssKB: samples.at(-1) ?? NaN, ms: performance.now() - started };
-}
-
-/** Connects `n` new users to a fresh server; returns time, per-user cost and RSS per idle user. */
-async function connectRun(
-  n: number,
-  { label, capMs, settle = false }: { label: string; capMs: number; settle?: boolean },
-): Promise<Record<string, number>> {
-  return await withServer({ KV_PATH: await tempKv("connect") }, async (run) => {
-    const gen = new LoadGenerator(run.server.url, options.workers);
-    try {
-      await wait(300);
-      const before = readProc(run.server.pid);
-      const heapBefore = await heapUsedKB(run.server);
-      run.begin();
-      progress(`${label}: connecting ${n} users`, true);
-      const ticker = setInterval(() => progress(`${label}: connecting ${n} users…`, true), 1000);
-      // Users connect in slices so a run that would exceed the cap stops early and reports a rate.
-      const slice = Math.min(n, 250);
-      const started = performance.now();
-      let connected = 0;
-      let errors = 0;
-      const perUser: number[] = [];
-      for (let first = 0; first < n && performance.now() - started < capMs; first += slice) {
-        const c = await gen.connect(usernames(`c${first}-`, Math.min(slice, n - first)), {
-          first,
-          concurrency: 100,
-        });
-        connected += c.users.length;
-        errors += c.errors.length;
-        perUser.push(c.perUser.p99);
-      }
-      const ms = performance.now() - started;
-      clearInterval(ticker);
-      await wait(1000);
-      const resources = await run.end();
-      const after = readProc(run.server.pid);
-      const kbPerUser = after && before
-        ? (after.rssKB - before.rssKB) / Math.max(1, connected)
-        : NaN;
-      const heapKbPerUser = (resources.heapUsedKB - heapBefore) / Math.max(1, connected);
-      let settledKbPerUser = NaN;
-      let settleMs = NaN;
-      if (settle && before) {
-        progress(`${label}: waiting for the idle server's heap to settle`, true);
-        const settled = await settledRss(run.server.pid);
-        settledKbPerUser = (settled.rssKB - before.rssKB) / Math.max(1, connected);
-        settleMs = settled.ms;
-      }
-      const figures = {
-        users: n,
-        connected,
-        errors,
-        ms,
-        msPerUser: ms / Math.max(1, connected),
-        kbPerUser,
-        heapKbPerUser,
-        settledKbPerUser,
-        settleMs,
-        capped: connected < n ? 1 : 0,
-      };
-      results.runs.push({ scenario: "connect", variant: String(n), rep: 0, figures, resources });
-      progress(
-        `${label}: ${connected}/${n} users in ${fmt(ms)} ms (${
-          fmt(ms / Math.max(1, connected))
-        } ms/user), ${fmt(kbPerUser)} KB RSS/user${
-          Number.isFinite(heapKbPerUser) ? ` (${fmt(heapKbPerUser)} KB V8 heap)` : ""
-        }${
-          Number.isFinite(settledKbPerUser)
-            ? `, ${fmt(settledKbPerUser)} KB/user settled after ${fmt(settleMs / 1000)} s idle`
-            : ""
-        }, server CPU ${fmt(resources.serverCpu)}%, client CPU ${fmt(resources.clientCpu)}%${
-          connected < n ? `, stopped at the ${capMs / 1000} s cap` : ""
-        }`,
-      );
-      return figures;
-    } finally {
-      await gen.close();
-    }
-  });
-}
-
-// Connecting 5,000 users costs 12.5 million presence announcements (O(users^2)); a run that
-// takes longer than this stops and reports the users it reached, keeping the suite near 4 minutes.
-const BIG_CAP_MS = 40_000;
-
-/** 1,000 and 5,000 new users: total time, per-user cost ratio, RSS per idle user. */
-async function connect(): Promise<void> {
-  const small: Record<string, number>[] = [];
-  const large: Record<string, number>[] = [];
-  const bigN = 5000;
-  const bigRuns = options.quick ? 0 : 1;
-  for (let rep = 1; rep <= options.runs; rep++) {
-    small.push(
-      await connectRun(1000, {
-        label: `connect 1000 ${rep}/${options.runs}`,
-        capMs: 30_000,
-        // Settling takes about 30 s: once per size, and not in quick mode.
-        settle: !options.quick && rep === options.runs,
-      }),
-    );
-  }
-  for (let rep = 1; rep <= bigRuns; rep++) {
-    large.push(
-      await connectRun(bigN, {
-        label: `connect ${bigN} ${rep}/${bigRuns}`,
-        capMs: BIG_CAP_MS,
-        settle: true,
-      }),
-    );
-  }
-  // Idle memory: settled when measured, else right after the burst (quick mode).
-  const idleMemory = (runs: Record<string, number>[], n: string, burst: Spread) => {
-    const settled = runs.filter((r) => Number.isFinite(r.settledKbPerUser));
-    if (settled.length === 0) return { figure: burst, how: "right after the burst" };
-    figure("connect", [`${n} users: s to settle`, settled.map((r) => r.settleMs / 1000)]);
-    const values = settled.map((r) => r.settledKbPerUser);
-    return {
-      figure: figure("connect", [`${n} users: KB RSS/user settled`, values]),
-      how: "settled",
-    };
-  };
-  const s1 = figure("connect", ["1,000 users: total ms", small.map((r) => r.ms)]);
-  const u1 = figure("connect", ["1,000 users: ms/user", small.map((r) => r.msPerUser)]);
-  const m1 = figure("connect", ["1,000 users: KB RSS/user", small.map((r) => r.kbPerUser)]);
-  if (small.some((r) => Number.isFinite(r.heapKbPerUser))) {
-    figure("connect", ["1,000 users: KB V8 heap/user", small.map((r) => r.heapKbPerUser)]);
-  }
-  results.targets.push(target(TARGETS.connect1000, measured(s1)));
-  const idle1 = idleMemory(small, "1,000", m1);
-  results.targets.push(
-    target(TARGETS.idleMemory1000, measured(idle1.figure), { detail: idle1.how }),
-  );
-  if (large.length > 0) {
-    const u5 = figure("connect", ["5,000 users: ms/user", large.map((r) => r.msPerUser)]);
-    figure("connect", ["5,000 users: total ms", large.map((r) => r.ms)]);
-    figure("connect", ["5,000 users: connected", large.map((r) => r.connected)]);
-    const m5 = figure("connect", ["5,000 users: KB RSS/user", large.map((r) => r.kbPerUser)]);
-    const capped = large.some((r) => r.capped === 1);
-    results.targets.push(
-      target(TARGETS.connectCostRatio, { value: u5.median / u1.median }, {
-        note: capped
-          ? `the 5,000 run stopped at its ${BIG_CAP_MS / 1000} s cap after ${
-            large[0].connected
-          } users: the ratio uses the users it reached`
-          : undefined,
-      }),
-    );
-    const idle5 = idleMemory(large, "5,000", m5);
-    results.targets.push(
-      target(TARGETS.idleMemory5000, { value: idle5.figure.median }, {
-        detail: `${idle5.how}${capped ? `, ${large[0].connected} reached` : ""}`,
-      }),
-    );
-  } else {
-    results.skipped["connect 5,000"] = "quick mode";
-  }
-}
-
-/**
- * 500 of 1,000 users reconnect (by session) to a store with 100,000 messages vs
- * one with none; the hub's `users` payload and paging back with `load messages`.
- */
-async function history(): Promise<void> {
-  const users = 1000;
-  // Fewer than all, to keep the O(users^2) presence fan-out from hiding the cost of history.
-  const reconnecting = 500;
-  const messages = 100_000;
-  progress(
-    `history: prefilling ${users} users + ${messages.toLocaleString("en-US")} messages`,
-    true,
-  );
-  const storedPath = await tempKv("history-stored");
-  const emptyPath = await tempKv("history-empty");
-  const cacheDir = join(Deno.env.get("TMPDIR") ?? "/tmp", "chat-bench-cache");
-  const stored = await cachedPrefill(storedPath, {
-    users,
-    messages,
-    hubPeers: 300,
-    hubShare: 0.3,
-    cacheDir,
-  });
-  const empty = await cachedPrefill(emptyPath, { users, messages: 0, cacheDir });
-  progress(
-    `history: prefilled ${messages.toLocaleString("en-US")} messages in ${fmt(stored.ms)} ms (${
-      fmt(messages / (stored.ms / 1000))
-    } msg/s through KvChatStore)${stored.cached ? ", reused from " + cacheDir : ""}`,
-  );
-  results.meta.prefill = {
-    users,
-    messages,
-    ms: stored.ms,
-    hubPeers: stored.hubPeers.length,
-    cached: stored.cached,
-  };
-  const rows: Record<string, number[]> = {};
-  const push = (k: string, v: number) => (rows[k] ??= []).push(v);
-  const once = async (variant: "stored" | "empty", data: Prefilled, path: string, rep: number) => {
-    const label = `history ${variant} ${rep}/${options.runs}`;
-    progress(`${label}: reconnecting ${reconnecting} users`, true);
-    await withServer({ KV_PATH: path }, async (run) => {
-      const gen = new LoadGenerator(run.server.url, options.workers);
-      try {
-        await wait(300);
-        run.begin();
-        const c = await gen.connect(
-          data.users.slice(0, reconnecting).map((u) => ({ sessionID: u.sessionID })),
-          {
-            concurrency: 100,
-            measurePayload: true,
-          },
-        );
-        if (c.errors.length > 0) throw new Error(`reconnect failed: ${c.errors[0]}`);
-        const figures: Record<string, number> = {
-          ms: c.ms,
-          msPerUser: c.ms / reconnecting,
-          hubUsersBytes: c.users[0].usersBytes,
-          hubUsersEntries: c.users[0].usersEntries,
-          hubUsersMessages: c.users[0].usersMessages,
-          maxUsersBytes: Math.max(...c.users.map((u) => u.usersBytes)),
-        };
-        push(`${variant}: 500 returning users, total ms`, c.ms);
-        if (variant === "stored") {
-          push("hub users payload KB", figures.hubUsersBytes / 1024);
-          push("largest users payload KB", figures.maxUsersBytes / 1024);
-          push("hub users entries", figures.hubUsersEntries);
-          push("hub users messages", figures.hubUsersMessages);
-          progress(`${label}: paging history (load messages x 300)`, true);
-          const h = await gen.loadHistory(0, data.hubPeers, { requests: 300, limit: 50 });
-          figures.loadP50 = h.latency.p50;
-          figures.loadP99 = h.latency.p99;
-          figures.loadErrors = h.errors;
-          push("load messages p50 ms", h.latency.p50);
-          push("load messages p99 ms", h.latency.p99);
-          push("load messages max ms", h.latency.max);
-        }
-        const resources = await run.end();
-        results.runs.push({ scenario: "history", variant, rep, figures, resources });
-        progress(
-          `${label}: reconnect ${fmt(c.ms)} ms, hub users payload ${
-            fmt(figures.hubUsersBytes / 1024)
-          } KB (${figures.hubUsersEntries} users, ${figures.hubUsersMessages} messages)${
-            variant === "stored"
-              ? `, load messages p50 ${fmt(figures.loadP50)} ms p99 ${fmt(figures.loadP99)} ms`
-              : ""
-          }`,
-        );
-      } finally {
-        await gen.close();
-      }
-    });
-  };
-  for (let rep = 1; rep <= options.runs; rep++) {
-    if (rep % 2 === 1) {
-      await once("stored", stored, storedPath, rep);
-      await once("empty", empty, emptyPath, rep);
-    } else {
-      await once("empty", empty, emptyPath, rep);
-      await once("stored", stored, storedPath, rep);
-    }
-  }
-  for (const [k, v] of Object.entries(rows)) figure("history", [k, v]);
-  const f = results.figures.history;
-  const s = f["stored: 500 returning users, total ms"];
-  const e = f["empty: 500 returning users, total ms"];
-  const ratios = s.runs.map((v, i) => v / e.runs[i]);
-  const r = figure("history", ["stored / empty reconnect time", ratios]);
-  results.targets.push(
-    target(TARGETS.reconnectStoredVsEmpty, measured(r)),
-    target(TARGETS.hubUsersPayload, { value: f["hub users payload KB"].median }),
-    target(TARGETS.loadMessagesP99, measured(f["load messages p99 ms"])),
-  );
-}
-
-// The flooder's rate: 250x the default allowance of 20/s. Paced rather than
-// as-fast-as-possible so that the flooding client's own CPU use (on the same 2
-// cores) stays the same from run to run.
-const FLOOD_RATE = 5000;
-
-/** Others paced at 1,000/s with default rate limits, with and without one flooding client. */
-async function fairness(): Promise<void> {
-  const users = 200;
-  const rate = 1000;
-  const seconds = options.quick ? 3 : 4;
-  const rows: Record<string, number[]> = {};
-  const push = (k: string, v: number) => (rows[k] ??= []).push(v);
-  // Default limits from config.ts, set explicitly so the scenario does not drift with them.
-  const env = { KV_PATH: await tempKv("fairness"), MESSAGE_RATE: "20", MESSAGE_BURST: "100" };
-  await withServer(env, async (run) => {
-    const gen = new LoadGenerator(run.server.url, options.workers);
-    // The flooder runs in its own worker thread so its sending does not delay the others' clients.
-    const flooder = new LoadGenerator(run.server.url, 1);
-    try {
-      const c = await gen.connect(usernames("f", users), { concurrency: 100 });
-      if (c.errors.length > 0) throw new Error(`connect failed: ${c.errors[0]}`);
-      await flooder.connect([{ username: "flooder" }], { first: 0 });
-      // The flooder writes to the others (index 0 is itself, never picked).
-      await flooder.setPeers([flooder.userIDs[0], ...gen.userIDs]);
-      await gen.send({ senders: range(users), perUser: 5, rate, durationMs: 1000 });
-      const perUser = Math.ceil((rate * seconds) / users) + 1;
-      const phase = async (variant: "baseline" | "flood", rep: number) => {
-        const label = `fairness ${variant} ${rep}/${options.runs}`;
-        run.begin();
-        const flooding = variant === "flood"
-          ? flooder.send({
-            senders: [0],
-            perUser: FLOOD_RATE * (seconds + 1),
-            rate: FLOOD_RATE,
-            durationMs: seconds * 1000 + 500,
-            tracked: false,
-          })
-          : null;
-        const r = await gen.send({
-          senders: range(users),
-          perUser,
-          rate,
-          durationMs: seconds * 1000,
-          onProgress: sendProgress(label, perUser * users),
-        });
-        const f = flooding ? await flooding : null;
-        const resources = await run.end();
-        push(`${variant} p50 ms`, r.latency.p50);
-        push(`${variant} p99 ms`, r.latency.p99);
-        push(`${variant} lost`, r.lost);
-        push(`${variant} rejected (others)`, Object.values(r.failed).reduce((a, b) => a + b, 0));
-        if (f) {
-          push("flooder sent", f.sent);
-          push("flooder accepted", f.acked);
-          push("flooder rejected", f.failed.rate_limited ?? 0);
-        }
-        push(`${variant} server CPU %`, resources.serverCpu);
-        results.runs.push({
-          scenario: "fairness",
-          variant,
-          rep,
-          figures: { p50: r.latency.p50, p99: r.latency.p99, flooderSent: f?.sent ?? 0 },
-          resources,
-          send: sendRecord(r),
-        });
-        progress(
-          `${label}: others p50 ${fmt(r.latency.p50)} ms p99 ${
-            fmt(r.latency.p99)
-          } ms, lost ${r.lost}${
-            f
-              ? `; flooder sent ${f.sent}, accepted ${f.acked}, rate_limited ${
-                f.failed.rate_limited ?? 0
-              }`
-              : ""
-          }; server CPU ${fmt(resources.serverCpu)}%`,
-        );
-        return r.latency.p99;
-      };
-      for (let rep = 1; rep <= options.runs; rep++) {
-        const base = await phase("baseline", rep);
-        const flood = await phase("flood", rep);
-        push("flood p99 / baseline p99", flood / base);
-      }
-    } finally {
-      await flooder.close();
-      await gen.close();
-    }
-  });
-  for (const [k, v] of Object.entries(rows)) figure("fairness", [k, v]);
-  const r = results.figures.fairness["flood p99 / baseline p99"];
-  results.targets.push(target(TARGETS.fairnessFloodRatio, measured(r)));
-}
-
-/** True when the server wires REDIS_URL to an adapter (the scale-out issue has landed). */
-async function clusterSupported(): Promise<boolean> {
-  try {
-    const app = await Deno.readTextFile(join(options.serverDir, "server/app.ts"));
-    return /config\.redisUrl/.test(app) && /adapter/i.test(app);
-  } catch {
-    return false;
-  }
-}
-
-/** 2 nodes + Redis: cross-node latency at 1,000 msg/s vs the same traffic on one node. */
-async function cluster(): Promise<void> {
-  if (!(await clusterSupported())) {
-    results.skipped.cluster = "server/app.ts does not use REDIS_URL yet";
-    progress("cluster: skipped (no REDIS_URL support in server/app.ts)");
-    return;
-  }
-  const users = 200;
-  const rate = 1000;
-  const seconds = options.quick ? 3 : 4;
-  const rows: Record<string, number[]> = {};
-  const push = (k: string, v: number) => (rows[k] ??= []).push(v);
-  const redis = await RedisServer.start();
-  try {
-    const phase = async (variant: "one node" | "two nodes", rep: number) => {
-      const label = `cluster ${variant} ${rep}/${options.runs}`;
-      const kvPath = await tempKv("cluster");
-      const env: Record<string, string> = { KV_PATH: kvPath };
-      if (variant === "two nodes") env.REDIS_URL = redis.url;
-      env.REDIS_STREAM_NAME = `bench-${rep}-${variant === "one node" ? 1 : 2}`;
-      progress(`${label}: starting`, true);
-      const a = await startServerProcess({ MESSAGE_RATE: "0", ...env }, { cwd: options.serverDir });
-      const b = variant === "two nodes"
-        ? await startServerProcess({ MESSAGE_RATE: "0", ...env }, { cwd: options.serverDir })
-        : null;
-      const gen = new LoadGenerator(a.url, options.workers);
-      try {
-        const c = await gen.connect(usernames("k", users), {
-          concurrency: 100,
-          urlOf: (i) => (b && i % 2 === 1 ? b.url : a.url),
-        });
-        if (c.errors.length > 0) throw new Error(`connect failed: ${c.errors[0]}`);
-        await gen.send({
-          senders: range(users),
-          perUser: 5,
-          rate,
-          durationMs: 1000,
-          crossParity: true,
-        });
-        const ra = measure(a);
-        const rb = b ? measure(b) : null;
-        ra.begin();
-        rb?.begin();
-        const perUser = Math.ceil((rate * seconds) / users) + 1;
-        const r = await gen.send({
-          senders: range(users),
-          perUser,
-          rate,
-          durationMs: seconds * 1000,
-          crossParity: true,
-          onProgress: sendProgress(label, perUser * users),
-        });
-        const resA = await ra.end();
-        const resB = rb ? await rb.end() : null;
-        push(`${variant} p50 ms`, r.latency.p50);
-        push(`${variant} p99 ms`, r.latency.p99);
-        push(`${variant} lost`, r.lost);
-        push(`${variant} duplicated`, r.duplicated);
-        results.runs.push({
-          scenario: "cluster",
-          variant,
-          rep,
-          figures: { p50: r.latency.p50, p99: r.latency.p99 },
-          resources: resA,
-          send: sendRecord(r),
-          notes: resB ? [`node B: ${JSON.stringify(resB)}`] : undefined,
-        });
-        progress(
-          `${label}: p50 ${fmt(r.latency.p50)} ms p99 ${
-            fmt(r.latency.p99)
-          } ms, delivered ${r.delivered}, lost ${r.lost}, dup ${r.duplicated}`,
-        );
-        return r.latency.p99;
-      } finally {
-        await gen.close();
-        await b?.stop();
-        await a.stop();
-      }
-    };
-    for (let rep = 1; rep <= options.runs; rep++) {
-      const one = await phase("one node", rep);
-      const two = await phase("two nodes", rep);
-      push("two nodes p99 / one node p99", two / one);
-    }
-  } catch (error) {
-    results.skipped.cluster = `failed: ${error instanceof Error ? error.message : error}`;
-    progress(`cluster: failed: ${error instanceof Error ? error.message : error}`);
-  } finally {
-    await redis.stop();
-  }
-  for (const [k, v] of Object.entries(rows)) figure("cluster", [k, v]);
-  const f = results.figures.cluster;
-  if (f?.["two nodes p99 ms"]) {
-    results.targets.push(target(TARGETS.clusterCrossNodeP99, measured(f["two nodes p99 ms"]), {
-      note: `one node, same traffic: p99 ${fmtSpread(f["one node p99 ms"])} ms; ratio ${
-        fmtSpread(f["two nodes p99 / one node p99"])
-      } (the issue sets no limit: reported for comparison)`,
-    }));
-  }
-}
-
-/** Raw and gzipped size of dist/chat-widget.js. */
-async function bundle(): Promise<void> {
-  const path = join(ROOT, "dist/chat-widget.js");
-  let data: Uint8Array;
-  try {
-    data = await Deno.readFile(path);
-  } catch {
-    results.skipped.bundle = "dist/chat-widget.js not built (deno run -A widget/build.ts)";
-    results.targets.push(target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" }));
-    progress("bundle: not built");
-    return;
-  }
-  const gz = gzipSync(data, { level: 9 }).length;
-  figure("bundle", ["raw KB", [data.length / 1024]]);
-  figure("bundle", ["gzip -9 KB", [gz / 1024]]);
-  results.targets.push(target(TARGETS.bundleGzipped, { value: gz / 1024 }));
-  progress(`bundle: ${fmt(data.length / 1024)} KB raw, ${fmt(gz / 1024)} KB gzipped`);
-}
-
-// ---------------------------------------------------------------------------
-// Output
-
-function targetRows(): string[][] {
-  return results.targets.map((t) => {
+function targetRows(targets: Target[]): string[][] {
+  return targets.map((t) => {
     const value = Number.isFinite(t.value)
       ? (t.range && t.range[0] !== t.range[1]
         ? `${fmt(t.value)} (${fmt(t.range[0])}-${fmt(t.range[1])})`
@@ -1055,7 +146,7 @@ function printTable(header: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r));
 }
 
-function figureRows(): string[][] {
+function figureRows(results: BenchResults): string[][] {
   const rows: string[][] = [];
   for (const [scenario, figures] of Object.entries(results.figures)) {
     for (const [name, s] of Object.entries(figures)) {
@@ -1065,7 +156,7 @@ function figureRows(): string[][] {
   return rows;
 }
 
-function latencyGroup(label: string, scenario: string, variant: string) {
+function latencyGroup(results: BenchResults, [label, scenario, variant]: string[]) {
   const runs = results.runs.filter((r) =>
     r.scenario === scenario && r.variant === variant && r.send
   );
@@ -1079,18 +170,18 @@ function latencyGroup(label: string, scenario: string, variant: string) {
   };
 }
 
-function charts(): BarChart[] {
+function charts(results: BenchResults): BarChart[] {
   const out: BarChart[] = [];
   const groups = [
-    latencyGroup("throughput KV file (unpaced)", "throughput", "file"),
-    latencyGroup("throughput :memory: (unpaced)", "throughput", "memory"),
-    latencyGroup("paced 2,000/s KV file", "latency", "file"),
-    latencyGroup("paced 2,000/s, Socket.IO alone (floor)", "latency", "floor"),
-    latencyGroup("fairness baseline 1,000/s", "fairness", "baseline"),
-    latencyGroup("fairness with flooder", "fairness", "flood"),
-    latencyGroup("one node 1,000/s", "cluster", "one node"),
-    latencyGroup("two nodes + Redis cross-node", "cluster", "two nodes"),
-  ].filter((g) => g !== null);
+    ["throughput KV file (unpaced)", "throughput", "file"],
+    ["throughput :memory: (unpaced)", "throughput", "memory"],
+    ["paced 2,000/s KV file", "latency", "file"],
+    ["paced 2,000/s, Socket.IO alone (floor)", "latency", "floor"],
+    ["fairness baseline 1,000/s", "fairness", "baseline"],
+    ["fairness with flooder", "fairness", "flood"],
+    ["one node 1,000/s", "cluster", "one node"],
+    ["two nodes + Redis cross-node", "cluster", "two nodes"],
+  ].map((g) => latencyGroup(results, g)).filter((g) => g !== null);
   if (groups.length > 0) {
     const { latencyP50: p50, latencyP99: p99 } = TARGETS;
     out.push({
@@ -1183,7 +274,7 @@ function charts(): BarChart[] {
   return out;
 }
 
-async function writeOutputs(): Promise<void> {
+async function writeOutputs(results: BenchResults, options: Options): Promise<void> {
   for (const file of [options.json, options.report]) {
     if (file) await Deno.mkdir(dirname(file), { recursive: true });
   }
@@ -1203,12 +294,12 @@ async function writeOutputs(): Promise<void> {
       {
         title: "Targets",
         header: ["scenario", "target", "measured: median (min-max)", "limit", "result"],
-        rows: targetRows(),
+        rows: targetRows(results.targets),
       },
       {
         title: "All figures: median (min-max) over runs",
         header: ["scenario", "figure", "value", "runs"],
-        rows: figureRows(),
+        rows: figureRows(results),
       },
     ];
     const skipped = Object.entries(results.skipped).map(([k, v]) => `${k} skipped: ${v}`);
@@ -1224,7 +315,7 @@ async function writeOutputs(): Promise<void> {
           } s`,
           `Load average (1 min) before ${results.meta.loadAverageBefore}, after ${results.meta.loadAverageAfter}: other work on the machine shows up as noise`,
         ],
-        charts: charts(),
+        charts: charts(results),
         tables,
         notes: [...skipped, ...results.notes],
       }),
@@ -1266,81 +357,79 @@ async function gitCommit(): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  let options: Options;
   try {
     options = parseArgs(Deno.args);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     Deno.exit(2);
   }
-  tempRoot = await Deno.makeTempDir({ prefix: "chat-bench-" });
-  results.meta = {
-    date: new Date().toISOString(),
-    loadAverageBefore: loadAverage(),
-    host: Deno.hostname(),
-    cpus: navigator.hardwareConcurrency,
-    deno: Deno.version.deno,
-    commit: await gitCommit(),
-    command: `deno task bench ${Deno.args.join(" ")}`.trim(),
-    serverDir: options.serverDir,
-    runs: options.runs,
-    workers: options.workers,
-    quick: options.quick,
-    prefillMethod:
-      "KvChatStore (server/store/kv_store.ts) writing into the KV file before the server starts",
+  const progress = new Progress();
+  const results: BenchResults = {
+    meta: {
+      date: new Date().toISOString(),
+      loadAverageBefore: loadAverage(),
+      host: Deno.hostname(),
+      cpus: navigator.hardwareConcurrency,
+      deno: Deno.version.deno,
+      commit: await gitCommit(),
+      command: `deno task bench ${Deno.args.join(" ")}`.trim(),
+      serverDir: options.serverDir,
+      runs: options.runs,
+      workers: options.workers,
+      quick: options.quick,
+      prefillMethod:
+        "KvChatStore (server/store/kv_store.ts) writing into the KV file before the server starts",
+    },
+    runs: [],
+    figures: {},
+    targets: [],
+    notes: [
+      "Latency is measured from the sender's emit to the recipient's 'private message' event; both clocks are performance.timeOrigin + performance.now() of worker threads of one process.",
+      "Throughput is delivered messages / (first send -> last arrival). Every message is acknowledged only after its KV commit, so a delivered message is a durable one.",
+      "Server CPU is % of one core from /proc/<pid>/stat over the measured phase; RSS from /proc/<pid>/status.",
+    ],
+    skipped: {},
   };
-  results.notes.push(
-    "Latency is measured from the sender's emit to the recipient's 'private message' event; both clocks are performance.timeOrigin + performance.now() of worker threads of one process.",
-    "Throughput is delivered messages / (first send -> last arrival). Every message is acknowledged only after its KV commit, so a delivered message is a durable one.",
-    "Server CPU is % of one core from /proc/<pid>/stat over the measured phase; RSS from /proc/<pid>/status.",
-  );
-  const plan: [ScenarioName, () => Promise<void>][] = [
-    ["bundle", bundle],
-    ["throughput", throughput],
-    ["latency", latency],
-    ["fairness", fairness],
-    ["history", history],
-    ["connect", connect],
-    ["cluster", cluster],
-  ];
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
   };
   Deno.addSignalListener("SIGINT", onSignal);
   try {
-    for (const [name, run] of plan) {
+    await using runner = await ServerRunner.create(options);
+    for (const [name, scenario] of Object.entries(SCENARIOS)) {
       if (options.only && !options.only.has(name)) continue;
       if (interrupted) break;
       try {
-        await run();
+        addResult(results, name, await scenario(options, { runner, progress }));
       } catch (error) {
         results.skipped[name] = `failed: ${error instanceof Error ? error.message : error}`;
-        progress(
+        progress.line(
           `${name}: FAILED: ${error instanceof Error ? error.stack ?? error.message : error}`,
         );
       }
     }
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
-    await Deno.remove(tempRoot, { recursive: true }).catch(() => {});
   }
-  results.meta.seconds = (performance.now() - suiteStarted) / 1000;
+  results.meta.seconds = progress.seconds;
   results.meta.loadAverageAfter = loadAverage();
   console.log("");
   console.log("Figures: median (min-max) over runs");
-  printTable(["scenario", "figure", "value", "runs"], figureRows());
+  printTable(["scenario", "figure", "value", "runs"], figureRows(results));
   console.log("");
   console.log(
     `Targets (${options.quick ? "quick mode, " : ""}${options.runs} run(s) each, suite ${
       fmt(results.meta.seconds as number)
     } s)`,
   );
-  printTable(["scenario", "target", "measured", "limit", "result"], targetRows());
+  printTable(["scenario", "target", "measured", "limit", "result"], targetRows(results.targets));
   for (const t of results.targets.filter((t) => t.note && Number.isFinite(t.value))) {
     console.log(`  note: ${t.label}: ${t.note}`);
   }
   for (const [k, v] of Object.entries(results.skipped)) console.log(`  skipped: ${k}: ${v}`);
-  await writeOutputs();
+  await writeOutputs(results, options);
 }
 
 if (import.meta.main) await main();
