@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LoadGenerator } from "./load.ts";
+import { resultsJson, summary, targetRows } from "./output.ts";
+import type { BenchResults } from "./results.ts";
 import { ROOT, startServerProcess } from "./server_process.ts";
 import { distribution, percentile, spread } from "./stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
@@ -67,6 +69,58 @@ Deno.test("target() takes unit and limit from the table and the detail into the 
   for (const [name, spec] of Object.entries(TARGETS)) {
     assert.ok(spec.label && spec.unit && spec.scenario, name);
   }
+});
+
+Deno.test("targetRows() shows each result kind, and a range only where runs differ", () => {
+  const rows = targetRows([
+    target(TARGETS.latencyP99, measured(spread([12.1, 10, 14]))),
+    target(TARGETS.throughputLostDuplicated, { value: 0 }),
+    target(TARGETS.storageAloneFile, measured(spread([5965]))),
+    target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" }),
+  ]);
+  assert.deepEqual(rows, [
+    ["latency", "paced 2,000/s, 200 users: p99", "12.1 (10.0-14.0) ms", "<= 5.00 ms", "MISS"],
+    ["throughput", "lost + duplicated, all throughput runs", "0.000 msgs", "== 0.000 msgs", "PASS"],
+    ["throughput", TARGETS.storageAloneFile.label, "5,965 msg/s", "-", "info"],
+    ["bundle", "widget bundle gzipped", "not built KB", "<= 25.0 KB", "n/a"],
+  ]);
+});
+
+Deno.test("summary() lays out figures and targets in columns; resultsJson() writes NaN as null", () => {
+  const results: BenchResults = {
+    meta: { seconds: 87.3 },
+    runs: [],
+    figures: { bundle: { "raw KB": spread([89.2]), "gzip -9 KB": spread([NaN]) } },
+    targets: [target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" })],
+    notes: [],
+    skipped: { "connect 5,000": "quick mode" },
+  };
+  assert.equal(
+    summary(results, { quick: true, runs: 1 }),
+    [
+      "",
+      "Figures: median (min-max) over runs",
+      "scenario  figure      value  runs",
+      "--------  ----------  -----  ----",
+      "bundle    raw KB      89.2   1",
+      "bundle    gzip -9 KB  -      0",
+      "",
+      "Targets (quick mode, 1 run(s) each, suite 87.3 s)",
+      "scenario  target                 measured      limit       result",
+      "--------  ---------------------  ------------  ----------  ------",
+      "bundle    widget bundle gzipped  not built KB  <= 25.0 KB  n/a",
+      "  skipped: connect 5,000: quick mode",
+    ].join("\n"),
+  );
+  const json = JSON.parse(resultsJson(results));
+  assert.deepEqual(json.figures.bundle["gzip -9 KB"], {
+    median: null,
+    min: null,
+    max: null,
+    runs: [null],
+  });
+  assert.equal(json.targets[0].value, null);
+  assert.deepEqual(Object.keys(json), ["meta", "runs", "figures", "targets", "notes", "skipped"]);
 });
 
 Deno.test("the load generator matches every message sent through the chat server", async () => {
