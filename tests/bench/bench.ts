@@ -2,13 +2,15 @@
  * `deno task bench`: starts the chat server as a separate process, drives it
  * with real socket.io-client connections (see `load.ts`) and prints each
  * figure as median (min-max) over several runs with PASS/MISS against the
- * targets of issue 5. It always exits 0 unless it cannot run at all: it is a
- * measurement, not a test.
+ * targets of issue 5 (`targets.ts`). It always exits 0 unless it cannot run at
+ * all (2 for a bad option): it is a measurement, not a test. Each scenario is a
+ * file in `scenarios/`; `output.ts` prints and writes what they return.
  *
  *   deno task bench [--quick] [--runs N] [--workers N] [--only a,b]
- *                   [--json FILE] [--report FILE] [--cpu-prof DIR]
+ *                   [--json FILE] [--report FILE] [--cpu-prof DIR] [--server-dir DIR]
  */
 
+import { type Flag, parseFlags, usage, wholeNumber } from "./cli.ts";
 import { writeOutputs } from "./output.ts";
 import { Progress } from "./progress.ts";
 import { addResult, type BenchResults, type Scenario } from "./results.ts";
@@ -22,21 +24,8 @@ import { latency } from "./scenarios/latency.ts";
 import { throughput } from "./scenarios/throughput.ts";
 import { ROOT } from "./server_process.ts";
 
-/** Command-line options. */
-interface Options {
-  quick: boolean;
-  runs: number;
-  workers: number;
-  only: Set<string> | null;
-  json: string | null;
-  report: string | null;
-  cpuProf: string | null;
-  /** Folder holding the server to measure (`server/main.ts` inside), e.g. a patched copy. */
-  serverDir: string;
-}
-
-// In the order they run.
-const SCENARIOS = {
+/** The scenarios, in the order they run. */
+export const SCENARIOS = {
   bundle,
   throughput,
   latency,
@@ -46,55 +35,67 @@ const SCENARIOS = {
   cluster,
 } satisfies Record<string, Scenario>;
 
-function parseArgs(args: string[]): Options {
-  const options: Options = {
-    quick: false,
-    runs: 0,
-    workers: 2,
-    only: null,
-    json: null,
-    report: null,
-    cpuProf: null,
-    serverDir: ROOT,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new TypeError(`Cannot use option "${arg}": it needs a value`);
-      return v;
-    };
-    if (arg === "--quick") options.quick = true;
-    else if (arg === "--runs") options.runs = Number(value());
-    else if (arg === "--workers") options.workers = Number(value());
-    else if (arg === "--only") options.only = new Set(value().split(","));
-    else if (arg === "--json") options.json = value();
-    else if (arg === "--report") options.report = value();
-    else if (arg === "--cpu-prof") options.cpuProf = value();
-    else if (arg === "--server-dir") options.serverDir = value();
-    else if (arg === "--help" || arg === "-h") {
-      console.log(
-        "deno task bench [--quick] [--runs N] [--workers N] [--only " +
-          Object.keys(SCENARIOS).join(",") +
-          "] [--json FILE] [--report FILE] [--cpu-prof DIR] [--server-dir DIR]",
-      );
-      Deno.exit(0);
-    } else throw new TypeError(`Cannot parse option "${arg}"`);
-  }
-  if (!Number.isInteger(options.runs) || options.runs < 0) {
-    throw new RangeError(`Cannot use --runs "${options.runs}": must be a whole number`);
-  }
-  if (!Number.isInteger(options.workers) || options.workers < 1 || options.workers > 8) {
-    throw new RangeError(`Cannot use --workers "${options.workers}": must be 1 to 8`);
-  }
-  for (const name of options.only ?? []) {
+const FLAGS = {
+  quick: { type: "boolean", help: "1 run each, shorter phases, no 5,000-user run" },
+  runs: { type: "string", value: "N", help: "runs of each scenario (default 3; 1 with --quick)" },
+  workers: { type: "string", value: "N", help: "load generator threads, 1 to 8 (default 2)" },
+  only: {
+    type: "string",
+    value: "A,B",
+    help: `the scenarios to run, of ${Object.keys(SCENARIOS).join(",")}`,
+  },
+  json: { type: "string", value: "FILE", help: "write every run and figure to FILE as JSON" },
+  report: { type: "string", value: "FILE", help: "write the HTML report with charts to FILE" },
+  "cpu-prof": { type: "string", value: "DIR", help: "run the server under --cpu-prof into DIR" },
+  "server-dir": {
+    type: "string",
+    value: "DIR",
+    help: "measure the server/main.ts in DIR, e.g. a patched copy (default: this checkout)",
+  },
+  help: { type: "boolean", short: "h", help: "print this and exit" },
+} as const satisfies Record<string, Flag>;
+
+/** The `--help` text. */
+export const USAGE = usage("deno task bench [options]", FLAGS);
+
+/** Command-line options. */
+export interface Options {
+  quick: boolean;
+  runs: number;
+  workers: number;
+  only: Set<string> | null;
+  json: string | null;
+  report: string | null;
+  cpuProf: string | null;
+  /** Folder holding the server to measure (`server/main.ts` inside), e.g. a patched copy. */
+  serverDir: string;
+  help: boolean;
+}
+
+/** The options in `args`; throws on an unknown option, a missing value or a bad one. */
+export function parseOptions(args: string[]): Options {
+  const values = parseFlags(args, FLAGS);
+  const quick = values.quick ?? false;
+  // 0 stands for the default, as if --runs were not given.
+  const runs = wholeNumber("runs", values.runs ?? "0");
+  const only = values.only === undefined ? null : new Set(values.only.split(","));
+  for (const name of only ?? []) {
     if (!Object.hasOwn(SCENARIOS, name)) {
       const names = Object.keys(SCENARIOS).join(", ");
       throw new TypeError(`Cannot run scenario "${name}": not one of ${names}`);
     }
   }
-  if (options.runs === 0) options.runs = options.quick ? 1 : 3;
-  return options;
+  return {
+    quick,
+    runs: runs === 0 ? (quick ? 1 : 3) : runs,
+    workers: wholeNumber("workers", values.workers ?? "2", { min: 1, max: 8 }),
+    only,
+    json: values.json ?? null,
+    report: values.report ?? null,
+    cpuProf: values["cpu-prof"] ?? null,
+    serverDir: values["server-dir"] ?? ROOT,
+    help: values.help ?? false,
+  };
 }
 
 /** The 1-minute load average, to tell a noisy machine from a slow server. */
@@ -132,10 +133,14 @@ async function gitCommit(): Promise<string> {
 async function main(): Promise<void> {
   let options: Options;
   try {
-    options = parseArgs(Deno.args);
+    options = parseOptions(Deno.args);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     Deno.exit(2);
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return;
   }
   const progress = new Progress();
   const results: BenchResults = {

@@ -6,10 +6,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { parseOptions } from "./bench.ts";
 import { LoadGenerator } from "./load.ts";
 import { resultsJson, summary, targetRows } from "./output.ts";
+import { Progress } from "./progress.ts";
 import type { BenchResults } from "./results.ts";
-import { ROOT, startServerProcess } from "./server_process.ts";
+import { bundle } from "./scenarios/bundle.ts";
+import { denoPath, ROOT, startServerProcess } from "./server_process.ts";
 import { distribution, percentile, spread } from "./stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
 import { judge, measured, target, TARGETS } from "./targets.ts";
@@ -121,6 +124,135 @@ Deno.test("summary() lays out figures and targets in columns; resultsJson() writ
   });
   assert.equal(json.targets[0].value, null);
   assert.deepEqual(Object.keys(json), ["meta", "runs", "figures", "targets", "notes", "skipped"]);
+});
+
+Deno.test("parseOptions() fills in defaults and takes every option of deno.json's tasks", () => {
+  assert.deepEqual(parseOptions([]), {
+    quick: false,
+    runs: 3,
+    workers: 2,
+    only: null,
+    json: null,
+    report: null,
+    cpuProf: null,
+    serverDir: ROOT,
+    help: false,
+  });
+  assert.equal(parseOptions(["--quick"]).runs, 1);
+  const full = parseOptions([
+    "--json",
+    "data/bench/results.json",
+    "--report=data/bench/report.html",
+    "--only",
+    "throughput,latency",
+    "--runs",
+    "5",
+    "--workers",
+    "1",
+    "--cpu-prof",
+    "/tmp/prof",
+    "--server-dir",
+    "/tmp/copy",
+  ]);
+  assert.deepEqual(full.only, new Set(["throughput", "latency"]));
+  assert.deepEqual(
+    [full.json, full.report, full.runs, full.workers, full.cpuProf, full.serverDir],
+    ["data/bench/results.json", "data/bench/report.html", 5, 1, "/tmp/prof", "/tmp/copy"],
+  );
+  assert.equal(parseOptions(["-h"]).help, true);
+});
+
+Deno.test("parseOptions() refuses unknown options and bad values, quoting them", () => {
+  for (
+    const [args, message] of [
+      [["--fast"], /^Cannot parse option "--fast": not an option/],
+      [["-x"], /^Cannot parse option "-x"/],
+      [["--runs"], /^Cannot use option "--runs": it needs a value$/],
+      [["--json", "--quick"], /^Cannot use option "--json": it needs a value$/],
+      [["--runs", "x"], /^Cannot parse --runs "x": not a whole number$/],
+      [["--runs", "1.5"], /^Cannot parse --runs "1.5": not a whole number$/],
+      [["--runs=-1"], /^Cannot use --runs "-1": must be 0 or more$/],
+      [["--workers", "9"], /^Cannot use --workers "9": must be 1 to 8$/],
+      [["--workers", "0"], /^Cannot use --workers "0": must be 1 to 8$/],
+      [["--quick=yes"], /^Cannot use option "--quick" with "yes": it takes no value$/],
+      [["quick"], /^Cannot parse argument "quick": only options are taken$/],
+      [["--only", "throughput,nope"], /^Cannot run scenario "nope": not one of bundle, /],
+    ] as const
+  ) {
+    assert.throws(() => parseOptions([...args]), { message }, args.join(" "));
+  }
+});
+
+Deno.test("bench.ts prints its options for --help and exits 2 on a bad option", async () => {
+  const script = join(ROOT, "tests/bench/bench.ts");
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(denoPath(), {
+      args: ["run", "-A", script, ...args],
+      cwd: ROOT,
+      stdin: "null",
+    }).output();
+    const decoder = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  };
+  const help = await run("--help");
+  assert.equal(help.code, 0, help.stderr);
+  for (const flag of ["--quick", "--runs N", "--only A,B", "--json FILE", "--server-dir DIR"]) {
+    assert.match(help.stdout, new RegExp(`^  ${flag} `, "m"));
+  }
+  const bad = await run("--quick", "--runs", "many");
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim(), 'Cannot parse --runs "many": not a whole number');
+  assert.equal(bad.stdout, "");
+});
+
+Deno.test("bundle() measures the gzipped bundle, or reports it not built", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lines: string[] = [];
+    const progress = new Progress({ terminal: false, write: (text) => lines.push(text) });
+    const file = join(dir, "chat-widget.js");
+    const source = "customElements.define('chat-widget', class {});\n".repeat(500);
+    await Deno.writeTextFile(file, source);
+    const built = await bundle({ file }, { progress });
+    assert.deepEqual(Object.keys(built.figures), ["raw KB", "gzip -9 KB"]);
+    assert.equal(built.figures["raw KB"].median, source.length / 1024);
+    const [gzipped] = built.targets;
+    assert.ok(gzipped.value > 0 && gzipped.value < 1, `${gzipped.value} KB`);
+    assert.equal(gzipped.pass, true);
+    assert.deepEqual(built.skipped, {});
+    const missing = await bundle({ file: join(dir, "absent.js") }, { progress });
+    assert.deepEqual(missing.figures, {});
+    assert.deepEqual([missing.targets[0].pass, missing.targets[0].note], [null, "not built"]);
+    assert.match(missing.skipped.bundle, /not built/);
+    assert.match(lines[0], /^\[ +\d+s\] bundle: 23\.4 KB raw, 0\.\d+ KB gzipped\n$/);
+    assert.match(lines[1], /^\[ +\d+s\] bundle: not built\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Progress writes status lines in place on a terminal and leaves them out elsewhere", () => {
+  const written: Record<string, string[]> = { terminal: [], file: [] };
+  for (const where of ["terminal", "file"] as const) {
+    const progress = new Progress({
+      started: performance.now() - 12_000,
+      terminal: where === "terminal",
+      write: (text) => written[where].push(text),
+    });
+    progress.status("throughput file 1/1: connecting 200 users");
+    progress.delivered("throughput file 1/1", 10_000)(2_500);
+    progress.line("throughput file 1/1: done");
+  }
+  assert.deepEqual(written.file, ["[  12s] throughput file 1/1: done\n"]);
+  assert.deepEqual(written.terminal, [
+    "\r\x1b[K[  12s] throughput file 1/1: connecting 200 users",
+    "\r\x1b[K[  12s] throughput file 1/1: 2,500/10,000 delivered",
+    "\r\x1b[K[  12s] throughput file 1/1: done\n",
+  ]);
 });
 
 Deno.test("the load generator matches every message sent through the chat server", async () => {
