@@ -10,7 +10,7 @@
  *                   [--json FILE] [--report FILE] [--cpu-prof DIR] [--server-dir DIR]
  */
 
-import { type Flag, parseFlags, usage, wholeNumber } from "./cli.ts";
+import { type Flag, HELP_FLAG, parseFlags, usage, wholeNumber } from "./cli.ts";
 import { writeOutputs } from "./output.ts";
 import { Progress } from "./progress.ts";
 import { addResult, type BenchResults, type Scenario } from "./results.ts";
@@ -52,7 +52,7 @@ const FLAGS = {
     value: "DIR",
     help: "measure the server/main.ts in DIR, e.g. a patched copy (default: this checkout)",
   },
-  help: { type: "boolean", short: "h", help: "print this and exit" },
+  help: HELP_FLAG,
 } as const satisfies Record<string, Flag>;
 
 /** The `--help` text. */

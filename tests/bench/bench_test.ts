@@ -328,8 +328,11 @@ Deno.test("store_ceiling.ts stores every message through the store and refuses b
     for (
       const [args, message] of [
         [["--users", "10"], /--kv is required/],
-        [["--kv", ":memory:", "--users", "1"], /--users "1"/],
-        [["--kv", ":memory:", "--per-user", "x"], /--per-user "NaN"/],
+        [["--kv", ":memory:", "--users", "1"], /Cannot use --users "1": must be 2 or more/],
+        [
+          ["--kv", ":memory:", "--per-user", "x"],
+          /Cannot parse --per-user "x": not a whole number/,
+        ],
         [["--kv"], /needs a value/],
         [["--kv", ":memory:", "--fast"], /Cannot parse option "--fast"/],
       ] as const

@@ -15,6 +15,13 @@ export interface Flag {
   help: string;
 }
 
+/** `-h, --help`, which every script takes. */
+export const HELP_FLAG = {
+  type: "boolean",
+  short: "h",
+  help: "print this and exit",
+} as const satisfies Flag;
+
 /** The values given, by option name; absent options are undefined. */
 export type FlagValues<T extends Record<string, Flag>> = {
   [K in keyof T]?: T[K]["type"] extends "string" ? string : boolean;
