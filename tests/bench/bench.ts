@@ -107,6 +107,7 @@ function loadAverage(): number {
   }
 }
 
+/** The checked-out commit, marked when server/ has changes not committed. */
 async function gitCommit(): Promise<string> {
   try {
     const out = await new Deno.Command("git", {
@@ -130,19 +131,8 @@ async function gitCommit(): Promise<string> {
   }
 }
 
-async function main(): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(2);
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
-  const progress = new Progress();
+/** Runs the scenarios `options` choose, in their order, and collects what they return. */
+async function runSuite(options: Options, progress: Progress): Promise<BenchResults> {
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(),
@@ -169,6 +159,7 @@ async function main(): Promise<void> {
     ],
     skipped: {},
   };
+  // Ctrl-C ends the suite after the running scenario, so what was measured is still written.
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -182,6 +173,7 @@ async function main(): Promise<void> {
       try {
         addResult(results, name, await scenario(options, { runner, progress }));
       } catch (error) {
+        // One scenario failing leaves the others' figures standing.
         results.skipped[name] = `failed: ${error instanceof Error ? error.message : error}`;
         progress.line(
           `${name}: FAILED: ${error instanceof Error ? error.stack ?? error.message : error}`,
@@ -193,6 +185,22 @@ async function main(): Promise<void> {
   }
   results.meta.seconds = progress.seconds;
   results.meta.loadAverageAfter = loadAverage();
+  return results;
+}
+
+async function main(): Promise<void> {
+  let options: Options;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    Deno.exit(2);
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  const results = await runSuite(options, new Progress());
   await writeOutputs(results, options);
 }
 

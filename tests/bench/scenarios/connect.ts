@@ -1,12 +1,12 @@
 /** Connect: 1,000 and 5,000 new users, total time, per-user cost ratio and RSS per idle user. */
 
 import { LoadGenerator, usernames } from "../load.ts";
+import type { Progress } from "../progress.ts";
 import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
 import { heapUsedKB, type ServerRunner, wait } from "../runner.ts";
 import { readProc } from "../server_process.ts";
 import { fmt, type Spread, spread } from "../stats.ts";
 import { measured, type Target, target, TARGETS } from "../targets.ts";
-import type { Progress } from "../progress.ts";
 
 // V8 keeps the heap a burst grew to until its memory reducer finds the process
 // idle, some 30 s later; idle memory is measured after that.
@@ -55,8 +55,8 @@ export async function connect(
   const skipped: Record<string, string> = {};
   const figure = (name: string, values: number[]) => (figures[name] = spread(values));
   // Idle memory: settled when measured, else right after the burst (quick mode).
-  const idleMemory = (runs: Record<string, number>[], n: string, burst: Spread) => {
-    const settled = runs.filter((r) => Number.isFinite(r.settledKbPerUser));
+  const idleMemory = (sized: Record<string, number>[], n: string, burst: Spread) => {
+    const settled = sized.filter((r) => Number.isFinite(r.settledKbPerUser));
     if (settled.length === 0) return { figure: burst, how: "right after the burst" };
     figure(`${n} users: s to settle`, settled.map((r) => r.settleMs / 1000));
     const values = settled.map((r) => r.settledKbPerUser);
