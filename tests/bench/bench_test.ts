@@ -1,5 +1,6 @@
 /**
  * The benchmark's own parts, so its figures can be trusted: the statistics, the
+ * targets' judging, the options, the collected results and their tables, the
  * load generator's counting against real servers (and against one that loses
  * and repeats messages on purpose), and the storage-path script.
  */
@@ -7,17 +8,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseOptions } from "./bench.ts";
-import { LoadGenerator } from "./load.ts";
+import { LoadGenerator, range } from "./load.ts";
 import { resultsJson, summary, targetRows } from "./output.ts";
 import { Progress } from "./progress.ts";
-import type { BenchResults } from "./results.ts";
+import { addResult, type BenchResults, Samples } from "./results.ts";
 import { bundle } from "./scenarios/bundle.ts";
 import { denoPath, ROOT, startServerProcess } from "./server_process.ts";
 import { distribution, percentile, spread } from "./stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
 import { judge, measured, target, TARGETS } from "./targets.ts";
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 Deno.test("percentile() takes the nearest rank; spread() leaves out runs that measured nothing", () => {
   const sorted = Float64Array.from(range(100), (i) => i + 1);
@@ -72,6 +71,47 @@ Deno.test("target() takes unit and limit from the table and the detail into the 
   for (const [name, spec] of Object.entries(TARGETS)) {
     assert.ok(spec.label && spec.unit && spec.scenario, name);
   }
+});
+
+Deno.test("addResult() files a scenario's figures under its name, in the order measured", () => {
+  const samples = new Samples();
+  for (const rep of [1, 2, 3]) {
+    samples.push("file delivered/s", 1000 * rep);
+    samples.push("file lost", 0);
+  }
+  samples.push("file / memory", 0.5);
+  const results: BenchResults = {
+    meta: { quick: true },
+    runs: [],
+    figures: {},
+    targets: [],
+    notes: [],
+    skipped: {},
+  };
+  addResult(results, "bundle", {
+    runs: [],
+    figures: {},
+    targets: [target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" })],
+    skipped: { bundle: "not built" },
+  });
+  addResult(results, "throughput", {
+    runs: [{ scenario: "throughput", variant: "file", rep: 1, figures: {} }],
+    figures: samples.spreads(),
+    targets: [target(TARGETS.throughputFile, measured(samples.spreads()["file delivered/s"]))],
+    skipped: {},
+    meta: { prefill: { users: 1000 } },
+  });
+  assert.deepEqual(Object.keys(results.figures), ["throughput"]);
+  assert.deepEqual(Object.keys(results.figures.throughput), [
+    "file delivered/s",
+    "file lost",
+    "file / memory",
+  ]);
+  assert.deepEqual(results.figures.throughput["file delivered/s"].runs, [1000, 2000, 3000]);
+  assert.deepEqual(results.targets.map((t) => t.scenario), ["bundle", "throughput"]);
+  assert.equal(results.runs.length, 1);
+  assert.deepEqual(results.skipped, { bundle: "not built" });
+  assert.deepEqual(results.meta, { quick: true, prefill: { users: 1000 } });
 });
 
 Deno.test("targetRows() shows each result kind, and a range only where runs differ", () => {
