@@ -25,7 +25,7 @@ import { throughput } from "./scenarios/throughput.ts";
 import { ROOT } from "./server_process.ts";
 
 /** The scenarios, in the order they run. */
-export const SCENARIOS = {
+const SCENARIOS = {
   bundle,
   throughput,
   latency,
@@ -56,7 +56,7 @@ const FLAGS = {
 } as const satisfies Record<string, Flag>;
 
 /** The `--help` text. */
-export const USAGE = usage("deno task bench [options]", FLAGS);
+const USAGE = usage("deno task bench [options]", FLAGS);
 
 /** Command-line options. */
 export interface Options {
