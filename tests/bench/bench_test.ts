@@ -1,17 +1,22 @@
 /**
  * The benchmark's own parts, so its figures can be trusted: the statistics, the
+ * targets' judging, the options, the collected results and their tables, the
  * load generator's counting against real servers (and against one that loses
  * and repeats messages on purpose), and the storage-path script.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { LoadGenerator } from "./load.ts";
-import { ROOT, startServerProcess } from "./server_process.ts";
+import { parseOptions } from "./bench.ts";
+import { LoadGenerator, range } from "./load.ts";
+import { resultsJson, summary, targetRows } from "./output.ts";
+import { Progress } from "./progress.ts";
+import { addResult, type BenchResults, Samples } from "./results.ts";
+import { bundle } from "./scenarios/bundle.ts";
+import { denoPath, ROOT, startServerProcess } from "./server_process.ts";
 import { distribution, percentile, spread } from "./stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+import { judge, measured, target, TARGETS } from "./targets.ts";
 
 Deno.test("percentile() takes the nearest rank; spread() leaves out runs that measured nothing", () => {
   const sorted = Float64Array.from(range(100), (i) => i + 1);
@@ -29,6 +34,265 @@ Deno.test("percentile() takes the nearest rank; spread() leaves out runs that me
     runs: [3, NaN, 1, 2, 10],
   });
   assert.ok(Number.isNaN(spread([NaN]).median));
+});
+
+Deno.test("judge() compares with the limit and judges nothing without a value or a limit", () => {
+  assert.equal(judge(5, { op: "<=", limit: 5 }), true);
+  assert.equal(judge(5.01, { op: "<=", limit: 5 }), false);
+  assert.equal(judge(5, { op: "<", limit: 5 }), false);
+  assert.equal(judge(15_000, { op: ">=", limit: 15_000 }), true);
+  assert.equal(judge(0, { op: "==", limit: 0 }), true);
+  assert.equal(judge(1, { op: "==", limit: 0 }), false);
+  assert.equal(judge(NaN, { op: "<=", limit: 25 }), null);
+  assert.equal(judge(Infinity, { op: ">=", limit: 1 }), null);
+  assert.equal(judge(93.6, { op: "<=", limit: NaN }), null);
+});
+
+Deno.test("target() takes unit and limit from the table and the detail into the label", () => {
+  const s = spread([1.2, 0.8, 1]);
+  assert.deepEqual(target(TARGETS.latencyP50, measured(s)), {
+    scenario: "latency",
+    label: "paced 2,000/s, 200 users: p50",
+    value: 1,
+    range: [0.8, 1.2],
+    unit: "ms",
+    op: "<=",
+    limit: 1,
+    pass: true,
+  });
+  const idle = target(TARGETS.idleMemory1000, { value: 101 }, { detail: "right after the burst" });
+  assert.equal(idle.label, "RSS per idle user at 1,000 (right after the burst)");
+  assert.equal(idle.pass, false);
+  assert.equal("range" in idle, false);
+  const notBuilt = target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" });
+  assert.deepEqual([notBuilt.pass, notBuilt.note], [null, "not built"]);
+  // Figures the issue sets no limit for are reported, never judged.
+  assert.equal(target(TARGETS.storageAloneFile, { value: 1e9 }).pass, null);
+  for (const [name, spec] of Object.entries(TARGETS)) {
+    assert.ok(spec.label && spec.unit && spec.scenario, name);
+  }
+});
+
+Deno.test("addResult() files a scenario's figures under its name, in the order measured", () => {
+  const samples = new Samples();
+  for (const rep of [1, 2, 3]) {
+    samples.push("file delivered/s", 1000 * rep);
+    samples.push("file lost", 0);
+  }
+  samples.push("file / memory", 0.5);
+  const results: BenchResults = {
+    meta: { quick: true },
+    runs: [],
+    figures: {},
+    targets: [],
+    notes: [],
+    skipped: {},
+  };
+  addResult(results, "bundle", {
+    runs: [],
+    figures: {},
+    targets: [target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" })],
+    skipped: { bundle: "not built" },
+  });
+  addResult(results, "throughput", {
+    runs: [{ scenario: "throughput", variant: "file", rep: 1, figures: {} }],
+    figures: samples.spreads(),
+    targets: [target(TARGETS.throughputFile, measured(samples.spreads()["file delivered/s"]))],
+    skipped: {},
+    meta: { prefill: { users: 1000 } },
+  });
+  assert.deepEqual(Object.keys(results.figures), ["throughput"]);
+  assert.deepEqual(Object.keys(results.figures.throughput), [
+    "file delivered/s",
+    "file lost",
+    "file / memory",
+  ]);
+  assert.deepEqual(results.figures.throughput["file delivered/s"].runs, [1000, 2000, 3000]);
+  assert.deepEqual(results.targets.map((t) => t.scenario), ["bundle", "throughput"]);
+  assert.equal(results.runs.length, 1);
+  assert.deepEqual(results.skipped, { bundle: "not built" });
+  assert.deepEqual(results.meta, { quick: true, prefill: { users: 1000 } });
+});
+
+Deno.test("targetRows() shows each result kind, and a range only where runs differ", () => {
+  const rows = targetRows([
+    target(TARGETS.latencyP99, measured(spread([12.1, 10, 14]))),
+    target(TARGETS.throughputLostDuplicated, { value: 0 }),
+    target(TARGETS.storageAloneFile, measured(spread([5965]))),
+    target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" }),
+  ]);
+  assert.deepEqual(rows, [
+    ["latency", "paced 2,000/s, 200 users: p99", "12.1 (10.0-14.0) ms", "<= 5.00 ms", "MISS"],
+    ["throughput", "lost + duplicated, all throughput runs", "0.000 msgs", "== 0.000 msgs", "PASS"],
+    ["throughput", TARGETS.storageAloneFile.label, "5,965 msg/s", "-", "info"],
+    ["bundle", "widget bundle gzipped", "not built KB", "<= 25.0 KB", "n/a"],
+  ]);
+});
+
+Deno.test("summary() lays out figures and targets in columns; resultsJson() writes NaN as null", () => {
+  const results: BenchResults = {
+    meta: { seconds: 87.3 },
+    runs: [],
+    figures: { bundle: { "raw KB": spread([89.2]), "gzip -9 KB": spread([NaN]) } },
+    targets: [target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" })],
+    notes: [],
+    skipped: { "connect 5,000": "quick mode" },
+  };
+  assert.equal(
+    summary(results, { quick: true, runs: 1 }),
+    [
+      "",
+      "Figures: median (min-max) over runs",
+      "scenario  figure      value  runs",
+      "--------  ----------  -----  ----",
+      "bundle    raw KB      89.2   1",
+      "bundle    gzip -9 KB  -      0",
+      "",
+      "Targets (quick mode, 1 run(s) each, suite 87.3 s)",
+      "scenario  target                 measured      limit       result",
+      "--------  ---------------------  ------------  ----------  ------",
+      "bundle    widget bundle gzipped  not built KB  <= 25.0 KB  n/a",
+      "  skipped: connect 5,000: quick mode",
+    ].join("\n"),
+  );
+  const json = JSON.parse(resultsJson(results));
+  assert.deepEqual(json.figures.bundle["gzip -9 KB"], {
+    median: null,
+    min: null,
+    max: null,
+    runs: [null],
+  });
+  assert.equal(json.targets[0].value, null);
+  assert.deepEqual(Object.keys(json), ["meta", "runs", "figures", "targets", "notes", "skipped"]);
+});
+
+Deno.test("parseOptions() fills in defaults and takes every option of deno.json's tasks", () => {
+  assert.deepEqual(parseOptions([]), {
+    quick: false,
+    runs: 3,
+    workers: 2,
+    only: null,
+    json: null,
+    report: null,
+    cpuProf: null,
+    serverDir: ROOT,
+    help: false,
+  });
+  assert.equal(parseOptions(["--quick"]).runs, 1);
+  const full = parseOptions([
+    "--json",
+    "data/bench/results.json",
+    "--report=data/bench/report.html",
+    "--only",
+    "throughput,latency",
+    "--runs",
+    "5",
+    "--workers",
+    "1",
+    "--cpu-prof",
+    "/tmp/prof",
+    "--server-dir",
+    "/tmp/copy",
+  ]);
+  assert.deepEqual(full.only, new Set(["throughput", "latency"]));
+  assert.deepEqual(
+    [full.json, full.report, full.runs, full.workers, full.cpuProf, full.serverDir],
+    ["data/bench/results.json", "data/bench/report.html", 5, 1, "/tmp/prof", "/tmp/copy"],
+  );
+  assert.equal(parseOptions(["-h"]).help, true);
+});
+
+Deno.test("parseOptions() refuses unknown options and bad values, quoting them", () => {
+  for (
+    const [args, message] of [
+      [["--fast"], /^Cannot parse option "--fast": not an option/],
+      [["-x"], /^Cannot parse option "-x"/],
+      [["--runs"], /^Cannot use option "--runs": it needs a value$/],
+      [["--json", "--quick"], /^Cannot use option "--json": it needs a value$/],
+      [["--runs", "x"], /^Cannot parse --runs "x": not a whole number$/],
+      [["--runs", "1.5"], /^Cannot parse --runs "1.5": not a whole number$/],
+      [["--runs=-1"], /^Cannot use --runs "-1": must be 0 or more$/],
+      [["--workers", "9"], /^Cannot use --workers "9": must be 1 to 8$/],
+      [["--workers", "0"], /^Cannot use --workers "0": must be 1 to 8$/],
+      [["--quick=yes"], /^Cannot use option "--quick" with "yes": it takes no value$/],
+      [["quick"], /^Cannot parse argument "quick": only options are taken$/],
+      [["--only", "throughput,nope"], /^Cannot run scenario "nope": not one of bundle, /],
+    ] as const
+  ) {
+    assert.throws(() => parseOptions([...args]), { message }, args.join(" "));
+  }
+});
+
+Deno.test("bench.ts prints its options for --help and exits 2 on a bad option", async () => {
+  const script = join(ROOT, "tests/bench/bench.ts");
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(denoPath(), {
+      args: ["run", "-A", script, ...args],
+      cwd: ROOT,
+      stdin: "null",
+    }).output();
+    const decoder = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  };
+  const help = await run("--help");
+  assert.equal(help.code, 0, help.stderr);
+  for (const flag of ["--quick", "--runs N", "--only A,B", "--json FILE", "--server-dir DIR"]) {
+    assert.match(help.stdout, new RegExp(`^  ${flag} `, "m"));
+  }
+  const bad = await run("--quick", "--runs", "many");
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim(), 'Cannot parse --runs "many": not a whole number');
+  assert.equal(bad.stdout, "");
+});
+
+Deno.test("bundle() measures the gzipped bundle, or reports it not built", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lines: string[] = [];
+    const progress = new Progress({ terminal: false, write: (text) => lines.push(text) });
+    const file = join(dir, "chat-widget.js");
+    const source = "customElements.define('chat-widget', class {});\n".repeat(500);
+    await Deno.writeTextFile(file, source);
+    const built = await bundle({ file }, { progress });
+    assert.deepEqual(Object.keys(built.figures), ["raw KB", "gzip -9 KB"]);
+    assert.equal(built.figures["raw KB"].median, source.length / 1024);
+    const [gzipped] = built.targets;
+    assert.ok(gzipped.value > 0 && gzipped.value < 1, `${gzipped.value} KB`);
+    assert.equal(gzipped.pass, true);
+    assert.deepEqual(built.skipped, {});
+    const missing = await bundle({ file: join(dir, "absent.js") }, { progress });
+    assert.deepEqual(missing.figures, {});
+    assert.deepEqual([missing.targets[0].pass, missing.targets[0].note], [null, "not built"]);
+    assert.match(missing.skipped.bundle, /not built/);
+    assert.match(lines[0], /^\[ +\d+s\] bundle: 23\.4 KB raw, 0\.\d+ KB gzipped\n$/);
+    assert.match(lines[1], /^\[ +\d+s\] bundle: not built\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Progress writes status lines in place on a terminal and leaves them out elsewhere", () => {
+  const written: Record<string, string[]> = { terminal: [], file: [] };
+  for (const where of ["terminal", "file"] as const) {
+    const progress = new Progress({
+      started: performance.now() - 12_000,
+      terminal: where === "terminal",
+      write: (text) => written[where].push(text),
+    });
+    progress.status("throughput file 1/1: connecting 200 users");
+    progress.delivered("throughput file 1/1", 10_000)(2_500);
+    progress.line("throughput file 1/1: done");
+  }
+  assert.deepEqual(written.file, ["[  12s] throughput file 1/1: done\n"]);
+  assert.deepEqual(written.terminal, [
+    "\r\x1b[K[  12s] throughput file 1/1: connecting 200 users",
+    "\r\x1b[K[  12s] throughput file 1/1: 2,500/10,000 delivered",
+    "\r\x1b[K[  12s] throughput file 1/1: done\n",
+  ]);
 });
 
 Deno.test("the load generator matches every message sent through the chat server", async () => {
@@ -104,8 +368,11 @@ Deno.test("store_ceiling.ts stores every message through the store and refuses b
     for (
       const [args, message] of [
         [["--users", "10"], /--kv is required/],
-        [["--kv", ":memory:", "--users", "1"], /--users "1"/],
-        [["--kv", ":memory:", "--per-user", "x"], /--per-user "NaN"/],
+        [["--kv", ":memory:", "--users", "1"], /Cannot use --users "1": must be 2 or more/],
+        [
+          ["--kv", ":memory:", "--per-user", "x"],
+          /Cannot parse --per-user "x": not a whole number/,
+        ],
         [["--kv"], /needs a value/],
         [["--kv", ":memory:", "--fast"], /Cannot parse option "--fast"/],
       ] as const

@@ -301,3 +301,13 @@ function concat(parts: Float64Array[]): Float64Array {
   }
   return out;
 }
+
+/** New users named `${prefix}0` to `${prefix}${n - 1}`, for `connect()`. */
+export function usernames(prefix: string, n: number): { username: string }[] {
+  return Array.from({ length: n }, (_, i) => ({ username: `${prefix}${i}` }));
+}
+
+/** The indices 0 to `n - 1`: the first `n` users, e.g. as `senders`. */
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}

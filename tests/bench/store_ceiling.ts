@@ -7,11 +7,13 @@
  *
  *   deno run -A tests/bench/store_ceiling.ts --kv PATH [--users 200] [--per-user 50]
  *     [--server-dir DIR]   the checkout whose store is measured (default: this one)
+ *     [--help]
  */
 
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Message } from "../../server/protocol.ts";
+import { type Flag, HELP_FLAG, parseFlags, usage, wholeNumber } from "./cli.ts";
 import { denoPath, ROOT } from "./server_process.ts";
 
 /** What one run measured. */
@@ -38,42 +40,51 @@ export async function runStoreCeiling(
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
-function parseArgs(args: string[]): { kv: string; users: number; perUser: number; dir: string } {
-  const out = {
-    kv: "",
-    users: 200,
-    perUser: 50,
-    dir: ROOT,
+const FLAGS = {
+  kv: { type: "string", value: "PATH", help: 'the KV file to write, or ":memory:" (required)' },
+  users: {
+    type: "string",
+    value: "N",
+    help: "senders, each writing to random others (default 200)",
+  },
+  "per-user": { type: "string", value: "N", help: "messages per sender (default 50)" },
+  "server-dir": {
+    type: "string",
+    value: "DIR",
+    help: "the checkout whose store is measured (default: this one)",
+  },
+  help: HELP_FLAG,
+} as const satisfies Record<string, Flag>;
+
+/** What to run, from `args`; throws on an unknown option, a missing value or a bad one. */
+function parseOptions(
+  args: string[],
+): { kv: string; users: number; perUser: number; dir: string; help: boolean } {
+  const values = parseFlags(args, FLAGS);
+  const help = values.help ?? false;
+  if (!values.kv && !help) {
+    throw new TypeError(`Cannot run: --kv is required (a file path or ":memory:")`);
+  }
+  return {
+    kv: values.kv ?? "",
+    users: wholeNumber("users", values.users ?? "200", { min: 2 }),
+    perUser: wholeNumber("per-user", values["per-user"] ?? "50", { min: 1 }),
+    dir: resolve(values["server-dir"] ?? ROOT),
+    help,
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!["--kv", "--users", "--per-user", "--server-dir"].includes(arg)) {
-      throw new TypeError(`Cannot parse option "${arg}"`);
-    }
-    const value = args[++i];
-    if (value === undefined) throw new TypeError(`Cannot use option "${arg}": it needs a value`);
-    if (arg === "--kv") out.kv = value;
-    else if (arg === "--users") out.users = Number(value);
-    else if (arg === "--per-user") out.perUser = Number(value);
-    else out.dir = resolve(value);
-  }
-  if (!out.kv) throw new TypeError(`Cannot run: --kv is required (a file path or ":memory:")`);
-  if (!Number.isInteger(out.users) || out.users < 2) {
-    throw new RangeError(`Cannot use --users "${out.users}": must be a whole number of at least 2`);
-  }
-  if (!Number.isInteger(out.perUser) || out.perUser < 1) {
-    throw new RangeError(`Cannot use --per-user "${out.perUser}": must be a whole number`);
-  }
-  return out;
 }
 
 async function main(): Promise<void> {
-  let args: ReturnType<typeof parseArgs>;
+  let args: ReturnType<typeof parseOptions>;
   try {
-    args = parseArgs(Deno.args);
+    args = parseOptions(Deno.args);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     Deno.exit(2);
+  }
+  if (args.help) {
+    console.log(usage("deno run -A tests/bench/store_ceiling.ts --kv PATH [options]", FLAGS));
+    return;
   }
   const { kv: path, users, perUser, dir } = args;
   const { KvChatStore } = await import(join(dir, "server/store/kv_store.ts"));
