@@ -2,7 +2,7 @@
  * `deno task bench`: starts the chat server as a separate process, drives it
  * with real socket.io-client connections (see `load.ts`) and prints each
  * figure as median (min-max) over several runs with PASS/MISS against the
- * targets of issue 5 (`targets.ts`). It always exits 0 unless it cannot run at
+ * targets (`targets.ts`). It always exits 0 unless it cannot run at
  * all (2 for a bad option): it is a measurement, not a test. Each scenario is a
  * file in `scenarios/`; `output.ts` prints and writes what they return.
  *

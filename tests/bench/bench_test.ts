@@ -66,7 +66,7 @@ Deno.test("target() takes unit and limit from the table and the detail into the 
   assert.equal("range" in idle, false);
   const notBuilt = target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" });
   assert.deepEqual([notBuilt.pass, notBuilt.note], [null, "not built"]);
-  // Figures the issue sets no limit for are reported, never judged.
+  // Figures without a limit are reported, never judged.
   assert.equal(target(TARGETS.storageAloneFile, { value: 1e9 }).pass, null);
   for (const [name, spec] of Object.entries(TARGETS)) {
     assert.ok(spec.label && spec.unit && spec.scenario, name);

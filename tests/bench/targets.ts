@@ -1,5 +1,5 @@
 /**
- * The benchmark's targets (from issue 5) in one table: what each measures, its
+ * The benchmark's targets in one table: what each measures, its
  * unit, its limit and how a measured value is judged against it. The scenarios
  * only say which figure stands for which target.
  */
@@ -9,7 +9,7 @@ import type { Spread } from "./stats.ts";
 /** How a measured value is compared with a target's limit. */
 export type Comparison = "<=" | ">=" | "<" | "==";
 
-/** One target: `limit` NaN means the issue sets none and the figure is reported only. */
+/** One target: `limit` NaN means there is none and the figure is reported only. */
 export interface TargetSpec {
   scenario: string;
   label: string;

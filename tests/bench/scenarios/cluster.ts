@@ -113,7 +113,7 @@ export async function cluster(
     ? [target(TARGETS.clusterCrossNodeP99, measured(f["two nodes p99 ms"]), {
       note: `one node, same traffic: p99 ${fmtSpread(f["one node p99 ms"])} ms; ratio ${
         fmtSpread(f["two nodes p99 / one node p99"])
-      } (the issue sets no limit: reported for comparison)`,
+      } (no limit: reported for comparison)`,
     })]
     : [];
   return { runs: records, figures: f, targets, skipped };
