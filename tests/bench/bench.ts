@@ -1142,7 +1142,7 @@ async function bundle(): Promise<void> {
   try {
     data = await Deno.readFile(path);
   } catch {
-    results.skipped.bundle = "dist/chat-widget.js not built (deno run -A widget/build.ts)";
+    results.skipped.bundle = "dist/chat-widget.js not built (deno run -A tools/build_widget.ts)";
     addTarget({
       scenario: "bundle",
       label: "widget bundle gzipped",

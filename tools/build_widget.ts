@@ -4,11 +4,12 @@
  * beside it: the German and Arabic strings). Prints what a page loads by default
  * (the entry and anything it imports statically) and each lazy chunk, raw and gzipped.
  *
- *   deno run -A widget/build.ts [--outfile=dist/chat-widget.js]
+ *   deno run -A tools/build_widget.ts [--outfile=dist/chat-widget.js]
  */
 import * as esbuild from "esbuild";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 
 /** Lit's browser builds touch `document` and `HTMLElement` at import time; its node builds guard them. */
@@ -314,9 +315,34 @@ function lazyLocalesPlugin(chunkOf: Map<string, string>): esbuild.Plugin {
   };
 }
 
+/** Reads the command line; an unknown flag or a stray argument is an error. */
+function parseCommandLine(args: string[]): { outfile?: string } {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { outfile: { type: "string" } },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { outfile: values.outfile };
+  } catch (error) {
+    throw new TypeError(
+      `Cannot read the arguments ${JSON.stringify(args.join(" "))}: ${
+        (error as Error).message
+      }\nUsage: deno run -A tools/build_widget.ts [--outfile=dist/chat-widget.js]`,
+    );
+  }
+}
+
 if (import.meta.main) {
-  const outArg = Deno.args.find((a) => a.startsWith("--outfile="));
-  const info = await buildWidget({ outfile: outArg?.slice("--outfile=".length) });
+  let options: { outfile?: string };
+  try {
+    options = parseCommandLine(Deno.args);
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(2);
+  }
+  const info = await buildWidget(options);
   await esbuild.stop();
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
   for (const file of info.files) {
