@@ -3,7 +3,7 @@
 import { css, html, LitElement, nothing, type PropertyValues } from "lit";
 import { LIMITS } from "../server/protocol.ts";
 import type { Translate } from "./chat-locales.ts";
-import { baseStyles } from "./chat-widget.styles.ts";
+import { baseStyles } from "./shared.styles.ts";
 
 /** Show the remaining-length counter from this many characters before the limit. */
 const COUNTER_FROM = 500;

@@ -5,7 +5,7 @@ import { repeat } from "lit/directives/repeat.js";
 import { LIMITS } from "../server/protocol.ts";
 import type { ChatIdentity, ChatMessage, ChatUser } from "./chat-client.ts";
 import type { Translate } from "./chat-locales.ts";
-import { baseStyles } from "./chat-widget.styles.ts";
+import { baseStyles } from "./shared.styles.ts";
 import type { ChatComposer } from "./chat-composer.ts";
 
 /** Within this many px of the bottom counts as "at the bottom". */

@@ -3,7 +3,7 @@
 import { css, html, LitElement, type PropertyValues } from "lit";
 import { LIMITS, type WireError } from "../server/protocol.ts";
 import type { Translate } from "./chat-locales.ts";
-import { baseStyles } from "./chat-widget.styles.ts";
+import { baseStyles } from "./shared.styles.ts";
 
 /**
  * The username form. Shows the server's reason inline when it refuses a name.

@@ -4,7 +4,7 @@ import { css, html, LitElement, nothing } from "lit";
 import { repeat } from "lit/directives/repeat.js";
 import type { ChatUser } from "./chat-client.ts";
 import type { Translate } from "./chat-locales.ts";
-import { baseStyles } from "./chat-widget.styles.ts";
+import { baseStyles } from "./shared.styles.ts";
 
 /**
  * The list of people: self first, online status as a dot and text, unread badges.

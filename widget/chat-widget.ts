@@ -18,7 +18,7 @@ import {
 } from "./chat-locales.ts";
 import type { ChatLogin } from "./chat-login.ts";
 import type { ChatUserList } from "./chat-user-list.ts";
-import { baseStyles, themeStyles } from "./chat-widget.styles.ts";
+import { baseStyles, themeStyles } from "./shared.styles.ts";
 
 /** Below this width (px) the list and the conversation are two views with a back button. */
 const NARROW_BELOW = 560;
