@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { css, html, LitElement, nothing, type PropertyValues } from "lit";
+import { html, LitElement, nothing, type PropertyValues } from "lit";
 import { LIMITS } from "../server/protocol.ts";
 import type { Translate } from "./chat-locales.ts";
-import { baseStyles } from "./shared.styles.ts";
+import { chatComposerStyles } from "./chat-composer.styles.ts";
 
 /** Show the remaining-length counter from this many characters before the limit. */
 const COUNTER_FROM = 500;
@@ -20,53 +20,7 @@ const COUNTER_FROM = 500;
  * @csspart counter - the remaining-length counter
  */
 export class ChatComposer extends LitElement {
-  static override styles = [
-    baseStyles,
-    css`
-      :host {
-        display: block;
-        border-top: 1px solid var(--_border);
-        background: var(--_bg);
-        padding: 8px 10px;
-      }
-      form {
-        display: flex;
-        align-items: flex-end;
-        gap: 8px;
-      }
-      textarea {
-        flex: 1;
-        min-width: 0;
-        font-size: 16px;
-        line-height: 22px;
-        padding: 10px 12px;
-        min-height: 44px;
-        max-height: 160px;
-        field-sizing: content;
-        resize: none;
-        border: 1px solid var(--_border);
-        border-radius: 10px;
-        background: var(--_panel);
-      }
-      textarea[aria-invalid="true"] {
-        border-color: var(--_danger);
-      }
-      button {
-        min-height: 44px;
-        min-width: 64px;
-      }
-      .counter {
-        margin: 4px 4px 0;
-        font-size: 13px;
-        color: var(--_muted);
-        text-align: end;
-      }
-      .counter.over {
-        color: var(--_danger);
-        font-weight: 600;
-      }
-    `,
-  ];
+  static override styles = chatComposerStyles;
 
   static override properties = {
     t: { attribute: false },

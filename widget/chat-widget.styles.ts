@@ -1,0 +1,84 @@
+import { css } from "lit";
+import { baseStyles, themeStyles } from "./shared.styles.ts";
+
+/** The element's frame: title bar, banner, and the list and conversation side by side. */
+export const chatWidgetStyles = [
+  themeStyles,
+  baseStyles,
+  css`
+    :host {
+      display: block;
+      height: 520px;
+      min-width: 280px;
+      contain: content;
+    }
+    .root {
+      display: flex;
+      flex-direction: column;
+      height: 100%;
+      overflow: hidden;
+      background: var(--_bg);
+      border: 1px solid var(--_border);
+      border-radius: var(--_radius);
+      text-align: start;
+    }
+    .header {
+      display: flex;
+      align-items: center;
+      gap: 8px;
+      padding: 8px 12px;
+      min-height: 52px;
+      border-bottom: 1px solid var(--_border);
+      background: var(--_panel);
+    }
+    h2 {
+      margin: 0;
+      font-size: 16px;
+      font-weight: 700;
+    }
+    .me {
+      margin-inline-start: auto;
+      color: var(--_muted);
+      font-size: 13px;
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+      min-width: 0;
+    }
+    .me + button {
+      flex: none;
+      padding: 4px 10px;
+      min-height: 32px;
+      font-size: 13px;
+    }
+    .banner {
+      padding: 8px 12px;
+      background: var(--_warn-bg);
+      color: var(--_warn-fg);
+      font-size: 14px;
+      border-bottom: 1px solid var(--_border);
+    }
+    .banner:empty {
+      display: none;
+    }
+    .body {
+      flex: 1;
+      display: flex;
+      min-height: 0;
+    }
+    chat-login {
+      flex: 1;
+    }
+    chat-user-list {
+      flex: 0 0 240px;
+      border-inline-end: 1px solid var(--_border);
+    }
+    chat-conversation {
+      flex: 1;
+    }
+    .narrow chat-user-list {
+      flex: 1;
+      border: 0;
+    }
+  `,
+];
