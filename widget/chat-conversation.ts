@@ -7,44 +7,17 @@ import type { ChatIdentity, ChatMessage, ChatUser } from "./chat-client.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatConversationStyles } from "./chat-conversation.styles.ts";
 import type { ChatComposer } from "./chat-composer.ts";
+import { DateTimeFormats, dayKey, dayLabel, linkify } from "./format.ts";
+import { ScrollAnchor } from "./scroll-anchor.ts";
 
-/** Within this many px of the bottom counts as "at the bottom". */
-const BOTTOM_SLACK = 48;
 /** Start loading older messages this many px before the top is reached. */
 const TOP_SLACK = 160;
 
+/** What the last render showed, to tell news from older pages. */
 interface Rendered {
   peer?: string;
   first?: string;
   last?: string;
-  atBottom: boolean;
-  /** The first message in view and its distance from the top of the view, to keep it in place. */
-  anchor?: { element: HTMLElement; offset: number };
-}
-
-/** Web addresses in message text; only http(s), so no other scheme can become a link. */
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
-
-/** Message text with web addresses as links; everything else stays text. */
-function linkify(text: string): (string | TemplateResult)[] {
-  const out: (string | TemplateResult)[] = [];
-  let last = 0;
-  for (const match of text.matchAll(URL_PATTERN)) {
-    // Punctuation that ends a sentence is not part of the address.
-    const url = match[0].replace(/[.,;:!?)\]}]+$/, "");
-    out.push(
-      text.slice(last, match.index),
-      html`<a href=${url} target="_blank" rel="noopener noreferrer nofollow" part="link">${url}</a>`,
-    );
-    last = match.index + url.length;
-  }
-  out.push(text.slice(last));
-  return out;
-}
-
-function dayKey(ts: number): string {
-  const d = new Date(ts);
-  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 }
 
 /**
@@ -90,11 +63,9 @@ export class ChatConversation extends LitElement {
   declare _pill: boolean;
   declare _quiet: boolean;
 
-  #rendered: Rendered = { atBottom: true };
-  #formats = new Map<string, Intl.DateTimeFormat>();
-  #stuck = true;
-  #resize?: ResizeObserver;
-  #observed?: HTMLElement;
+  #rendered: Rendered = {};
+  #formats = new DateTimeFormats();
+  #scroll = new ScrollAnchor(this, { scroller: () => this.#log, items: ".bubble" });
 
   constructor() {
     super();
@@ -120,40 +91,22 @@ export class ChatConversation extends LitElement {
 
   /** Scrolls to the newest message. */
   scrollToBottom(): void {
-    const log = this.#log;
-    if (log) log.scrollTop = log.scrollHeight;
-    this.#stuck = true;
+    this.#scroll.scrollToBottom();
     this._pill = false;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.addEventListener("keydown", this.#onKeydown);
-    // A rotated phone, an opened on-screen keyboard or a resized host rewraps every line:
-    // whoever was reading the newest message keeps reading it.
-    this.#resize ??= new ResizeObserver(() => {
-      if (this.#stuck) {
-        const log = this.#log;
-        if (log) log.scrollTop = log.scrollHeight;
-      }
-    });
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.#resize?.disconnect();
-    this.#observed = undefined;
   }
 
   /** True when the newest message is in view. */
   get atBottom(): boolean {
-    const log = this.#log;
-    return !log || log.scrollHeight - log.scrollTop - log.clientHeight <= BOTTOM_SLACK;
+    return this.#scroll.atBottom;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!changed.has("peer") || !this.peer) return;
-    const log = this.#log;
     const first = this.peer.messages[0]?.id;
     // Older pages and a newly opened conversation are not news: keep the live region quiet for them.
     if (
@@ -162,24 +115,11 @@ export class ChatConversation extends LitElement {
     ) {
       this._quiet = true;
     }
-    if (log) {
-      this.#rendered.atBottom = this.atBottom;
-      const top = log.getBoundingClientRect().top;
-      const element = [...log.querySelectorAll<HTMLElement>(".bubble")].find((m) =>
-        m.getBoundingClientRect().bottom > top
-      );
-      this.#rendered.anchor = element
-        ? { element, offset: element.getBoundingClientRect().top - top }
-        : undefined;
-    }
+    this.#scroll.capture();
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     const log = this.#log;
-    if (log && log !== this.#observed && this.#resize) {
-      this.#resize.observe(log);
-      this.#observed = log;
-    }
     if (!changed.has("peer") || !this.peer || !log) return;
     const before = this.#rendered;
     const messages = this.peer.messages;
@@ -189,19 +129,17 @@ export class ChatConversation extends LitElement {
     const appended = last !== before.last && lastMessage !== undefined;
     if (this.peer.userID !== before.peer) {
       this.scrollToBottom();
-    } else if (appended && (before.atBottom || lastMessage.from === this.me?.userID)) {
+    } else if (
+      appended && (this.#scroll.wasAtBottom || lastMessage.from === this.me?.userID)
+    ) {
       this.scrollToBottom();
     } else {
       // Older pages, sender labels and status lines change heights above the reader:
       // keep the message they were looking at exactly where it was.
-      const anchor = before.anchor;
-      if (anchor?.element.isConnected) {
-        log.scrollTop += anchor.element.getBoundingClientRect().top -
-          log.getBoundingClientRect().top - anchor.offset;
-      }
+      this.#scroll.restore();
       if (appended) this._pill = true;
     }
-    this.#rendered = { ...this.#rendered, peer: this.peer.userID, first, last };
+    this.#rendered = { peer: this.peer.userID, first, last };
     if (this._quiet) requestAnimationFrame(() => (this._quiet = false));
     // A short first page may not fill the view, so no scroll would ever ask for more.
     if (
@@ -267,24 +205,13 @@ export class ChatConversation extends LitElement {
     const out: { key: string; view: TemplateResult }[] = [];
     let day = "";
     let sender = "";
-    const t = this.t;
-    const today = dayKey(Date.now());
-    const yesterday = dayKey(Date.now() - 86_400_000);
+    const labels = { t: this.t, lang: this.lang, formats: this.#formats, now: Date.now() };
     for (const m of messages) {
       const key = dayKey(m.timestamp);
       if (key !== day) {
         day = key;
         sender = "";
-        const label = key === today
-          ? t("today")
-          : key === yesterday
-          ? t("yesterday")
-          : this.#format(
-            "day",
-            new Date(m.timestamp).getFullYear() === new Date().getFullYear()
-              ? { weekday: "long", day: "numeric", month: "long" }
-              : { day: "numeric", month: "long", year: "numeric" },
-          ).format(m.timestamp);
+        const label = dayLabel(m.timestamp, labels);
         out.push({
           key: `day:${key}`,
           view: html`
@@ -305,7 +232,9 @@ export class ChatConversation extends LitElement {
 
   #renderMessage(m: ChatMessage, mine: boolean, name: string, showSender: boolean): TemplateResult {
     const t = this.t;
-    const time = this.#format("time", { hour: "numeric", minute: "2-digit" }).format(m.timestamp);
+    const time = this.#formats.get(this.lang, { hour: "numeric", minute: "2-digit" }).format(
+      m.timestamp,
+    );
     const state = !mine
       ? nothing
       : m.state === "sent"
@@ -331,30 +260,18 @@ export class ChatConversation extends LitElement {
           : html`<span class="sr-only">${name}:</span>`}
         <p class="bubble" part="bubble" dir="auto">${linkify(m.content)}</p>
         <div class="meta" part="meta"><time datetime=${new Date(m.timestamp)
-          .toISOString()} title=${this.#format("full", { dateStyle: "full", timeStyle: "short" })
+          .toISOString()} title=${this.#formats.get(this.lang, {
+            dateStyle: "full",
+            timeStyle: "short",
+          })
           .format(m.timestamp)}>${time}</time>${state}</div>
       </div>
     `;
   }
 
-  #format(kind: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-    const key = `${this.lang}|${kind}|${JSON.stringify(options)}`;
-    let format = this.#formats.get(key);
-    if (!format) {
-      try {
-        format = new Intl.DateTimeFormat(this.lang || undefined, options);
-      } catch {
-        format = new Intl.DateTimeFormat(undefined, options);
-      }
-      this.#formats.set(key, format);
-    }
-    return format;
-  }
-
   #onScroll(): void {
     const log = this.#log!;
-    this.#stuck = this.atBottom;
-    if (this._pill && this.#stuck) this._pill = false;
+    if (this.#scroll.onScroll() && this._pill) this._pill = false;
     if (log.scrollTop < TOP_SLACK) this.#loadOlder();
   }
 
