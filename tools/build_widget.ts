@@ -216,6 +216,9 @@ async function removeOldChunks(dir: string, stem: string): Promise<void> {
   }
 }
 
+/** The strings in the bundle itself: the fallback of every other language. */
+const BUNDLED_LOCALE = "en.ts";
+
 /** Options both builds share. */
 const COMMON: esbuild.BuildOptions = {
   bundle: true,
@@ -258,7 +261,9 @@ export async function buildWidget(
   const localeDir = join(root, "widget", "locales");
   const localeFiles: string[] = [];
   for await (const entry of Deno.readDir(localeDir)) {
-    if (entry.isFile && entry.name.endsWith(".ts")) localeFiles.push(join(localeDir, entry.name));
+    if (entry.isFile && entry.name.endsWith(".ts") && entry.name !== BUNDLED_LOCALE) {
+      localeFiles.push(join(localeDir, entry.name));
+    }
   }
   const locales = await esbuild.build({
     ...COMMON,
@@ -299,12 +304,13 @@ export async function buildWidget(
   return { outfile, raw: entry.raw, gzip: entry.gzip, files, metafile: result.metafile! };
 }
 
-/** Points the bundle's `import("./locales/<lang>.ts")` at the chunks built for them. */
+/** Points the bundle's `import("./locales/<lang>.ts")` at the chunks built for them (English is bundled). */
 function lazyLocalesPlugin(chunkOf: Map<string, string>): esbuild.Plugin {
   return {
     name: "lazy-locales",
     setup(build) {
       build.onResolve({ filter: /^\.\/locales\// }, (args) => {
+        if (basename(args.path) === BUNDLED_LOCALE) return undefined;
         const chunk = chunkOf.get(resolve(args.resolveDir, args.path));
         if (args.kind !== "dynamic-import" || !chunk) {
           return { errors: [{ text: `Import "${args.path}" lazily, with import()` }] };

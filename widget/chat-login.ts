@@ -53,9 +53,7 @@ export class ChatLogin extends LitElement {
     const message = this._empty
       ? t("usernameRequired")
       : this.error && !expired
-      ? (t(`error_${this.error.code}`) !== `error_${this.error.code}`
-        ? t(`error_${this.error.code}`)
-        : this.error.message)
+      ? t.optional(`error_${this.error.code}`) ?? this.error.message
       : "";
     return html`
       <form part="login" @submit=${this.#submit} novalidate>

@@ -10,12 +10,8 @@ import {
   type ConnectionState,
 } from "./chat-client.ts";
 import type { ChatConversation } from "./chat-conversation.ts";
-import {
-  type ChatStrings,
-  createLocaleRegistry,
-  createTranslator,
-  SHIPPED_LOCALES,
-} from "./chat-locales.ts";
+import { createLocaleRegistry, createTranslator, SHIPPED_LOCALES } from "./chat-locales.ts";
+import type { ChatStrings } from "./locales/en.ts";
 import type { ChatLogin } from "./chat-login.ts";
 import type { ChatUserList } from "./chat-user-list.ts";
 import { chatWidgetStyles } from "./chat-widget.styles.ts";

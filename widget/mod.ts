@@ -13,8 +13,8 @@ import { ChatWidget } from "./chat-widget.ts";
 
 export { ChatComposer, ChatConversation, ChatLogin, ChatUserList, ChatWidget };
 // German and Arabic are chunks loaded on demand (see SHIPPED_LOCALES), so only English is exported.
-export { en } from "./chat-locales.ts";
-export type { ChatStrings } from "./chat-locales.ts";
+export { en } from "./locales/en.ts";
+export type { ChatStrings } from "./locales/en.ts";
 export type {
   ChatIdentity,
   ChatMessage,
