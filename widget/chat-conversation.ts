@@ -3,7 +3,7 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from "lit";
 import { repeat } from "lit/directives/repeat.js";
 import { LIMITS } from "../server/protocol.ts";
-import type { ChatIdentity, ChatMessage, ChatUser } from "./chat-client.ts";
+import type { ChatIdentity, ChatMessage, ChatUser } from "./chat-state.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatConversationStyles } from "./chat-conversation.styles.ts";
 import type { ChatComposer } from "./chat-composer.ts";

@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 import { html, LitElement, nothing } from "lit";
 import { repeat } from "lit/directives/repeat.js";
-import type { ChatUser } from "./chat-client.ts";
+import type { ChatUser } from "./chat-state.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatUserListStyles } from "./chat-user-list.styles.ts";
 

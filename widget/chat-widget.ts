@@ -2,13 +2,8 @@
 /// <reference lib="dom.iterable" />
 import { html, LitElement, nothing } from "lit";
 import type { WireError } from "../server/protocol.ts";
-import {
-  ChatClient,
-  type ChatClientEvents,
-  type ChatIdentity,
-  type ChatUser,
-  type ConnectionState,
-} from "./chat-client.ts";
+import { ChatConnection, type ChatConnectionEvents } from "./chat-connection.ts";
+import type { ChatIdentity, ChatUser, ConnectionState } from "./chat-state.ts";
 import type { ChatConversation } from "./chat-conversation.ts";
 import { createLocaleRegistry, createTranslator, SHIPPED_LOCALES } from "./chat-locales.ts";
 import type { ChatStrings } from "./locales/en.ts";
@@ -92,7 +87,6 @@ export class ChatWidget extends LitElement {
     theme: { type: String, reflect: true },
     strings: { attribute: false },
     _narrow: { state: true },
-    _active: { state: true },
   };
 
   static override get observedAttributes(): string[] {
@@ -109,13 +103,16 @@ export class ChatWidget extends LitElement {
   /** Replaces individual strings of the current language, e.g. `{ title: "Support" }`. */
   declare strings: ChatStrings | undefined;
   declare _narrow: boolean;
-  declare _active: string | undefined;
 
-  #client = new ChatClient(this, {
+  #connection: ChatConnection = new ChatConnection(this, {
+    target: () => ({
+      server: this.server || scriptOrigin() || globalThis.location?.origin || "",
+      storageKey: this.storageKey,
+    }),
     emit: (type, detail) => this.#emit(type, detail),
-    isVisible: () =>
+    isVisible: (): boolean =>
       this.isConnected && globalThis.document?.visibilityState !== "hidden" &&
-      (!this._narrow || this._active !== undefined),
+      (!this._narrow || this.#connection.activeUserID !== undefined),
   });
   #resize?: ResizeObserver;
   #focusNext?: "list" | "login";
@@ -130,62 +127,59 @@ export class ChatWidget extends LitElement {
 
   /** The signed-in user, or undefined. */
   get user(): ChatIdentity | undefined {
-    return this.#client.identity;
+    return this.#connection.identity;
   }
 
   /** Everyone in the list, self first. */
   get users(): readonly ChatUser[] {
-    return this.#client.sortedUsers;
+    return this.#connection.sortedUsers;
   }
 
   /** Where the connection stands. */
   get connectionState(): ConnectionState {
-    return this.#client.state;
+    return this.#connection.state;
   }
 
   /** Unread messages over all conversations. */
   get unreadTotal(): number {
-    return this.#client.totalUnread;
+    return this.#connection.totalUnread;
   }
 
   /** The userID of the open conversation. */
   get activeConversation(): string | undefined {
-    return this._active;
+    return this.#connection.activeUserID;
   }
 
   /** Opens the conversation with `userID` and marks it read. */
   openConversation(userID: string): void {
-    if (!this.#client.users.has(userID)) throw new RangeError(`Unknown user "${userID}"`);
-    const changed = this._active !== userID;
-    this._active = userID;
-    this.#client.activeUserID = userID;
-    this.#client.markRead(userID);
+    if (!this.#connection.users.has(userID)) throw new RangeError(`Unknown user "${userID}"`);
+    const changed = this.#connection.activeUserID !== userID;
+    this.#connection.activeUserID = userID;
+    this.requestUpdate();
+    this.#connection.markRead(userID);
     if (changed) this.#emit("conversation-change", { userID });
   }
 
   /** Closes the open conversation (in the narrow layout: back to the list). */
   closeConversation(): void {
-    if (this._active === undefined) return;
-    this._active = undefined;
-    this.#client.activeUserID = undefined;
+    if (this.#connection.activeUserID === undefined) return;
+    this.#connection.activeUserID = undefined;
+    this.requestUpdate();
     this.#emit("conversation-change", { userID: null });
   }
 
   /** Forgets the session on this device, shows the username form and ends the session on the server (awaitable). */
   logout(): Promise<void> {
-    this._active = undefined;
-    return this.#client.logout();
+    return this.#connection.logout();
   }
 
   /** Tries to reach the server again now instead of waiting for the next automatic attempt. */
   reconnect(): void {
-    this.#client.reconnectNow();
+    this.#connection.reconnectNow();
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // Moved in the DOM: the connection closed on disconnect opens again on this update.
-    if (this.hasUpdated) this.requestUpdate();
     this.#resize ??= new ResizeObserver(([entry]) => {
       this._narrow = entry.contentRect.width < NARROW_BELOW;
     });
@@ -204,22 +198,9 @@ export class ChatWidget extends LitElement {
     if ((name === "lang" || name === "dir") && old !== value) this.requestUpdate();
   }
 
-  protected override willUpdate(): void {
-    const server = this.server || scriptOrigin() || globalThis.location?.origin || "";
-    if (this.#client.configure(server, this.storageKey)) {
-      this._active = undefined;
-      this.#client.activeUserID = undefined;
-    }
-    if (
-      this._active && !this.#client.users.has(this._active) && this.#client.state === "signed-out"
-    ) {
-      this._active = undefined;
-    }
-  }
-
   protected override updated(): void {
     // After signing in, focus goes to the list once it has people in it.
-    if (this.#focusNext === "list" && this.#client.state === "connected") {
+    if (this.#focusNext === "list" && this.#connection.state === "connected") {
       const list = this.renderRoot.querySelector<ChatUserList>("chat-user-list");
       if (list) {
         this.#focusNext = undefined;
@@ -242,9 +223,9 @@ export class ChatWidget extends LitElement {
   override render() {
     const lang = this.#lang();
     const { t, dir } = createTranslator(ChatWidget.locales, lang, this.strings);
-    const client = this.#client;
+    const client = this.#connection;
     const signedIn = !!client.identity && client.state !== "signed-out";
-    const active = this._active ? client.users.get(this._active) : undefined;
+    const active = client.activeUserID ? client.users.get(client.activeUserID) : undefined;
     const total = client.totalUnread;
     const banner = {
       "signed-out": "",
@@ -295,7 +276,7 @@ export class ChatWidget extends LitElement {
                 ?hidden=${narrow && !!active}
                 .t=${t}
                 .users=${client.sortedUsers}
-                .selected=${this._active}
+                .selected=${client.activeUserID}
                 @select=${this.#onSelect}
               ></chat-user-list>
               <chat-conversation
@@ -329,7 +310,7 @@ export class ChatWidget extends LitElement {
     const focus = this.#focusNext;
     if (
       (type === "logout" && focus === "login") ||
-      (type === "connection-change" && this.#client.state === "signed-out" &&
+      (type === "connection-change" && this.#connection.state === "signed-out" &&
         this.matches(":focus-within"))
     ) {
       this.#focusNext = undefined;
@@ -341,7 +322,7 @@ export class ChatWidget extends LitElement {
 
   #onLogin(event: CustomEvent<{ username: string }>): void {
     this.#focusNext = "list";
-    this.#client.signIn(event.detail.username);
+    this.#connection.signIn(event.detail.username);
   }
 
   #onSelect(event: CustomEvent<{ userID: string }>): void {
@@ -352,7 +333,7 @@ export class ChatWidget extends LitElement {
   }
 
   #onBack(): void {
-    const previous = this._active;
+    const previous = this.#connection.activeUserID;
     this.closeConversation();
     this.updateComplete.then(() =>
       this.renderRoot.querySelector<ChatUserList>("chat-user-list")?.focusUser(previous)
@@ -360,7 +341,8 @@ export class ChatWidget extends LitElement {
   }
 
   #onSend(event: CustomEvent<{ content: string }>): void {
-    if (this._active) this.#client.send(this._active, event.detail.content);
+    const to = this.#connection.activeUserID;
+    if (to) this.#connection.send(to, event.detail.content);
   }
 
   #logout(): void {
@@ -369,8 +351,9 @@ export class ChatWidget extends LitElement {
   }
 
   #onVisibility = (): void => {
-    if (globalThis.document?.visibilityState === "visible" && this._active) {
-      this.#client.markRead(this._active);
+    const active = this.#connection.activeUserID;
+    if (globalThis.document?.visibilityState === "visible" && active) {
+      this.#connection.markRead(active);
     }
   };
 }
@@ -380,13 +363,13 @@ declare global {
     "chat-widget": ChatWidget;
   }
   interface GlobalEventHandlersEventMap {
-    "chat-session": CustomEvent<ChatClientEvents["session"]>;
-    "chat-message": CustomEvent<ChatClientEvents["message"]>;
-    "chat-message-sent": CustomEvent<ChatClientEvents["message-sent"]>;
-    "chat-unread-change": CustomEvent<ChatClientEvents["unread-change"]>;
-    "chat-connection-change": CustomEvent<ChatClientEvents["connection-change"]>;
+    "chat-session": CustomEvent<ChatConnectionEvents["session"]>;
+    "chat-message": CustomEvent<ChatConnectionEvents["message"]>;
+    "chat-message-sent": CustomEvent<ChatConnectionEvents["message-sent"]>;
+    "chat-unread-change": CustomEvent<ChatConnectionEvents["unread-change"]>;
+    "chat-connection-change": CustomEvent<ChatConnectionEvents["connection-change"]>;
     "chat-conversation-change": CustomEvent<{ userID: string | null }>;
-    "chat-error": CustomEvent<ChatClientEvents["error"]>;
-    "chat-logout": CustomEvent<ChatClientEvents["logout"]>;
+    "chat-error": CustomEvent<ChatConnectionEvents["error"]>;
+    "chat-logout": CustomEvent<ChatConnectionEvents["logout"]>;
   }
 }

@@ -21,7 +21,7 @@ export type {
   ChatUser,
   ConnectionState,
   DeliveryState,
-} from "./chat-client.ts";
+} from "./chat-state.ts";
 
 /** Registers the widget's elements once; later calls and a missing registry are no-ops. */
 export function defineChatWidget(
