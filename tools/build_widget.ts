@@ -11,6 +11,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { minifyHTMLLiteralsPlugin } from "esbuild-plugin-minify-html-literals";
 
 /** Lit's browser builds touch `document` and `HTMLElement` at import time; its node builds guard them. */
 const LIT_NODE_BUILD = /^(lit-html|@lit\/reactive-element)(\/.*)?$/;
@@ -68,121 +69,13 @@ function domlessImportPlugin(): esbuild.Plugin {
   };
 }
 
-/** Collapses whitespace and comments in CSS text. */
-function minifyCss(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, "")
-    .replace(/\s+/g, " ")
-    .replace(/\s*([{};,>])\s*/g, "$1")
-    .replace(/:\s+/g, ":")
-    .replace(/;}/g, "}");
-}
-
 /**
- * Collapses whitespace in HTML text: a run of spaces and line breaks renders as one space
- * (no template here has preformatted text), and none is needed between a tag and a line break.
+ * Minifies the text of the widget's css`...` and html`...` templates (esbuild minifies code,
+ * never template text). Only the widget's own modules: Lit's and socket.io-client's builds
+ * are minified already.
  */
-function minifyHtml(text: string): string {
-  return text.replace(/>\s*\n\s*</g, "><").replace(/\s+/g, " ");
-}
-
-/**
- * Minifies the static text of every css`...` and html`...` template in `source`, leaving
- * `${...}` expressions alone (they may hold nested templates, which are minified too).
- * esbuild minifies code but never template text.
- */
-function minifyTemplates(source: string): string {
-  let out = "";
-  let i = 0;
-  const tagged = /\b(css|html)`/g;
-  for (let match = tagged.exec(source); match; match = tagged.exec(source)) {
-    if (match.index < i) continue;
-    const end = copyTemplate(match.index + match[0].length, match[1] as "css" | "html");
-    out += source.slice(i, match.index + match[0].length) + end.text;
-    i = end.at;
-    tagged.lastIndex = i;
-  }
-  return out + source.slice(i);
-
-  /** From just after an opening backtick to just after the closing one. */
-  function copyTemplate(
-    from: number,
-    kind: "css" | "html" | "plain",
-  ): { text: string; at: number } {
-    let text = "";
-    let chunk = "";
-    const flush = () => {
-      text += kind === "css" ? minifyCss(chunk) : kind === "html" ? minifyHtml(chunk) : chunk;
-      chunk = "";
-    };
-    let at = from;
-    while (at < source.length) {
-      const c = source[at];
-      if (c === "\\") {
-        chunk += source.slice(at, at + 2);
-        at += 2;
-      } else if (c === "`") {
-        flush();
-        return { text: text + "`", at: at + 1 };
-      } else if (c === "$" && source[at + 1] === "{") {
-        flush();
-        const expression = copyExpression(at + 2);
-        text += "${" + expression.text;
-        at = expression.at;
-      } else {
-        chunk += c;
-        at++;
-      }
-    }
-    throw new SyntaxError(`Unterminated template at ${from}`);
-  }
-
-  /** From just after `${` to just after its closing `}`, minifying templates nested in it. */
-  function copyExpression(from: number): { text: string; at: number } {
-    let text = "";
-    let depth = 0;
-    let at = from;
-    while (at < source.length) {
-      const c = source[at];
-      if (c === "`") {
-        const tag = /\b(css|html)$/.exec(source.slice(Math.max(0, at - 4), at))?.[1];
-        const inner = copyTemplate(at + 1, (tag as "css" | "html" | undefined) ?? "plain");
-        text += "`" + inner.text;
-        at = inner.at;
-      } else if (c === '"' || c === "'") {
-        let close = at + 1;
-        while (close < source.length && source[close] !== c) {
-          close += source[close] === "\\" ? 2 : 1;
-        }
-        text += source.slice(at, close + 1);
-        at = close + 1;
-      } else if (c === "{") {
-        depth++;
-        text += c;
-        at++;
-      } else if (c === "}") {
-        text += c;
-        at++;
-        if (depth-- === 0) return { text, at };
-      } else {
-        text += c;
-        at++;
-      }
-    }
-    throw new SyntaxError(`Unterminated expression at ${from}`);
-  }
-}
-
-/** Applies `minifyTemplates` to the widget's own modules. */
 function minifyTemplatesPlugin(): esbuild.Plugin {
-  return {
-    name: "minify-templates",
-    setup(build) {
-      build.onLoad({ filter: /widget[\\/].*\.ts$/ }, async (args) => ({
-        contents: minifyTemplates(await Deno.readTextFile(args.path)),
-        loader: "ts",
-      }));
-    },
-  };
+  return minifyHTMLLiteralsPlugin({ filter: /[\\/]widget[\\/](locales[\\/])?[\w.-]+\.ts$/ });
 }
 
 /** One JavaScript file the build wrote, and whether a page loads it by default. */
