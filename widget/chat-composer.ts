@@ -4,6 +4,7 @@ import { html, LitElement, nothing, type PropertyValues } from "lit";
 import { LIMITS } from "../server/protocol.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatComposerStyles } from "./chat-composer.styles.ts";
+import { emit } from "./emit.ts";
 
 /** Show the remaining-length counter from this many characters before the limit. */
 const COUNTER_FROM = 500;
@@ -13,7 +14,7 @@ const COUNTER_FROM = 500;
  * over-long text cannot be sent, a counter appears near the limit. Keeps one
  * draft per conversation (`key`).
  *
- * @fires send - `{ content }` (internal, not composed)
+ * @fires chat-send - `{ content }` the person sent what they wrote (inner: the widget stops it)
  * @csspart composer - the form
  * @csspart input - the text area
  * @csspart send-button - the send button
@@ -121,7 +122,7 @@ export class ChatComposer extends LitElement {
     if (!content.trim() || content.length > this.max) return;
     this._value = "";
     this.#drafts.delete(this.key);
-    this.dispatchEvent(new CustomEvent("send", { detail: { content }, bubbles: true }));
+    emit(this, "chat-send", { content });
     this.focus();
   }
 
@@ -133,4 +134,14 @@ export class ChatComposer extends LitElement {
     viewport.addEventListener("resize", scroll, { once: true });
     setTimeout(scroll, 300);
   };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-composer": ChatComposer;
+  }
+  interface GlobalEventHandlersEventMap {
+    /** The person sent the text of the message box. */
+    "chat-send": CustomEvent<{ content: string }>;
+  }
 }

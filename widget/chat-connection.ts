@@ -33,15 +33,15 @@ import {
   userFromEntry,
 } from "./chat-state.ts";
 
-/** What the connection tells its host about; the element turns these into `chat-*` events. */
+/** What the connection tells its host about, by event name: the element fires these as they are. */
 export interface ChatConnectionEvents {
-  session: ChatIdentity;
-  message: { message: Message; user: ChatIdentity };
-  "message-sent": { message: Message };
-  "unread-change": { total: number };
-  "connection-change": { state: ConnectionState };
-  error: WireError & { source: string };
-  logout: Record<never, never>;
+  "chat-session": ChatIdentity;
+  "chat-message": { message: Message; user: ChatIdentity };
+  "chat-message-sent": { message: Message };
+  "chat-unread-change": { total: number };
+  "chat-connection-change": { state: ConnectionState };
+  "chat-error": WireError & { source: string };
+  "chat-logout": Record<never, never>;
 }
 
 /** Where to connect: the server URL and the localStorage key of the session. */
@@ -185,7 +185,7 @@ export class ChatConnection implements ReactiveController {
     this.loginError = undefined;
     this.#setState("signed-out");
     this.#updateTotal();
-    if (hadSession) this.#emit("logout", {});
+    if (hadSession) this.#emit("chat-logout", {});
     return ended;
   }
 
@@ -268,7 +268,7 @@ export class ChatConnection implements ReactiveController {
         },
       );
       if (!ack.ok) {
-        this.#emit("error", { ...ack.error, source: "load messages" });
+        this.#emit("chat-error", { ...ack.error, source: "load messages" });
         return false;
       }
       const current = this.users.get(userID);
@@ -361,14 +361,14 @@ export class ChatConnection implements ReactiveController {
     this.state = state;
     // Update first, so a listener that awaits the host's next render sees this state.
     this.#host.requestUpdate();
-    this.#emit("connection-change", { state });
+    this.#emit("chat-connection-change", { state });
   }
 
   #updateTotal(): void {
     const total = this.totalUnread;
     if (total === this.#lastTotal) return;
     this.#lastTotal = total;
-    this.#emit("unread-change", { total });
+    this.#emit("chat-unread-change", { total });
   }
 
   #isReading(userID: string): boolean {
@@ -498,7 +498,7 @@ export class ChatConnection implements ReactiveController {
       }
       this.loginError = stale && wasSignedIn ? { code: "invalid_session", message: "" } : error;
       this.#setState("signed-out");
-      this.#emit("error", { ...error, source: "connect" });
+      this.#emit("chat-error", { ...error, source: "connect" });
       return;
     }
     this.#failedAttempts++;
@@ -516,7 +516,7 @@ export class ChatConnection implements ReactiveController {
     this.maxContentLength = contentLimit(session);
     this.signingIn = false;
     this.loginError = undefined;
-    if (changed || !this.#connectedOnce) this.#emit("session", { ...this.identity });
+    if (changed || !this.#connectedOnce) this.#emit("chat-session", { ...this.identity });
   }
 
   #onUserConnected(entry: UserEntry): void {
@@ -578,7 +578,10 @@ export class ChatConnection implements ReactiveController {
         user.unread++;
         this.#updateTotal();
       }
-      this.#emit("message", { message, user: { userID: user.userID, username: user.username } });
+      this.#emit("chat-message", {
+        message,
+        user: { userID: user.userID, username: user.username },
+      });
     }
     this.#host.requestUpdate();
   }
@@ -625,7 +628,7 @@ export class ChatConnection implements ReactiveController {
     this.#updateOutbox((entries) => entries.filter((e) => e.clientId !== entry.clientId));
     const user = this.#userFor(entry.to);
     user.messages = mergeMessages(user.messages, [{ ...message, clientId: entry.clientId }]);
-    this.#emit("message-sent", { message });
+    this.#emit("chat-message-sent", { message });
     this.#host.requestUpdate();
   }
 
@@ -637,7 +640,7 @@ export class ChatConnection implements ReactiveController {
     user.messages = user.messages.map((m) =>
       m.clientId === entry.clientId && m.state !== "sent" ? { ...m, state: "failed", error } : m
     );
-    this.#emit("error", { ...error, source: "private message" });
+    this.#emit("chat-error", { ...error, source: "private message" });
     this.#host.requestUpdate();
   }
 }

@@ -7,6 +7,7 @@ import type { ChatIdentity, ChatMessage, ChatUser } from "./chat-state.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatConversationStyles } from "./chat-conversation.styles.ts";
 import type { ChatComposer } from "./chat-composer.ts";
+import { emit } from "./emit.ts";
 import { DateTimeFormats, dayKey, dayLabel, linkify } from "./format.ts";
 import { ScrollAnchor } from "./scroll-anchor.ts";
 
@@ -25,10 +26,10 @@ interface Rendered {
  * messages), older pages on scrolling up without the view jumping, a "new
  * messages" pill when you have scrolled away, and the composer.
  *
- * @fires back - the back button was pressed (narrow layout; internal)
- * @fires load-older - the view reached the oldest loaded message (internal)
- * @fires retry - `{ clientId }` (internal)
- * @fires discard - `{ clientId }` (internal)
+ * @fires chat-back - the back button or Escape was pressed in the narrow layout (inner)
+ * @fires chat-load-older - the view reached the oldest loaded message (inner)
+ * @fires chat-retry - `{ clientId }` Retry was pressed on a failed message (inner)
+ * @fires chat-discard - `{ clientId }` Discard was pressed on a failed message (inner)
  * @csspart header, log, message, message-in, message-out, bubble, meta, sender, day, pill, back-button
  */
 export class ChatConversation extends LitElement {
@@ -159,7 +160,7 @@ export class ChatConversation extends LitElement {
         ${this.narrow
           ? html`
             <button class="back" part="back-button" aria-label=${t("back")} title=${t("back")}
-              @click=${() => this.#fire("back")}><span aria-hidden="true">←</span></button>
+              @click=${() => emit(this, "chat-back", {})}><span aria-hidden="true">←</span></button>
           `
           : nothing}
         <span class="dot ${peer.connected ? "on" : ""}" part="status" aria-hidden="true"></span>
@@ -196,7 +197,6 @@ export class ChatConversation extends LitElement {
         .key=${peer.userID}
         .max=${this.max}
         .label=${t("composerLabel", { name: peer.username })}
-        @send=${this.#onSend}
       ></chat-composer>
     `;
   }
@@ -245,10 +245,11 @@ export class ChatConversation extends LitElement {
           ? html`: ${m.error.message}`
           : nothing}</span>
         <button class="link" part="retry-button" @click=${() =>
-          this.#fire("retry", { clientId: m.clientId })}>${t("retry")}</button>
-        <button class="link" @click=${() => this.#fire("discard", { clientId: m.clientId })}>${t(
-          "discard",
-        )}</button>
+          emit(this, "chat-retry", { clientId: m.clientId! })}>${t("retry")}</button>
+        <button class="link" @click=${() =>
+          emit(this, "chat-discard", { clientId: m.clientId! })}>${t(
+            "discard",
+          )}</button>
       `
       : html`<span>${this.online ? t("pending") : t("queued")}</span>`;
     const parts = `message ${mine ? "message-out" : "message-in"} message-${m.state}`;
@@ -276,24 +277,30 @@ export class ChatConversation extends LitElement {
   }
 
   #loadOlder(): void {
-    if (this.peer?.hasMore && !this.peer.loadingOlder) this.#fire("load-older");
+    if (this.peer?.hasMore && !this.peer.loadingOlder) emit(this, "chat-load-older", {});
   }
 
   #onKeydown = (event: KeyboardEvent): void => {
     // Escape leaves the conversation in the narrow layout, like the back button.
     if (event.key === "Escape" && this.narrow && !event.defaultPrevented) {
       event.preventDefault();
-      this.#fire("back");
+      emit(this, "chat-back", {});
     }
   };
+}
 
-  #onSend(event: CustomEvent<{ content: string }>): void {
-    // The composer's event stops at this shadow root; pass it on to the widget.
-    event.stopPropagation();
-    this.#fire("send", event.detail);
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-conversation": ChatConversation;
   }
-
-  #fire(type: string, detail?: unknown): void {
-    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true }));
+  interface GlobalEventHandlersEventMap {
+    /** Back to the list (narrow layout). */
+    "chat-back": CustomEvent<Record<never, never>>;
+    /** The view reached the oldest message held: load the page before it. */
+    "chat-load-older": CustomEvent<Record<never, never>>;
+    /** Send a failed message again. */
+    "chat-retry": CustomEvent<{ clientId: string }>;
+    /** Drop a failed message. */
+    "chat-discard": CustomEvent<{ clientId: string }>;
   }
 }

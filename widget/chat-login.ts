@@ -4,11 +4,12 @@ import { html, LitElement, type PropertyValues } from "lit";
 import { LIMITS, type WireError } from "../server/protocol.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatLoginStyles } from "./chat-login.styles.ts";
+import { emit } from "./emit.ts";
 
 /**
  * The username form. Shows the server's reason inline when it refuses a name.
  *
- * @fires login - `{ username }` when the form is submitted with a non-empty name (internal, not composed)
+ * @fires chat-sign-in - `{ username }` the form was submitted with a name (inner: the widget stops it)
  * @csspart login - the form
  * @csspart input - the username field
  * @csspart button - the submit button
@@ -92,6 +93,16 @@ export class ChatLogin extends LitElement {
       input.focus();
       return;
     }
-    this.dispatchEvent(new CustomEvent("login", { detail: { username }, bubbles: true }));
+    emit(this, "chat-sign-in", { username });
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-login": ChatLogin;
+  }
+  interface GlobalEventHandlersEventMap {
+    /** The username form was submitted with a name. */
+    "chat-sign-in": CustomEvent<{ username: string }>;
   }
 }

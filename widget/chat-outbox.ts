@@ -44,20 +44,17 @@ function pageStorage(): Storage | undefined {
 
 /** One stored JSON value: its text as last seen, and what that text parsed to. */
 class StoredValue<T> {
+  /** The localStorage key. */
+  readonly key: string;
   #storage: Storage | undefined;
-  #key: string;
   #raw: string | null = null;
   #value: T | undefined;
   #valid: (value: unknown) => value is T;
 
   constructor(storage: Storage | undefined, key: string, valid: (value: unknown) => value is T) {
     this.#storage = storage;
-    this.#key = key;
+    this.key = key;
     this.#valid = valid;
-  }
-
-  get key(): string {
-    return this.#key;
   }
 
   get value(): T | undefined {
@@ -83,8 +80,8 @@ class StoredValue<T> {
     this.#value = value;
     const raw = value === undefined ? null : JSON.stringify(value);
     try {
-      if (raw === null) this.#storage?.removeItem(this.#key);
-      else this.#storage?.setItem(this.#key, raw);
+      if (raw === null) this.#storage?.removeItem(this.key);
+      else this.#storage?.setItem(this.key, raw);
       this.#raw = raw;
     } catch {
       // Full or disabled: the value lives on in memory for this page, and what storage
@@ -96,7 +93,7 @@ class StoredValue<T> {
   /** The stored text, null when there is none, undefined when storage cannot be read. */
   #read(): string | null | undefined {
     try {
-      return this.#storage ? this.#storage.getItem(this.#key) : undefined;
+      return this.#storage ? this.#storage.getItem(this.key) : undefined;
     } catch {
       return undefined;
     }

@@ -82,13 +82,10 @@ export function mergeMessages(current: ChatMessage[], incoming: Message[]): Chat
 }
 
 /**
- * People for display: self first, then by name (case-insensitive, numbers by value), then by
- * ID, so the order never jumps when someone comes or goes.
+ * People for display: self first, then by name as `collator` orders them, then by ID, so the
+ * order never jumps when someone comes or goes.
  */
-export function sortUsers(
-  users: Iterable<ChatUser>,
-  collator: Intl.Collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true }),
-): ChatUser[] {
+export function sortUsers(users: Iterable<ChatUser>, collator: Intl.Collator): ChatUser[] {
   return [...users].sort((a, b) =>
     Number(b.self) - Number(a.self) || collator.compare(a.username, b.username) ||
     (a.userID < b.userID ? -1 : 1)
@@ -118,16 +115,7 @@ export function userFromEntry(entry: UserEntry, selfID?: string): ChatUser {
 
 /** Someone known only by ID (a message from or to them arrived before their entry did). */
 export function unknownUser(userID: string, selfID?: string): ChatUser {
-  return {
-    userID,
-    username: userID,
-    connected: false,
-    self: userID === selfID,
-    messages: [],
-    hasMore: false,
-    unread: 0,
-    loadingOlder: false,
-  };
+  return userFromEntry({ userID, username: userID, connected: false, messages: [] }, selfID);
 }
 
 /**

@@ -5,12 +5,13 @@ import { repeat } from "lit/directives/repeat.js";
 import type { ChatUser } from "./chat-state.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatUserListStyles } from "./chat-user-list.styles.ts";
+import { emit } from "./emit.ts";
 
 /**
  * The list of people: self first, online status as a dot and text, unread badges.
  * One tab stop; arrow keys, Home and End move between people (roving tabindex).
  *
- * @fires select - `{ userID }` when a person is chosen (internal, not composed)
+ * @fires chat-select - `{ userID }` a person was chosen (inner: the widget stops it)
  * @csspart user-list - the list
  * @csspart user - one person's button; also `user-selected` on the open one
  * @csspart status - the online dot
@@ -93,7 +94,7 @@ export class ChatUserList extends LitElement {
   }
 
   #select(userID: string): void {
-    this.dispatchEvent(new CustomEvent("select", { detail: { userID }, bubbles: true }));
+    emit(this, "chat-select", { userID });
   }
 
   #keydown(event: KeyboardEvent): void {
@@ -109,5 +110,15 @@ export class ChatUserList extends LitElement {
     const target = buttons[Math.max(0, Math.min(buttons.length - 1, next))];
     for (const b of buttons) b.tabIndex = b === target ? 0 : -1;
     target.focus();
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-user-list": ChatUserList;
+  }
+  interface GlobalEventHandlersEventMap {
+    /** A person in the list was chosen. */
+    "chat-select": CustomEvent<{ userID: string }>;
   }
 }

@@ -3,6 +3,7 @@
 import { html, LitElement, nothing } from "lit";
 import type { WireError } from "../server/protocol.ts";
 import { ChatConnection, type ChatConnectionEvents } from "./chat-connection.ts";
+import { type ChatEventDetail, type ChatEventName, emit, listen } from "./emit.ts";
 import type { ChatIdentity, ChatUser, ConnectionState } from "./chat-state.ts";
 import type { ChatConversation } from "./chat-conversation.ts";
 import { createLocaleRegistry, createTranslator, SHIPPED_LOCALES } from "./chat-locales.ts";
@@ -109,7 +110,8 @@ export class ChatWidget extends LitElement {
       server: this.server || scriptOrigin() || globalThis.location?.origin || "",
       storageKey: this.storageKey,
     }),
-    emit: (type, detail) => this.#emit(type, detail),
+    // The map below declares each of these events with the connection's detail type.
+    emit: (type, detail) => this.#emit(type, detail as ChatEventDetail<typeof type>),
     isVisible: (): boolean =>
       this.isConnected && globalThis.document?.visibilityState !== "hidden" &&
       (!this._narrow || this.#connection.activeUserID !== undefined),
@@ -157,7 +159,7 @@ export class ChatWidget extends LitElement {
     this.#connection.activeUserID = userID;
     this.requestUpdate();
     this.#connection.markRead(userID);
-    if (changed) this.#emit("conversation-change", { userID });
+    if (changed) this.#emit("chat-conversation-change", { userID });
   }
 
   /** Closes the open conversation (in the narrow layout: back to the list). */
@@ -165,7 +167,7 @@ export class ChatWidget extends LitElement {
     if (this.#connection.activeUserID === undefined) return;
     this.#connection.activeUserID = undefined;
     this.requestUpdate();
-    this.#emit("conversation-change", { userID: null });
+    this.#emit("chat-conversation-change", { userID: null });
   }
 
   /** Forgets the session on this device, shows the username form and ends the session on the server (awaitable). */
@@ -267,7 +269,6 @@ export class ChatWidget extends LitElement {
                 .t=${t}
                 .error=${client.loginError as WireError | undefined}
                 ?busy=${client.signingIn && client.state === "connecting"}
-                @login=${this.#onLogin}
               ></chat-login>
             `
             : html`
@@ -277,7 +278,6 @@ export class ChatWidget extends LitElement {
                 .t=${t}
                 .users=${client.sortedUsers}
                 .selected=${client.activeUserID}
-                @select=${this.#onSelect}
               ></chat-user-list>
               <chat-conversation
                 part="conversation"
@@ -290,12 +290,6 @@ export class ChatWidget extends LitElement {
                 .online=${client.state === "connected"}
                 .max=${client.maxContentLength}
                 ?narrow=${narrow}
-                @back=${this.#onBack}
-                @load-older=${() => active && client.loadOlder(active.userID)}
-                @retry=${(e: CustomEvent<{ clientId: string }>) => client.retry(e.detail.clientId)}
-                @discard=${(e: CustomEvent<{ clientId: string }>) =>
-                  client.discard(e.detail.clientId)}
-                @send=${this.#onSend}
               ></chat-conversation>
             `}
         </div>
@@ -303,14 +297,39 @@ export class ChatWidget extends LitElement {
     `;
   }
 
-  #emit(type: string, detail: unknown): void {
-    this.dispatchEvent(new CustomEvent(`chat-${type}`, { detail, bubbles: true, composed: true }));
+  /** Listens for the inner elements' events where they end: at this shadow root. */
+  protected override createRenderRoot(): HTMLElement | DocumentFragment {
+    const root = super.createRenderRoot();
+    const stop = <K extends ChatEventName>(
+      type: K,
+      handle: (detail: ChatEventDetail<K>) => void,
+    ) =>
+      listen(root, type, (event) => {
+        // Inner events are the widget's own business: the host page hears only public ones.
+        event.stopPropagation();
+        handle(event.detail);
+      });
+    stop("chat-sign-in", ({ username }) => this.#onSignIn(username));
+    stop("chat-select", ({ userID }) => this.#onSelect(userID));
+    stop("chat-back", () => this.#onBack());
+    stop("chat-load-older", () => {
+      const active = this.#connection.activeUserID;
+      if (active) void this.#connection.loadOlder(active);
+    });
+    stop("chat-retry", ({ clientId }) => this.#connection.retry(clientId));
+    stop("chat-discard", ({ clientId }) => this.#connection.discard(clientId));
+    stop("chat-send", ({ content }) => this.#onSend(content));
+    return root;
+  }
+
+  #emit<K extends ChatEventName>(type: K, detail: ChatEventDetail<K>): void {
+    emit(this, type, detail);
     // Focus follows the person's own actions only: a restored or expired session on page
     // load must not pull focus away from the host page.
     const focus = this.#focusNext;
     if (
-      (type === "logout" && focus === "login") ||
-      (type === "connection-change" && this.#connection.state === "signed-out" &&
+      (type === "chat-logout" && focus === "login") ||
+      (type === "chat-connection-change" && this.#connection.state === "signed-out" &&
         this.matches(":focus-within"))
     ) {
       this.#focusNext = undefined;
@@ -320,13 +339,13 @@ export class ChatWidget extends LitElement {
     }
   }
 
-  #onLogin(event: CustomEvent<{ username: string }>): void {
+  #onSignIn(username: string): void {
     this.#focusNext = "list";
-    this.#connection.signIn(event.detail.username);
+    this.#connection.signIn(username);
   }
 
-  #onSelect(event: CustomEvent<{ userID: string }>): void {
-    this.openConversation(event.detail.userID);
+  #onSelect(userID: string): void {
+    this.openConversation(userID);
     this.updateComplete.then(() =>
       this.renderRoot.querySelector<ChatConversation>("chat-conversation")?.focus()
     );
@@ -340,9 +359,9 @@ export class ChatWidget extends LitElement {
     );
   }
 
-  #onSend(event: CustomEvent<{ content: string }>): void {
+  #onSend(content: string): void {
     const to = this.#connection.activeUserID;
-    if (to) this.#connection.send(to, event.detail.content);
+    if (to) this.#connection.send(to, content);
   }
 
   #logout(): void {
@@ -363,13 +382,21 @@ declare global {
     "chat-widget": ChatWidget;
   }
   interface GlobalEventHandlersEventMap {
-    "chat-session": CustomEvent<ChatConnectionEvents["session"]>;
-    "chat-message": CustomEvent<ChatConnectionEvents["message"]>;
-    "chat-message-sent": CustomEvent<ChatConnectionEvents["message-sent"]>;
-    "chat-unread-change": CustomEvent<ChatConnectionEvents["unread-change"]>;
-    "chat-connection-change": CustomEvent<ChatConnectionEvents["connection-change"]>;
+    /** Signed in (a new username or a restored session). */
+    "chat-session": CustomEvent<ChatConnectionEvents["chat-session"]>;
+    /** A message from someone else arrived. */
+    "chat-message": CustomEvent<ChatConnectionEvents["chat-message"]>;
+    /** The server stored one of your messages. */
+    "chat-message-sent": CustomEvent<ChatConnectionEvents["chat-message-sent"]>;
+    /** The total unread count changed. */
+    "chat-unread-change": CustomEvent<ChatConnectionEvents["chat-unread-change"]>;
+    /** The connection state changed. */
+    "chat-connection-change": CustomEvent<ChatConnectionEvents["chat-connection-change"]>;
+    /** A conversation was opened (`userID`) or closed (`null`). */
     "chat-conversation-change": CustomEvent<{ userID: string | null }>;
-    "chat-error": CustomEvent<ChatConnectionEvents["error"]>;
-    "chat-logout": CustomEvent<ChatConnectionEvents["logout"]>;
+    /** The server refused something. */
+    "chat-error": CustomEvent<ChatConnectionEvents["chat-error"]>;
+    /** The user logged out. */
+    "chat-logout": CustomEvent<ChatConnectionEvents["chat-logout"]>;
   }
 }

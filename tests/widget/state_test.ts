@@ -81,7 +81,7 @@ Deno.test("pendingMessage() gives an ID that sorts after every stored ID", () =>
   assert.equal(message.state, "pending");
 });
 
-Deno.test("sortUsers() puts self first, then names case-insensitively with numbers by value, then IDs", () => {
+Deno.test("sortUsers() puts self first, then names in the collator's order, then IDs", () => {
   const users = [
     user("4", { username: "bob" }),
     user("1", { username: "user10" }),
@@ -90,7 +90,11 @@ Deno.test("sortUsers() puts self first, then names case-insensitively with numbe
     user("6", { username: "Bob" }),
     user("5", { username: "alice" }),
   ];
-  assert.deepEqual(sortUsers(users).map((u) => u.userID), ["2", "5", "4", "6", "3", "1"]);
+  const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
+  assert.deepEqual(
+    sortUsers(users, collator).map((u) => u.userID),
+    ["2", "5", "4", "6", "3", "1"],
+  );
 });
 
 Deno.test("unreadTotal() adds up every conversation's unread count", () => {
