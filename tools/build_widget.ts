@@ -1,5 +1,5 @@
 /**
- * Builds the widget bundle: widget/mod.ts -> dist/chat-widget.js, one minified
+ * Builds the widget bundle: widget/mod.ts and widget/define.ts -> dist/chat-widget.js, one minified
  * ES module, plus the chunks it imports on demand (`chat-widget-<name>-<hash>.js`
  * beside it: the German and Arabic strings). Prints what a page loads by default
  * (the entry and anything it imports statically) and each lazy chunk, raw and gzipped.
@@ -109,6 +109,13 @@ async function removeOldChunks(dir: string, stem: string): Promise<void> {
   }
 }
 
+/**
+ * The bundle: everything `widget/mod.ts` exports, and `widget/define.ts`, which registers the
+ * elements on load and exports `defineChatWidget`.
+ */
+export const BUNDLE_ENTRY =
+  'export * from "./mod.ts";\nexport { defineChatWidget } from "./define.ts";\n';
+
 /** The strings in the bundle itself: the fallback of every other language. */
 const BUNDLED_LOCALE = "en.ts";
 
@@ -172,7 +179,7 @@ export async function buildWidget(
   }
   const result = await esbuild.build({
     ...COMMON,
-    entryPoints: [join(root, "widget", "mod.ts")],
+    stdin: { contents: BUNDLE_ENTRY, resolveDir: join(root, "widget"), loader: "ts" },
     outfile,
     minify,
     plugins: [domlessImportPlugin(), lazyLocalesPlugin(chunkOf), minifyTemplatesPlugin()],
