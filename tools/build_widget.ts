@@ -3,6 +3,7 @@
  * ES module, plus the chunks it imports on demand (`chat-widget-<name>-<hash>.js`
  * beside it: the German and Arabic strings). Prints what a page loads by default
  * (the entry and anything it imports statically) and each lazy chunk, raw and gzipped.
+ * Run as a program, it also makes the folder an npm package (see widget_package.ts).
  *
  *   deno run -A tools/build_widget.ts [--outfile=dist/chat-widget.js]
  */
@@ -12,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { minifyHTMLLiteralsPlugin } from "esbuild-plugin-minify-html-literals";
+import { writeWidgetPackage } from "./widget_package.ts";
 
 /** Lit's browser builds touch `document` and `HTMLElement` at import time; its node builds guard them. */
 const LIT_NODE_BUILD = /^(lit-html|@lit\/reactive-element)(\/.*)?$/;
@@ -93,6 +95,8 @@ export interface BuildInfo {
   raw: number;
   gzip: number;
   files: BuiltFile[];
+  /** Every file written: the bundle, the chunks and their source maps. */
+  written: string[];
   metafile: esbuild.Metafile;
 }
 
@@ -201,7 +205,11 @@ export async function buildWidget(
     });
   }
   const entry = files.find((f) => !f.lazy)!;
-  return { outfile, raw: entry.raw, gzip: entry.gzip, files, metafile: result.metafile! };
+  const written = [
+    ...Object.keys(result.metafile!.outputs),
+    ...Object.keys(locales.metafile!.outputs),
+  ].map((path) => resolve(path));
+  return { outfile, raw: entry.raw, gzip: entry.gzip, files, written, metafile: result.metafile! };
 }
 
 /** Points the bundle's `import("./locales/<lang>.ts")` at the chunks built for them (English is bundled). */
@@ -259,4 +267,10 @@ if (import.meta.main) {
     );
   }
   console.log(`A default page loads ${kb(info.raw)} raw, ${kb(info.gzip)} gzipped`);
+  const outdir = dirname(info.outfile);
+  await writeWidgetPackage(outdir, info.written);
+  console.log(
+    `The package: ${relative(Deno.cwd(), outdir)}/package.json, custom-elements.json, ` +
+      "chat-widget.d.ts and types/ (npm pack " + relative(Deno.cwd(), outdir) + ")",
+  );
 }

@@ -14,7 +14,8 @@ const COUNTER_FROM = 500;
  * over-long text cannot be sent, a counter appears near the limit. Keeps one
  * draft per conversation (`key`).
  *
- * @fires chat-send - `{ content }` the person sent what they wrote (inner: the widget stops it)
+ * @tagname chat-composer
+ * @fires {CustomEvent<{ content: string }>} chat-send - the person sent what they wrote (inner: the widget stops it)
  * @csspart composer - the form
  * @csspart input - the text area
  * @csspart send-button - the send button

@@ -26,11 +26,29 @@ interface Rendered {
  * messages), older pages on scrolling up without the view jumping, a "new
  * messages" pill when you have scrolled away, and the composer.
  *
- * @fires chat-back - the back button or Escape was pressed in the narrow layout (inner)
- * @fires chat-load-older - the view reached the oldest loaded message (inner)
- * @fires chat-retry - `{ clientId }` Retry was pressed on a failed message (inner)
- * @fires chat-discard - `{ clientId }` Discard was pressed on a failed message (inner)
- * @csspart header, log, message, message-in, message-out, bubble, meta, sender, day, pill, back-button
+ * @tagname chat-conversation
+ * @fires {CustomEvent<Record<never, never>>} chat-back - the back button or Escape was pressed in the narrow layout (inner)
+ * @fires {CustomEvent<Record<never, never>>} chat-load-older - the view reached the oldest loaded message (inner)
+ * @fires {CustomEvent<{ clientId: string }>} chat-retry - Retry was pressed on a failed message (inner)
+ * @fires {CustomEvent<{ clientId: string }>} chat-discard - Discard was pressed on a failed message (inner)
+ * @csspart header - the bar with the person's name and status
+ * @csspart back-button - the back button (narrow layout)
+ * @csspart status - the person's online dot
+ * @csspart log - the message list (`role="log"`)
+ * @csspart day - a day separator
+ * @csspart sender - the sender's name above a run of their messages
+ * @csspart message - one message
+ * @csspart message-in - a message from the other person
+ * @csspart message-out - one of your messages
+ * @csspart message-pending - one of your messages, not yet stored
+ * @csspart message-sent - a stored message
+ * @csspart message-failed - one of your messages that was not sent
+ * @csspart bubble - a message's text
+ * @csspart link - a web address in a message
+ * @csspart meta - a message's time and delivery state
+ * @csspart retry-button - Retry on a failed message
+ * @csspart pill - the "new messages" button
+ * @csspart placeholder - the text shown when no conversation is open
  */
 export class ChatConversation extends LitElement {
   static override styles = chatConversationStyles;

@@ -9,7 +9,8 @@ import { emit } from "./emit.ts";
 /**
  * The username form. Shows the server's reason inline when it refuses a name.
  *
- * @fires chat-sign-in - `{ username }` the form was submitted with a name (inner: the widget stops it)
+ * @tagname chat-login
+ * @fires {CustomEvent<{ username: string }>} chat-sign-in - the form was submitted with a name (inner: the widget stops it)
  * @csspart login - the form
  * @csspart input - the username field
  * @csspart button - the submit button

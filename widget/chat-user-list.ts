@@ -11,9 +11,11 @@ import { emit } from "./emit.ts";
  * The list of people: self first, online status as a dot and text, unread badges.
  * One tab stop; arrow keys, Home and End move between people (roving tabindex).
  *
- * @fires chat-select - `{ userID }` a person was chosen (inner: the widget stops it)
+ * @tagname chat-user-list
+ * @fires {CustomEvent<{ userID: string }>} chat-select - a person was chosen (inner: the widget stops it)
  * @csspart user-list - the list
- * @csspart user - one person's button; also `user-selected` on the open one
+ * @csspart user - one person's button
+ * @csspart user-selected - the button of the person whose conversation is open
  * @csspart status - the online dot
  * @csspart badge - the unread count
  */

@@ -28,29 +28,74 @@ function scriptOrigin(): string {
 /**
  * `<chat-widget>`: private one-to-one chat with the server it was loaded from.
  *
- * @fires chat-session - `{ userID, username }` signed in (new username or restored session)
- * @fires chat-message - `{ message, user }` a message from someone else arrived
- * @fires chat-message-sent - `{ message }` the server stored one of your messages
- * @fires chat-unread-change - `{ total }` the total unread count changed
- * @fires chat-connection-change - `{ state }` connecting, connected, reconnecting, offline, unreachable, signed-out
- * @fires chat-conversation-change - `{ userID }` a conversation was opened (`null` when closed)
- * @fires chat-error - `{ code, message, source }` the server refused something
- * @fires chat-logout - the user logged out
+ * @tagname chat-widget
+ * @attribute lang - language of every string, date and time (default: the nearest `lang`, else the browser's)
+ * @attribute dir - `ltr` or `rtl` (default: from the language)
+ * @property {string} lang - language of every string, date and time (the native property)
+ * @property {string} dir - `ltr` or `rtl` (the native property)
+ * @fires {CustomEvent<{ userID: string, username: string }>} chat-session - signed in (a new username or a restored session)
+ * @fires {CustomEvent<{ message: Message, user: ChatIdentity }>} chat-message - a message from someone else arrived
+ * @fires {CustomEvent<{ message: Message }>} chat-message-sent - the server stored one of your messages
+ * @fires {CustomEvent<{ total: number }>} chat-unread-change - the total unread count changed
+ * @fires {CustomEvent<{ state: ConnectionState }>} chat-connection-change - signed-out, connecting, connected, reconnecting, offline or unreachable
+ * @fires {CustomEvent<{ userID: string | null }>} chat-conversation-change - a conversation was opened, or closed (`null`)
+ * @fires {CustomEvent<{ code: string, message: string, source: string }>} chat-error - the server refused something
+ * @fires {CustomEvent<Record<never, never>>} chat-logout - the user logged out
  * @csspart base - the outer box
  * @csspart header - the title bar
  * @csspart title - the title text
  * @csspart total-badge - the total unread count
  * @csspart logout-button - the log out button
  * @csspart banner - the connection banner
- * @csspart login, input, button, error - the username form
- * @csspart user-list, user, user-selected, status, badge - the list of people
- * @csspart conversation, conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, bubble, link, meta, sender, day, pill, back-button, retry-button, placeholder - the conversation
- * @csspart composer, send-button, counter - the message box (its text area is `input` too)
- * @cssprop --chat-font-family, --chat-font-size, --chat-radius
- * @cssprop --chat-background, --chat-panel-background, --chat-color, --chat-muted-color, --chat-border-color
- * @cssprop --chat-accent-color, --chat-accent-text-color, --chat-focus-ring-color
- * @cssprop --chat-bubble-in-background, --chat-bubble-in-color, --chat-bubble-out-background, --chat-bubble-out-color
- * @cssprop --chat-online-color, --chat-danger-color, --chat-banner-background, --chat-banner-color
+ * @csspart login - the username form
+ * @csspart input - the username field and the message box's text area
+ * @csspart button - the username form's button
+ * @csspart error - the username form's error text
+ * @csspart user-list - the list of people
+ * @csspart user - one person in the list
+ * @csspart user-selected - the person whose conversation is open
+ * @csspart status - an online dot
+ * @csspart badge - a person's unread count
+ * @csspart conversation - the conversation pane
+ * @csspart conversation-header - the conversation's bar with the person's name
+ * @csspart back-button - the back button (narrow layout)
+ * @csspart placeholder - the text shown when no conversation is open
+ * @csspart log - the message list
+ * @csspart day - a day separator
+ * @csspart sender - the sender's name above a run of their messages
+ * @csspart message - one message
+ * @csspart message-in - a message from the other person
+ * @csspart message-out - one of your messages
+ * @csspart message-pending - one of your messages, not yet stored
+ * @csspart message-sent - a stored message
+ * @csspart message-failed - one of your messages that was not sent
+ * @csspart bubble - a message's text
+ * @csspart link - a web address in a message
+ * @csspart meta - a message's time and delivery state
+ * @csspart retry-button - Retry on a failed message
+ * @csspart pill - the "new messages" button
+ * @csspart composer - the message box
+ * @csspart send-button - the send button
+ * @csspart counter - the remaining-length counter
+ * @cssprop [--chat-font-family=system-ui] - the font of every text
+ * @cssprop [--chat-font-size=15px] - the base text size
+ * @cssprop [--chat-radius=12px] - the corner radius of the frame and the bubbles
+ * @cssprop --chat-background - the conversation's background
+ * @cssprop --chat-panel-background - the list's and the title bar's background
+ * @cssprop --chat-color - the text color
+ * @cssprop --chat-muted-color - secondary text
+ * @cssprop --chat-border-color - lines and borders
+ * @cssprop --chat-accent-color - buttons, badges, your messages
+ * @cssprop --chat-accent-text-color - text on the accent color
+ * @cssprop --chat-focus-ring-color - the focus outline
+ * @cssprop --chat-bubble-in-background - messages from others
+ * @cssprop --chat-bubble-in-color - the text of messages from others
+ * @cssprop --chat-bubble-out-background - your messages (default: the accent color)
+ * @cssprop --chat-bubble-out-color - the text of your messages
+ * @cssprop --chat-online-color - the online dot and the sent tick
+ * @cssprop --chat-danger-color - errors and failed messages
+ * @cssprop --chat-banner-background - the connection banner
+ * @cssprop --chat-banner-color - the connection banner's text
  */
 export class ChatWidget extends LitElement {
   /** Shipped and registered string tables by language tag. */
