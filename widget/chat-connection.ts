@@ -35,18 +35,27 @@ import {
 
 /** What the connection tells its host about, by event name: the element fires these as they are. */
 export interface ChatConnectionEvents {
+  /** Signed in: a new username or a restored session. */
   "chat-session": ChatIdentity;
+  /** A message from someone else arrived. */
   "chat-message": { message: Message; user: ChatIdentity };
+  /** The server stored one of this user's messages. */
   "chat-message-sent": { message: Message };
+  /** The total unread count changed. */
   "chat-unread-change": { total: number };
+  /** The connection state changed. */
   "chat-connection-change": { state: ConnectionState };
+  /** The server refused something; `source` names the request. */
   "chat-error": WireError & { source: string };
+  /** The user logged out. */
   "chat-logout": Record<never, never>;
 }
 
 /** Where to connect: the server URL and the localStorage key of the session. */
 export interface ChatTarget {
+  /** The chat server's URL. */
   server: string;
+  /** The localStorage key of the session (the outbox is `<key>:outbox`). */
   storageKey: string;
 }
 
@@ -130,6 +139,7 @@ export class ChatConnection implements ReactiveController {
     host.addController(this);
   }
 
+  /** The element was attached: connect with the session stored for its target. */
   hostConnected(): void {
     this.#attached = true;
     globalThis.addEventListener?.("online", this.#onNetworkChange);
@@ -146,6 +156,7 @@ export class ChatConnection implements ReactiveController {
     }
   }
 
+  /** The element was detached: close the connection (attaching it again reconnects). */
   hostDisconnected(): void {
     this.#attached = false;
     globalThis.removeEventListener?.("online", this.#onNetworkChange);

@@ -38,6 +38,7 @@ export class ScrollAnchor implements ReactiveController {
     host.addController(this);
   }
 
+  /** Watches the scroller's size from now on (see `hostUpdated`). */
   hostConnected(): void {
     // A rotated phone, an opened on-screen keyboard or a resized host rewraps every line:
     // whoever was reading the newest item keeps reading it.
@@ -46,6 +47,7 @@ export class ScrollAnchor implements ReactiveController {
     });
   }
 
+  /** Observes the scroller once it is rendered, and again when a render replaces it. */
   hostUpdated(): void {
     const scroller = this.#scroller();
     if (scroller && scroller !== this.#observed && this.#resize) {
@@ -54,6 +56,7 @@ export class ScrollAnchor implements ReactiveController {
     }
   }
 
+  /** Stops watching sizes while detached. */
   hostDisconnected(): void {
     this.#resize?.disconnect();
     this.#observed = undefined;
