@@ -1,9 +1,10 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { css, html, LitElement, nothing, type PropertyValues } from "lit";
+import { html, LitElement, nothing, type PropertyValues } from "lit";
 import { LIMITS } from "../server/protocol.ts";
 import type { Translate } from "./chat-locales.ts";
-import { baseStyles } from "./chat-widget.styles.ts";
+import { chatComposerStyles } from "./chat-composer.styles.ts";
+import { emit } from "./emit.ts";
 
 /** Show the remaining-length counter from this many characters before the limit. */
 const COUNTER_FROM = 500;
@@ -13,60 +14,15 @@ const COUNTER_FROM = 500;
  * over-long text cannot be sent, a counter appears near the limit. Keeps one
  * draft per conversation (`key`).
  *
- * @fires send - `{ content }` (internal, not composed)
+ * @tagname chat-composer
+ * @fires {CustomEvent<{ content: string }>} chat-send - the person sent what they wrote (inner: the widget stops it)
  * @csspart composer - the form
  * @csspart input - the text area
  * @csspart send-button - the send button
  * @csspart counter - the remaining-length counter
  */
 export class ChatComposer extends LitElement {
-  static override styles = [
-    baseStyles,
-    css`
-      :host {
-        display: block;
-        border-top: 1px solid var(--_border);
-        background: var(--_bg);
-        padding: 8px 10px;
-      }
-      form {
-        display: flex;
-        align-items: flex-end;
-        gap: 8px;
-      }
-      textarea {
-        flex: 1;
-        min-width: 0;
-        font-size: 16px;
-        line-height: 22px;
-        padding: 10px 12px;
-        min-height: 44px;
-        max-height: 160px;
-        field-sizing: content;
-        resize: none;
-        border: 1px solid var(--_border);
-        border-radius: 10px;
-        background: var(--_panel);
-      }
-      textarea[aria-invalid="true"] {
-        border-color: var(--_danger);
-      }
-      button {
-        min-height: 44px;
-        min-width: 64px;
-      }
-      .counter {
-        margin: 4px 4px 0;
-        font-size: 13px;
-        color: var(--_muted);
-        text-align: end;
-      }
-      .counter.over {
-        color: var(--_danger);
-        font-weight: 600;
-      }
-    `,
-  ];
+  static override styles = chatComposerStyles;
 
   static override properties = {
     t: { attribute: false },
@@ -167,7 +123,7 @@ export class ChatComposer extends LitElement {
     if (!content.trim() || content.length > this.max) return;
     this._value = "";
     this.#drafts.delete(this.key);
-    this.dispatchEvent(new CustomEvent("send", { detail: { content }, bubbles: true }));
+    emit(this, "chat-send", { content });
     this.focus();
   }
 
@@ -179,4 +135,14 @@ export class ChatComposer extends LitElement {
     viewport.addEventListener("resize", scroll, { once: true });
     setTimeout(scroll, 300);
   };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-composer": ChatComposer;
+  }
+  interface GlobalEventHandlersEventMap {
+    /** The person sent the text of the message box. */
+    "chat-send": CustomEvent<{ content: string }>;
+  }
 }

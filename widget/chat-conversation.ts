@@ -1,50 +1,24 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from "lit";
+import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from "lit";
 import { repeat } from "lit/directives/repeat.js";
 import { LIMITS } from "../server/protocol.ts";
-import type { ChatIdentity, ChatMessage, ChatUser } from "./chat-client.ts";
+import type { ChatIdentity, ChatMessage, ChatUser } from "./chat-state.ts";
 import type { Translate } from "./chat-locales.ts";
-import { baseStyles } from "./chat-widget.styles.ts";
+import { chatConversationStyles } from "./chat-conversation.styles.ts";
 import type { ChatComposer } from "./chat-composer.ts";
+import { emit } from "./emit.ts";
+import { DateTimeFormats, dayKey, dayLabel, linkify } from "./format.ts";
+import { ScrollAnchor } from "./scroll-anchor.ts";
 
-/** Within this many px of the bottom counts as "at the bottom". */
-const BOTTOM_SLACK = 48;
 /** Start loading older messages this many px before the top is reached. */
 const TOP_SLACK = 160;
 
+/** What the last render showed, to tell news from older pages. */
 interface Rendered {
   peer?: string;
   first?: string;
   last?: string;
-  atBottom: boolean;
-  /** The first message in view and its distance from the top of the view, to keep it in place. */
-  anchor?: { element: HTMLElement; offset: number };
-}
-
-/** Web addresses in message text; only http(s), so no other scheme can become a link. */
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
-
-/** Message text with web addresses as links; everything else stays text. */
-function linkify(text: string): (string | TemplateResult)[] {
-  const out: (string | TemplateResult)[] = [];
-  let last = 0;
-  for (const match of text.matchAll(URL_PATTERN)) {
-    // Punctuation that ends a sentence is not part of the address.
-    const url = match[0].replace(/[.,;:!?)\]}]+$/, "");
-    out.push(
-      text.slice(last, match.index),
-      html`<a href=${url} target="_blank" rel="noopener noreferrer nofollow" part="link">${url}</a>`,
-    );
-    last = match.index + url.length;
-  }
-  out.push(text.slice(last));
-  return out;
-}
-
-function dayKey(ts: number): string {
-  const d = new Date(ts);
-  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 }
 
 /**
@@ -52,169 +26,32 @@ function dayKey(ts: number): string {
  * messages), older pages on scrolling up without the view jumping, a "new
  * messages" pill when you have scrolled away, and the composer.
  *
- * @fires back - the back button was pressed (narrow layout; internal)
- * @fires load-older - the view reached the oldest loaded message (internal)
- * @fires retry - `{ clientId }` (internal)
- * @fires discard - `{ clientId }` (internal)
- * @csspart header, log, message, message-in, message-out, bubble, meta, sender, day, pill, back-button
+ * @tagname chat-conversation
+ * @fires {CustomEvent<Record<never, never>>} chat-back - the back button or Escape was pressed in the narrow layout (inner)
+ * @fires {CustomEvent<Record<never, never>>} chat-load-older - the view reached the oldest loaded message (inner)
+ * @fires {CustomEvent<{ clientId: string }>} chat-retry - Retry was pressed on a failed message (inner)
+ * @fires {CustomEvent<{ clientId: string }>} chat-discard - Discard was pressed on a failed message (inner)
+ * @csspart header - the bar with the person's name and status
+ * @csspart back-button - the back button (narrow layout)
+ * @csspart status - the person's online dot
+ * @csspart log - the message list (`role="log"`)
+ * @csspart day - a day separator
+ * @csspart sender - the sender's name above a run of their messages
+ * @csspart message - one message
+ * @csspart message-in - a message from the other person
+ * @csspart message-out - one of your messages
+ * @csspart message-pending - one of your messages, not yet stored
+ * @csspart message-sent - a stored message
+ * @csspart message-failed - one of your messages that was not sent
+ * @csspart bubble - a message's text
+ * @csspart link - a web address in a message
+ * @csspart meta - a message's time and delivery state
+ * @csspart retry-button - Retry on a failed message
+ * @csspart pill - the "new messages" button
+ * @csspart placeholder - the text shown when no conversation is open
  */
 export class ChatConversation extends LitElement {
-  static override styles = [
-    baseStyles,
-    css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        min-height: 0;
-        min-width: 0;
-        background: var(--_bg);
-        position: relative;
-      }
-      .header {
-        display: flex;
-        align-items: center;
-        gap: 10px;
-        padding: 8px 12px;
-        min-height: 52px;
-        border-bottom: 1px solid var(--_border);
-      }
-      .header h3 {
-        margin: 0;
-        font-size: 16px;
-        font-weight: 650;
-        overflow: hidden;
-        text-overflow: ellipsis;
-        white-space: nowrap;
-      }
-      .header .status {
-        color: var(--_muted);
-        font-size: 13px;
-        white-space: nowrap;
-      }
-      .back {
-        padding: 4px 10px;
-        font-size: 18px;
-        line-height: 1;
-      }
-      .back span {
-        display: inline-block;
-      }
-      :host(:dir(rtl)) .back span {
-        transform: scaleX(-1);
-      }
-      .log {
-        position: relative;
-        flex: 1;
-        overflow-y: auto;
-        overflow-anchor: none;
-        padding: 8px 12px 12px;
-        overscroll-behavior: contain;
-      }
-      /* One height for the button, "loading" and "beginning": the view must not move when it changes. */
-      .top {
-        display: flex;
-        align-items: center;
-        justify-content: center;
-        min-height: 40px;
-        text-align: center;
-        color: var(--_muted);
-        font-size: 13px;
-      }
-      .day {
-        display: flex;
-        align-items: center;
-        gap: 8px;
-        margin: 14px 0 6px;
-        color: var(--_muted);
-        font-size: 12px;
-        font-weight: 600;
-      }
-      .day::before,
-      .day::after {
-        content: "";
-        flex: 1;
-        border-top: 1px solid var(--_border);
-      }
-      .msg {
-        display: flex;
-        flex-direction: column;
-        align-items: flex-start;
-        margin-top: 2px;
-      }
-      .msg.out {
-        align-items: flex-end;
-      }
-      .sender {
-        font-size: 13px;
-        font-weight: 600;
-        color: var(--_muted);
-        margin: 10px 6px 2px;
-      }
-      .bubble {
-        max-width: min(80%, 560px);
-        padding: 7px 11px;
-        border-radius: var(--_radius);
-        background: var(--_in);
-        color: var(--_in-fg);
-        white-space: pre-wrap;
-        overflow-wrap: anywhere;
-        margin: 0;
-      }
-      .out .bubble {
-        background: var(--_out);
-        color: var(--_out-fg);
-      }
-      .bubble a {
-        color: inherit;
-        text-decoration: underline;
-        text-underline-offset: 2px;
-      }
-      .tick {
-        color: var(--_online);
-        font-weight: 700;
-      }
-      .out.pending .bubble {
-        opacity: 0.7;
-      }
-      .out.failed .bubble {
-        background: transparent;
-        color: var(--_fg);
-        border: 1px dashed var(--_danger);
-      }
-      .meta {
-        display: flex;
-        align-items: center;
-        gap: 6px;
-        font-size: 12px;
-        color: var(--_muted);
-        margin: 2px 6px 0;
-      }
-      .failed .meta {
-        color: var(--_danger);
-      }
-      .meta button {
-        font-size: 12px;
-        color: inherit;
-      }
-      .empty {
-        margin: auto;
-        padding: 24px;
-        text-align: center;
-        color: var(--_muted);
-      }
-      .pill {
-        position: absolute;
-        inset-inline-start: 50%;
-        translate: -50% 0;
-        bottom: 84px;
-        border-radius: 18px;
-        box-shadow: 0 2px 8px rgb(0 0 0 / 0.2);
-      }
-      :host(:dir(rtl)) .pill {
-        translate: 50% 0;
-      }
-    `,
-  ];
+  static override styles = chatConversationStyles;
 
   static override properties = {
     t: { attribute: false },
@@ -245,11 +82,9 @@ export class ChatConversation extends LitElement {
   declare _pill: boolean;
   declare _quiet: boolean;
 
-  #rendered: Rendered = { atBottom: true };
-  #formats = new Map<string, Intl.DateTimeFormat>();
-  #stuck = true;
-  #resize?: ResizeObserver;
-  #observed?: HTMLElement;
+  #rendered: Rendered = {};
+  #formats = new DateTimeFormats();
+  #scroll = new ScrollAnchor(this, { scroller: () => this.#log, items: ".bubble" });
 
   constructor() {
     super();
@@ -275,40 +110,22 @@ export class ChatConversation extends LitElement {
 
   /** Scrolls to the newest message. */
   scrollToBottom(): void {
-    const log = this.#log;
-    if (log) log.scrollTop = log.scrollHeight;
-    this.#stuck = true;
+    this.#scroll.scrollToBottom();
     this._pill = false;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.addEventListener("keydown", this.#onKeydown);
-    // A rotated phone, an opened on-screen keyboard or a resized host rewraps every line:
-    // whoever was reading the newest message keeps reading it.
-    this.#resize ??= new ResizeObserver(() => {
-      if (this.#stuck) {
-        const log = this.#log;
-        if (log) log.scrollTop = log.scrollHeight;
-      }
-    });
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.#resize?.disconnect();
-    this.#observed = undefined;
   }
 
   /** True when the newest message is in view. */
   get atBottom(): boolean {
-    const log = this.#log;
-    return !log || log.scrollHeight - log.scrollTop - log.clientHeight <= BOTTOM_SLACK;
+    return this.#scroll.atBottom;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!changed.has("peer") || !this.peer) return;
-    const log = this.#log;
     const first = this.peer.messages[0]?.id;
     // Older pages and a newly opened conversation are not news: keep the live region quiet for them.
     if (
@@ -317,24 +134,11 @@ export class ChatConversation extends LitElement {
     ) {
       this._quiet = true;
     }
-    if (log) {
-      this.#rendered.atBottom = this.atBottom;
-      const top = log.getBoundingClientRect().top;
-      const element = [...log.querySelectorAll<HTMLElement>(".bubble")].find((m) =>
-        m.getBoundingClientRect().bottom > top
-      );
-      this.#rendered.anchor = element
-        ? { element, offset: element.getBoundingClientRect().top - top }
-        : undefined;
-    }
+    this.#scroll.capture();
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     const log = this.#log;
-    if (log && log !== this.#observed && this.#resize) {
-      this.#resize.observe(log);
-      this.#observed = log;
-    }
     if (!changed.has("peer") || !this.peer || !log) return;
     const before = this.#rendered;
     const messages = this.peer.messages;
@@ -344,19 +148,17 @@ export class ChatConversation extends LitElement {
     const appended = last !== before.last && lastMessage !== undefined;
     if (this.peer.userID !== before.peer) {
       this.scrollToBottom();
-    } else if (appended && (before.atBottom || lastMessage.from === this.me?.userID)) {
+    } else if (
+      appended && (this.#scroll.wasAtBottom || lastMessage.from === this.me?.userID)
+    ) {
       this.scrollToBottom();
     } else {
       // Older pages, sender labels and status lines change heights above the reader:
       // keep the message they were looking at exactly where it was.
-      const anchor = before.anchor;
-      if (anchor?.element.isConnected) {
-        log.scrollTop += anchor.element.getBoundingClientRect().top -
-          log.getBoundingClientRect().top - anchor.offset;
-      }
+      this.#scroll.restore();
       if (appended) this._pill = true;
     }
-    this.#rendered = { ...this.#rendered, peer: this.peer.userID, first, last };
+    this.#rendered = { peer: this.peer.userID, first, last };
     if (this._quiet) requestAnimationFrame(() => (this._quiet = false));
     // A short first page may not fill the view, so no scroll would ever ask for more.
     if (
@@ -376,7 +178,7 @@ export class ChatConversation extends LitElement {
         ${this.narrow
           ? html`
             <button class="back" part="back-button" aria-label=${t("back")} title=${t("back")}
-              @click=${() => this.#fire("back")}><span aria-hidden="true">←</span></button>
+              @click=${() => emit(this, "chat-back", {})}><span aria-hidden="true">←</span></button>
           `
           : nothing}
         <span class="dot ${peer.connected ? "on" : ""}" part="status" aria-hidden="true"></span>
@@ -413,7 +215,6 @@ export class ChatConversation extends LitElement {
         .key=${peer.userID}
         .max=${this.max}
         .label=${t("composerLabel", { name: peer.username })}
-        @send=${this.#onSend}
       ></chat-composer>
     `;
   }
@@ -422,24 +223,13 @@ export class ChatConversation extends LitElement {
     const out: { key: string; view: TemplateResult }[] = [];
     let day = "";
     let sender = "";
-    const t = this.t;
-    const today = dayKey(Date.now());
-    const yesterday = dayKey(Date.now() - 86_400_000);
+    const labels = { t: this.t, lang: this.lang, formats: this.#formats, now: Date.now() };
     for (const m of messages) {
       const key = dayKey(m.timestamp);
       if (key !== day) {
         day = key;
         sender = "";
-        const label = key === today
-          ? t("today")
-          : key === yesterday
-          ? t("yesterday")
-          : this.#format(
-            "day",
-            new Date(m.timestamp).getFullYear() === new Date().getFullYear()
-              ? { weekday: "long", day: "numeric", month: "long" }
-              : { day: "numeric", month: "long", year: "numeric" },
-          ).format(m.timestamp);
+        const label = dayLabel(m.timestamp, labels);
         out.push({
           key: `day:${key}`,
           view: html`
@@ -460,7 +250,9 @@ export class ChatConversation extends LitElement {
 
   #renderMessage(m: ChatMessage, mine: boolean, name: string, showSender: boolean): TemplateResult {
     const t = this.t;
-    const time = this.#format("time", { hour: "numeric", minute: "2-digit" }).format(m.timestamp);
+    const time = this.#formats.get(this.lang, { hour: "numeric", minute: "2-digit" }).format(
+      m.timestamp,
+    );
     const state = !mine
       ? nothing
       : m.state === "sent"
@@ -471,10 +263,11 @@ export class ChatConversation extends LitElement {
           ? html`: ${m.error.message}`
           : nothing}</span>
         <button class="link" part="retry-button" @click=${() =>
-          this.#fire("retry", { clientId: m.clientId })}>${t("retry")}</button>
-        <button class="link" @click=${() => this.#fire("discard", { clientId: m.clientId })}>${t(
-          "discard",
-        )}</button>
+          emit(this, "chat-retry", { clientId: m.clientId! })}>${t("retry")}</button>
+        <button class="link" @click=${() =>
+          emit(this, "chat-discard", { clientId: m.clientId! })}>${t(
+            "discard",
+          )}</button>
       `
       : html`<span>${this.online ? t("pending") : t("queued")}</span>`;
     const parts = `message ${mine ? "message-out" : "message-in"} message-${m.state}`;
@@ -486,52 +279,46 @@ export class ChatConversation extends LitElement {
           : html`<span class="sr-only">${name}:</span>`}
         <p class="bubble" part="bubble" dir="auto">${linkify(m.content)}</p>
         <div class="meta" part="meta"><time datetime=${new Date(m.timestamp)
-          .toISOString()} title=${this.#format("full", { dateStyle: "full", timeStyle: "short" })
+          .toISOString()} title=${this.#formats.get(this.lang, {
+            dateStyle: "full",
+            timeStyle: "short",
+          })
           .format(m.timestamp)}>${time}</time>${state}</div>
       </div>
     `;
   }
 
-  #format(kind: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-    const key = `${this.lang}|${kind}|${JSON.stringify(options)}`;
-    let format = this.#formats.get(key);
-    if (!format) {
-      try {
-        format = new Intl.DateTimeFormat(this.lang || undefined, options);
-      } catch {
-        format = new Intl.DateTimeFormat(undefined, options);
-      }
-      this.#formats.set(key, format);
-    }
-    return format;
-  }
-
   #onScroll(): void {
     const log = this.#log!;
-    this.#stuck = this.atBottom;
-    if (this._pill && this.#stuck) this._pill = false;
+    if (this.#scroll.onScroll() && this._pill) this._pill = false;
     if (log.scrollTop < TOP_SLACK) this.#loadOlder();
   }
 
   #loadOlder(): void {
-    if (this.peer?.hasMore && !this.peer.loadingOlder) this.#fire("load-older");
+    if (this.peer?.hasMore && !this.peer.loadingOlder) emit(this, "chat-load-older", {});
   }
 
   #onKeydown = (event: KeyboardEvent): void => {
     // Escape leaves the conversation in the narrow layout, like the back button.
     if (event.key === "Escape" && this.narrow && !event.defaultPrevented) {
       event.preventDefault();
-      this.#fire("back");
+      emit(this, "chat-back", {});
     }
   };
+}
 
-  #onSend(event: CustomEvent<{ content: string }>): void {
-    // The composer's event stops at this shadow root; pass it on to the widget.
-    event.stopPropagation();
-    this.#fire("send", event.detail);
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-conversation": ChatConversation;
   }
-
-  #fire(type: string, detail?: unknown): void {
-    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true }));
+  interface GlobalEventHandlersEventMap {
+    /** Back to the list (narrow layout). */
+    "chat-back": CustomEvent<Record<never, never>>;
+    /** The view reached the oldest message held: load the page before it. */
+    "chat-load-older": CustomEvent<Record<never, never>>;
+    /** Send a failed message again. */
+    "chat-retry": CustomEvent<{ clientId: string }>;
+    /** Drop a failed message. */
+    "chat-discard": CustomEvent<{ clientId: string }>;
   }
 }

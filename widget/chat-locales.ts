@@ -6,60 +6,7 @@
  * `_other` (or `_zero`) are plural forms picked with `Intl.PluralRules`.
  */
 
-/** One locale's strings. Missing keys fall back to English. */
-export type ChatStrings = Record<string, string>;
-
-/** English, the fallback for every other table. */
-export const en: ChatStrings = {
-  dir: "ltr",
-  title: "Chat",
-  loginTitle: "Start chatting",
-  loginHint: "Pick a username. Others will see it next to your messages.",
-  usernameLabel: "Username",
-  loginButton: "Join",
-  loginBusy: "Joining…",
-  usernameRequired: "Please enter a username",
-  sessionExpired: "Your session has ended. Please pick a username again.",
-  logout: "Log out",
-  users: "People",
-  you: "(you)",
-  online: "online",
-  offline: "offline",
-  unread_one: "{n} unread message",
-  unread_other: "{n} unread messages",
-  totalUnread_one: "{n} unread",
-  totalUnread_other: "{n} unread",
-  noUsers: "Nobody else is here yet. Open the chat in another window to try it.",
-  pickUser: "Select a person to start a conversation",
-  back: "Back to people",
-  conversationWith: "Conversation with {name}",
-  messages: "Messages",
-  noMessages: "No messages yet. Say hello!",
-  loadingOlder: "Loading older messages…",
-  loadOlder: "Load older messages",
-  beginning: "This is the beginning of your conversation",
-  newMessages: "New messages",
-  today: "Today",
-  yesterday: "Yesterday",
-  composerLabel: "Message to {name}",
-  composerPlaceholder: "Write a message",
-  send: "Send",
-  charsLeft_one: "{n} character left",
-  charsLeft_other: "{n} characters left",
-  tooLong_one: "{n} character too many",
-  tooLong_other: "{n} characters too many",
-  pending: "Sending…",
-  queued: "Waiting for connection",
-  sent: "Sent",
-  failed: "Not sent",
-  retry: "Retry",
-  discard: "Discard",
-  connecting: "Connecting…",
-  reconnecting: "Connection lost. Reconnecting…",
-  offlineBanner: "You are offline. Messages will be sent when the connection returns.",
-  unreachable: "Cannot reach the chat server at {server}. Retrying…",
-  reconnected: "Connected",
-};
+import { type ChatStrings, en, type ErrorKey, type PluralKey, type TextKey } from "./locales/en.ts";
 
 /**
  * Tables that ship as chunks of their own (`chat-widget-<lang>-<hash>.js` beside the
@@ -79,8 +26,18 @@ export function createLocaleRegistry(): Map<string, ChatStrings> {
   return new Map([["en", en]]);
 }
 
+/** Values filled into `{name}` marks. */
+export type TranslateValues = Record<string, string | number>;
+
 /** Turns a key and values into text for one language. */
-export type Translate = (key: string, values?: Record<string, string | number>) => string;
+export interface Translate {
+  /** The text of `key`, with `{name}` marks filled in from `values`. */
+  (key: TextKey, values?: TranslateValues): string;
+  /** The plural form of `key` for `values.n` (`unread` -> `unread_one`, `unread_other`, …). */
+  (key: PluralKey, values: TranslateValues & { n: number }): string;
+  /** The text of a key only some tables have, or undefined when none of them has it. */
+  optional(key: ErrorKey): string | undefined;
+}
 
 /** Builds the lookup for `lang` from the registry, with `overrides` on top. */
 export function createTranslator(
@@ -89,27 +46,33 @@ export function createTranslator(
   overrides?: ChatStrings,
 ): { t: Translate; dir: "ltr" | "rtl"; lang: string } {
   const tag = lang || "en";
-  const table = registry.get(tag) ?? registry.get(tag.split("-")[0].toLowerCase()) ?? {};
-  const own = (key: string) => overrides?.[key] ?? table[key];
-  const lookup = (key: string) => own(key) ?? en[key];
+  const table: ChatStrings = registry.get(tag) ?? registry.get(tag.split("-")[0].toLowerCase()) ??
+    {};
+  // Keys are checked where `t()` is called; inside, a table is looked up by any key.
+  const own = (key: string): string | undefined =>
+    (overrides as Record<string, string> | undefined)?.[key] ??
+      (table as Record<string, string>)[key];
+  const english = en as Record<string, string>;
+  const lookup = (key: string) => own(key) ?? english[key];
   let plurals: Intl.PluralRules;
   try {
     plurals = new Intl.PluralRules(tag);
   } catch {
     plurals = new Intl.PluralRules("en");
   }
-  const t: Translate = (key, values) => {
+  const translate = (key: string, values?: TranslateValues): string => {
     let text: string | undefined;
     const n = values?.n;
     if (typeof n === "number") {
       // Plural forms come from one table only, so a partial table never mixes languages.
       text = (n === 0 ? own(`${key}_zero`) : undefined) ?? own(`${key}_${plurals.select(n)}`) ??
-        own(`${key}_other`) ?? en[`${key}_${n === 1 ? "one" : "other"}`];
+        own(`${key}_other`) ?? english[`${key}_${n === 1 ? "one" : "other"}`];
     }
     text ??= lookup(key) ?? key;
     return values
       ? text.replace(/\{(\w+)\}/g, (m, name) => name in values ? String(values[name]) : m)
       : text;
   };
+  const t = Object.assign(translate, { optional: (key: ErrorKey) => lookup(key) }) as Translate;
   return { t, dir: lookup("dir") === "rtl" ? "rtl" : "ltr", lang: tag };
 }

@@ -1,76 +1,23 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { css, html, LitElement, type PropertyValues } from "lit";
+import { html, LitElement, type PropertyValues } from "lit";
 import { LIMITS, type WireError } from "../server/protocol.ts";
 import type { Translate } from "./chat-locales.ts";
-import { baseStyles } from "./chat-widget.styles.ts";
+import { chatLoginStyles } from "./chat-login.styles.ts";
+import { emit } from "./emit.ts";
 
 /**
  * The username form. Shows the server's reason inline when it refuses a name.
  *
- * @fires login - `{ username }` when the form is submitted with a non-empty name (internal, not composed)
+ * @tagname chat-login
+ * @fires {CustomEvent<{ username: string }>} chat-sign-in - the form was submitted with a name (inner: the widget stops it)
  * @csspart login - the form
  * @csspart input - the username field
  * @csspart button - the submit button
  * @csspart error - the error text
  */
 export class ChatLogin extends LitElement {
-  static override styles = [
-    baseStyles,
-    css`
-      :host {
-        display: flex;
-        align-items: center;
-        justify-content: center;
-        padding: 24px 16px;
-        overflow: auto;
-      }
-      form {
-        width: 100%;
-        max-width: 340px;
-        display: grid;
-        gap: 10px;
-      }
-      h3 {
-        margin: 0;
-        font-size: 20px;
-        line-height: 1.3;
-      }
-      p {
-        margin: 0;
-        color: var(--_muted);
-      }
-      label {
-        font-weight: 600;
-        margin-top: 6px;
-      }
-      input {
-        width: 100%;
-        font-size: 16px;
-        padding: 10px 12px;
-        border: 1px solid var(--_border);
-        border-radius: 8px;
-        background: var(--_bg);
-        min-height: 44px;
-      }
-      input[aria-invalid="true"] {
-        border-color: var(--_danger);
-      }
-      .error {
-        color: var(--_danger);
-        font-weight: 500;
-      }
-      .notice {
-        color: var(--_fg);
-        background: var(--_warn-bg);
-        border-radius: 8px;
-        padding: 8px 10px;
-      }
-      button {
-        min-height: 44px;
-      }
-    `,
-  ];
+  static override styles = chatLoginStyles;
 
   static override properties = {
     t: { attribute: false },
@@ -108,9 +55,7 @@ export class ChatLogin extends LitElement {
     const message = this._empty
       ? t("usernameRequired")
       : this.error && !expired
-      ? (t(`error_${this.error.code}`) !== `error_${this.error.code}`
-        ? t(`error_${this.error.code}`)
-        : this.error.message)
+      ? t.optional(`error_${this.error.code}`) ?? this.error.message
       : "";
     return html`
       <form part="login" @submit=${this.#submit} novalidate>
@@ -149,6 +94,16 @@ export class ChatLogin extends LitElement {
       input.focus();
       return;
     }
-    this.dispatchEvent(new CustomEvent("login", { detail: { username }, bubbles: true }));
+    emit(this, "chat-sign-in", { username });
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-login": ChatLogin;
+  }
+  interface GlobalEventHandlersEventMap {
+    /** The username form was submitted with a name. */
+    "chat-sign-in": CustomEvent<{ username: string }>;
   }
 }

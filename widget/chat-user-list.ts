@@ -1,98 +1,26 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { css, html, LitElement, nothing } from "lit";
+import { html, LitElement, nothing } from "lit";
 import { repeat } from "lit/directives/repeat.js";
-import type { ChatUser } from "./chat-client.ts";
+import type { ChatUser } from "./chat-state.ts";
 import type { Translate } from "./chat-locales.ts";
-import { baseStyles } from "./chat-widget.styles.ts";
+import { chatUserListStyles } from "./chat-user-list.styles.ts";
+import { emit } from "./emit.ts";
 
 /**
  * The list of people: self first, online status as a dot and text, unread badges.
  * One tab stop; arrow keys, Home and End move between people (roving tabindex).
  *
- * @fires select - `{ userID }` when a person is chosen (internal, not composed)
+ * @tagname chat-user-list
+ * @fires {CustomEvent<{ userID: string }>} chat-select - a person was chosen (inner: the widget stops it)
  * @csspart user-list - the list
- * @csspart user - one person's button; also `user-selected` on the open one
+ * @csspart user - one person's button
+ * @csspart user-selected - the button of the person whose conversation is open
  * @csspart status - the online dot
  * @csspart badge - the unread count
  */
 export class ChatUserList extends LitElement {
-  static override styles = [
-    baseStyles,
-    css`
-      :host {
-        display: block;
-        overflow-y: auto;
-        background: var(--_panel);
-      }
-      h3 {
-        margin: 0;
-        padding: 12px 16px 6px;
-        font-size: 13px;
-        font-weight: 700;
-        color: var(--_muted);
-        text-transform: uppercase;
-        letter-spacing: 0.04em;
-      }
-      ul {
-        list-style: none;
-        margin: 0;
-        padding: 4px 8px 12px;
-      }
-      li + li {
-        margin-top: 2px;
-      }
-      button {
-        display: flex;
-        align-items: center;
-        gap: 10px;
-        width: 100%;
-        min-height: 52px;
-        padding: 8px 10px;
-        border: 0;
-        border-inline-start: 3px solid transparent;
-        border-radius: 10px;
-        background: transparent;
-        text-align: start;
-      }
-      button:hover {
-        background: var(--_in);
-      }
-      button[aria-current="true"] {
-        background: var(--_bg);
-        border-inline-start: 3px solid var(--_accent);
-      }
-      .text {
-        display: grid;
-        flex: 1;
-        min-width: 0;
-      }
-      /* A long name is cut, "(you)" never is. */
-      .name {
-        display: flex;
-        gap: 4px;
-        font-weight: 600;
-        white-space: nowrap;
-      }
-      .name bdi {
-        overflow: hidden;
-        text-overflow: ellipsis;
-      }
-      .you {
-        flex: none;
-        font-weight: 400;
-        color: var(--_muted);
-      }
-      .status {
-        font-size: 13px;
-        color: var(--_muted);
-      }
-      .empty {
-        padding: 8px 16px;
-        color: var(--_muted);
-      }
-    `,
-  ];
+  static override styles = chatUserListStyles;
 
   static override properties = {
     t: { attribute: false },
@@ -168,7 +96,7 @@ export class ChatUserList extends LitElement {
   }
 
   #select(userID: string): void {
-    this.dispatchEvent(new CustomEvent("select", { detail: { userID }, bubbles: true }));
+    emit(this, "chat-select", { userID });
   }
 
   #keydown(event: KeyboardEvent): void {
@@ -184,5 +112,15 @@ export class ChatUserList extends LitElement {
     const target = buttons[Math.max(0, Math.min(buttons.length - 1, next))];
     for (const b of buttons) b.tabIndex = b === target ? 0 : -1;
     target.focus();
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-user-list": ChatUserList;
+  }
+  interface GlobalEventHandlersEventMap {
+    /** A person in the list was chosen. */
+    "chat-select": CustomEvent<{ userID: string }>;
   }
 }

@@ -1,24 +1,16 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { css, html, LitElement, nothing } from "lit";
+import { html, LitElement, nothing } from "lit";
 import type { WireError } from "../server/protocol.ts";
-import {
-  ChatClient,
-  type ChatClientEvents,
-  type ChatIdentity,
-  type ChatUser,
-  type ConnectionState,
-} from "./chat-client.ts";
+import { ChatConnection, type ChatConnectionEvents } from "./chat-connection.ts";
+import { type ChatEventDetail, type ChatEventName, emit, listen } from "./emit.ts";
+import type { ChatIdentity, ChatUser, ConnectionState } from "./chat-state.ts";
 import type { ChatConversation } from "./chat-conversation.ts";
-import {
-  type ChatStrings,
-  createLocaleRegistry,
-  createTranslator,
-  SHIPPED_LOCALES,
-} from "./chat-locales.ts";
+import { createLocaleRegistry, createTranslator, SHIPPED_LOCALES } from "./chat-locales.ts";
+import type { ChatStrings } from "./locales/en.ts";
 import type { ChatLogin } from "./chat-login.ts";
 import type { ChatUserList } from "./chat-user-list.ts";
-import { baseStyles, themeStyles } from "./chat-widget.styles.ts";
+import { chatWidgetStyles } from "./chat-widget.styles.ts";
 
 /** Below this width (px) the list and the conversation are two views with a back button. */
 const NARROW_BELOW = 560;
@@ -36,29 +28,74 @@ function scriptOrigin(): string {
 /**
  * `<chat-widget>`: private one-to-one chat with the server it was loaded from.
  *
- * @fires chat-session - `{ userID, username }` signed in (new username or restored session)
- * @fires chat-message - `{ message, user }` a message from someone else arrived
- * @fires chat-message-sent - `{ message }` the server stored one of your messages
- * @fires chat-unread-change - `{ total }` the total unread count changed
- * @fires chat-connection-change - `{ state }` connecting, connected, reconnecting, offline, unreachable, signed-out
- * @fires chat-conversation-change - `{ userID }` a conversation was opened (`null` when closed)
- * @fires chat-error - `{ code, message, source }` the server refused something
- * @fires chat-logout - the user logged out
+ * @tagname chat-widget
+ * @attribute lang - language of every string, date and time (default: the nearest `lang`, else the browser's)
+ * @attribute dir - `ltr` or `rtl` (default: from the language)
+ * @property {string} lang - language of every string, date and time (the native property)
+ * @property {string} dir - `ltr` or `rtl` (the native property)
+ * @fires {CustomEvent<{ userID: string, username: string }>} chat-session - signed in (a new username or a restored session)
+ * @fires {CustomEvent<{ message: Message, user: ChatIdentity }>} chat-message - a message from someone else arrived
+ * @fires {CustomEvent<{ message: Message }>} chat-message-sent - the server stored one of your messages
+ * @fires {CustomEvent<{ total: number }>} chat-unread-change - the total unread count changed
+ * @fires {CustomEvent<{ state: ConnectionState }>} chat-connection-change - signed-out, connecting, connected, reconnecting, offline or unreachable
+ * @fires {CustomEvent<{ userID: string | null }>} chat-conversation-change - a conversation was opened, or closed (`null`)
+ * @fires {CustomEvent<{ code: string, message: string, source: string }>} chat-error - the server refused something
+ * @fires {CustomEvent<Record<never, never>>} chat-logout - the user logged out
  * @csspart base - the outer box
  * @csspart header - the title bar
  * @csspart title - the title text
  * @csspart total-badge - the total unread count
  * @csspart logout-button - the log out button
  * @csspart banner - the connection banner
- * @csspart login, input, button, error - the username form
- * @csspart user-list, user, user-selected, status, badge - the list of people
- * @csspart conversation, conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, bubble, link, meta, sender, day, pill, back-button, retry-button, placeholder - the conversation
- * @csspart composer, send-button, counter - the message box (its text area is `input` too)
- * @cssprop --chat-font-family, --chat-font-size, --chat-radius
- * @cssprop --chat-background, --chat-panel-background, --chat-color, --chat-muted-color, --chat-border-color
- * @cssprop --chat-accent-color, --chat-accent-text-color, --chat-focus-ring-color
- * @cssprop --chat-bubble-in-background, --chat-bubble-in-color, --chat-bubble-out-background, --chat-bubble-out-color
- * @cssprop --chat-online-color, --chat-danger-color, --chat-banner-background, --chat-banner-color
+ * @csspart login - the username form
+ * @csspart input - the username field and the message box's text area
+ * @csspart button - the username form's button
+ * @csspart error - the username form's error text
+ * @csspart user-list - the list of people
+ * @csspart user - one person in the list
+ * @csspart user-selected - the person whose conversation is open
+ * @csspart status - an online dot
+ * @csspart badge - a person's unread count
+ * @csspart conversation - the conversation pane
+ * @csspart conversation-header - the conversation's bar with the person's name
+ * @csspart back-button - the back button (narrow layout)
+ * @csspart placeholder - the text shown when no conversation is open
+ * @csspart log - the message list
+ * @csspart day - a day separator
+ * @csspart sender - the sender's name above a run of their messages
+ * @csspart message - one message
+ * @csspart message-in - a message from the other person
+ * @csspart message-out - one of your messages
+ * @csspart message-pending - one of your messages, not yet stored
+ * @csspart message-sent - a stored message
+ * @csspart message-failed - one of your messages that was not sent
+ * @csspart bubble - a message's text
+ * @csspart link - a web address in a message
+ * @csspart meta - a message's time and delivery state
+ * @csspart retry-button - Retry on a failed message
+ * @csspart pill - the "new messages" button
+ * @csspart composer - the message box
+ * @csspart send-button - the send button
+ * @csspart counter - the remaining-length counter
+ * @cssprop [--chat-font-family=system-ui] - the font of every text
+ * @cssprop [--chat-font-size=15px] - the base text size
+ * @cssprop [--chat-radius=12px] - the corner radius of the frame and the bubbles
+ * @cssprop --chat-background - the conversation's background
+ * @cssprop --chat-panel-background - the list's and the title bar's background
+ * @cssprop --chat-color - the text color
+ * @cssprop --chat-muted-color - secondary text
+ * @cssprop --chat-border-color - lines and borders
+ * @cssprop --chat-accent-color - buttons, badges, your messages
+ * @cssprop --chat-accent-text-color - text on the accent color
+ * @cssprop --chat-focus-ring-color - the focus outline
+ * @cssprop --chat-bubble-in-background - messages from others
+ * @cssprop --chat-bubble-in-color - the text of messages from others
+ * @cssprop --chat-bubble-out-background - your messages (default: the accent color)
+ * @cssprop --chat-bubble-out-color - the text of your messages
+ * @cssprop --chat-online-color - the online dot and the sent tick
+ * @cssprop --chat-danger-color - errors and failed messages
+ * @cssprop --chat-banner-background - the connection banner
+ * @cssprop --chat-banner-color - the connection banner's text
  */
 export class ChatWidget extends LitElement {
   /** Shipped and registered string tables by language tag. */
@@ -88,86 +125,7 @@ export class ChatWidget extends LitElement {
     return load;
   }
 
-  static override styles = [
-    themeStyles,
-    baseStyles,
-    css`
-      :host {
-        display: block;
-        height: 520px;
-        min-width: 280px;
-        contain: content;
-      }
-      .root {
-        display: flex;
-        flex-direction: column;
-        height: 100%;
-        overflow: hidden;
-        background: var(--_bg);
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        text-align: start;
-      }
-      .header {
-        display: flex;
-        align-items: center;
-        gap: 8px;
-        padding: 8px 12px;
-        min-height: 52px;
-        border-bottom: 1px solid var(--_border);
-        background: var(--_panel);
-      }
-      h2 {
-        margin: 0;
-        font-size: 16px;
-        font-weight: 700;
-      }
-      .me {
-        margin-inline-start: auto;
-        color: var(--_muted);
-        font-size: 13px;
-        overflow: hidden;
-        text-overflow: ellipsis;
-        white-space: nowrap;
-        min-width: 0;
-      }
-      .me + button {
-        flex: none;
-        padding: 4px 10px;
-        min-height: 32px;
-        font-size: 13px;
-      }
-      .banner {
-        padding: 8px 12px;
-        background: var(--_warn-bg);
-        color: var(--_warn-fg);
-        font-size: 14px;
-        border-bottom: 1px solid var(--_border);
-      }
-      .banner:empty {
-        display: none;
-      }
-      .body {
-        flex: 1;
-        display: flex;
-        min-height: 0;
-      }
-      chat-login {
-        flex: 1;
-      }
-      chat-user-list {
-        flex: 0 0 240px;
-        border-inline-end: 1px solid var(--_border);
-      }
-      chat-conversation {
-        flex: 1;
-      }
-      .narrow chat-user-list {
-        flex: 1;
-        border: 0;
-      }
-    `,
-  ];
+  static override styles = chatWidgetStyles;
 
   static override properties = {
     server: { type: String },
@@ -175,7 +133,6 @@ export class ChatWidget extends LitElement {
     theme: { type: String, reflect: true },
     strings: { attribute: false },
     _narrow: { state: true },
-    _active: { state: true },
   };
 
   static override get observedAttributes(): string[] {
@@ -192,13 +149,17 @@ export class ChatWidget extends LitElement {
   /** Replaces individual strings of the current language, e.g. `{ title: "Support" }`. */
   declare strings: ChatStrings | undefined;
   declare _narrow: boolean;
-  declare _active: string | undefined;
 
-  #client = new ChatClient(this, {
-    emit: (type, detail) => this.#emit(type, detail),
-    isVisible: () =>
+  #connection: ChatConnection = new ChatConnection(this, {
+    target: () => ({
+      server: this.server || scriptOrigin() || globalThis.location?.origin || "",
+      storageKey: this.storageKey,
+    }),
+    // The map below declares each of these events with the connection's detail type.
+    emit: (type, detail) => this.#emit(type, detail as ChatEventDetail<typeof type>),
+    isVisible: (): boolean =>
       this.isConnected && globalThis.document?.visibilityState !== "hidden" &&
-      (!this._narrow || this._active !== undefined),
+      (!this._narrow || this.#connection.activeUserID !== undefined),
   });
   #resize?: ResizeObserver;
   #focusNext?: "list" | "login";
@@ -213,62 +174,59 @@ export class ChatWidget extends LitElement {
 
   /** The signed-in user, or undefined. */
   get user(): ChatIdentity | undefined {
-    return this.#client.identity;
+    return this.#connection.identity;
   }
 
   /** Everyone in the list, self first. */
   get users(): readonly ChatUser[] {
-    return this.#client.sortedUsers;
+    return this.#connection.sortedUsers;
   }
 
   /** Where the connection stands. */
   get connectionState(): ConnectionState {
-    return this.#client.state;
+    return this.#connection.state;
   }
 
   /** Unread messages over all conversations. */
   get unreadTotal(): number {
-    return this.#client.totalUnread;
+    return this.#connection.totalUnread;
   }
 
   /** The userID of the open conversation. */
   get activeConversation(): string | undefined {
-    return this._active;
+    return this.#connection.activeUserID;
   }
 
   /** Opens the conversation with `userID` and marks it read. */
   openConversation(userID: string): void {
-    if (!this.#client.users.has(userID)) throw new RangeError(`Unknown user "${userID}"`);
-    const changed = this._active !== userID;
-    this._active = userID;
-    this.#client.activeUserID = userID;
-    this.#client.markRead(userID);
-    if (changed) this.#emit("conversation-change", { userID });
+    if (!this.#connection.users.has(userID)) throw new RangeError(`Unknown user "${userID}"`);
+    const changed = this.#connection.activeUserID !== userID;
+    this.#connection.activeUserID = userID;
+    this.requestUpdate();
+    this.#connection.markRead(userID);
+    if (changed) this.#emit("chat-conversation-change", { userID });
   }
 
   /** Closes the open conversation (in the narrow layout: back to the list). */
   closeConversation(): void {
-    if (this._active === undefined) return;
-    this._active = undefined;
-    this.#client.activeUserID = undefined;
-    this.#emit("conversation-change", { userID: null });
+    if (this.#connection.activeUserID === undefined) return;
+    this.#connection.activeUserID = undefined;
+    this.requestUpdate();
+    this.#emit("chat-conversation-change", { userID: null });
   }
 
   /** Forgets the session on this device, shows the username form and ends the session on the server (awaitable). */
   logout(): Promise<void> {
-    this._active = undefined;
-    return this.#client.logout();
+    return this.#connection.logout();
   }
 
   /** Tries to reach the server again now instead of waiting for the next automatic attempt. */
   reconnect(): void {
-    this.#client.reconnectNow();
+    this.#connection.reconnectNow();
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // Moved in the DOM: the connection closed on disconnect opens again on this update.
-    if (this.hasUpdated) this.requestUpdate();
     this.#resize ??= new ResizeObserver(([entry]) => {
       this._narrow = entry.contentRect.width < NARROW_BELOW;
     });
@@ -287,22 +245,9 @@ export class ChatWidget extends LitElement {
     if ((name === "lang" || name === "dir") && old !== value) this.requestUpdate();
   }
 
-  protected override willUpdate(): void {
-    const server = this.server || scriptOrigin() || globalThis.location?.origin || "";
-    if (this.#client.configure(server, this.storageKey)) {
-      this._active = undefined;
-      this.#client.activeUserID = undefined;
-    }
-    if (
-      this._active && !this.#client.users.has(this._active) && this.#client.state === "signed-out"
-    ) {
-      this._active = undefined;
-    }
-  }
-
   protected override updated(): void {
     // After signing in, focus goes to the list once it has people in it.
-    if (this.#focusNext === "list" && this.#client.state === "connected") {
+    if (this.#focusNext === "list" && this.#connection.state === "connected") {
       const list = this.renderRoot.querySelector<ChatUserList>("chat-user-list");
       if (list) {
         this.#focusNext = undefined;
@@ -325,9 +270,9 @@ export class ChatWidget extends LitElement {
   override render() {
     const lang = this.#lang();
     const { t, dir } = createTranslator(ChatWidget.locales, lang, this.strings);
-    const client = this.#client;
+    const client = this.#connection;
     const signedIn = !!client.identity && client.state !== "signed-out";
-    const active = this._active ? client.users.get(this._active) : undefined;
+    const active = client.activeUserID ? client.users.get(client.activeUserID) : undefined;
     const total = client.totalUnread;
     const banner = {
       "signed-out": "",
@@ -369,7 +314,6 @@ export class ChatWidget extends LitElement {
                 .t=${t}
                 .error=${client.loginError as WireError | undefined}
                 ?busy=${client.signingIn && client.state === "connecting"}
-                @login=${this.#onLogin}
               ></chat-login>
             `
             : html`
@@ -378,8 +322,7 @@ export class ChatWidget extends LitElement {
                 ?hidden=${narrow && !!active}
                 .t=${t}
                 .users=${client.sortedUsers}
-                .selected=${this._active}
-                @select=${this.#onSelect}
+                .selected=${client.activeUserID}
               ></chat-user-list>
               <chat-conversation
                 part="conversation"
@@ -392,12 +335,6 @@ export class ChatWidget extends LitElement {
                 .online=${client.state === "connected"}
                 .max=${client.maxContentLength}
                 ?narrow=${narrow}
-                @back=${this.#onBack}
-                @load-older=${() => active && client.loadOlder(active.userID)}
-                @retry=${(e: CustomEvent<{ clientId: string }>) => client.retry(e.detail.clientId)}
-                @discard=${(e: CustomEvent<{ clientId: string }>) =>
-                  client.discard(e.detail.clientId)}
-                @send=${this.#onSend}
               ></chat-conversation>
             `}
         </div>
@@ -405,14 +342,39 @@ export class ChatWidget extends LitElement {
     `;
   }
 
-  #emit(type: string, detail: unknown): void {
-    this.dispatchEvent(new CustomEvent(`chat-${type}`, { detail, bubbles: true, composed: true }));
+  /** Listens for the inner elements' events where they end: at this shadow root. */
+  protected override createRenderRoot(): HTMLElement | DocumentFragment {
+    const root = super.createRenderRoot();
+    const stop = <K extends ChatEventName>(
+      type: K,
+      handle: (detail: ChatEventDetail<K>) => void,
+    ) =>
+      listen(root, type, (event) => {
+        // Inner events are the widget's own business: the host page hears only public ones.
+        event.stopPropagation();
+        handle(event.detail);
+      });
+    stop("chat-sign-in", ({ username }) => this.#onSignIn(username));
+    stop("chat-select", ({ userID }) => this.#onSelect(userID));
+    stop("chat-back", () => this.#onBack());
+    stop("chat-load-older", () => {
+      const active = this.#connection.activeUserID;
+      if (active) void this.#connection.loadOlder(active);
+    });
+    stop("chat-retry", ({ clientId }) => this.#connection.retry(clientId));
+    stop("chat-discard", ({ clientId }) => this.#connection.discard(clientId));
+    stop("chat-send", ({ content }) => this.#onSend(content));
+    return root;
+  }
+
+  #emit<K extends ChatEventName>(type: K, detail: ChatEventDetail<K>): void {
+    emit(this, type, detail);
     // Focus follows the person's own actions only: a restored or expired session on page
     // load must not pull focus away from the host page.
     const focus = this.#focusNext;
     if (
-      (type === "logout" && focus === "login") ||
-      (type === "connection-change" && this.#client.state === "signed-out" &&
+      (type === "chat-logout" && focus === "login") ||
+      (type === "chat-connection-change" && this.#connection.state === "signed-out" &&
         this.matches(":focus-within"))
     ) {
       this.#focusNext = undefined;
@@ -422,28 +384,29 @@ export class ChatWidget extends LitElement {
     }
   }
 
-  #onLogin(event: CustomEvent<{ username: string }>): void {
+  #onSignIn(username: string): void {
     this.#focusNext = "list";
-    this.#client.signIn(event.detail.username);
+    this.#connection.signIn(username);
   }
 
-  #onSelect(event: CustomEvent<{ userID: string }>): void {
-    this.openConversation(event.detail.userID);
+  #onSelect(userID: string): void {
+    this.openConversation(userID);
     this.updateComplete.then(() =>
       this.renderRoot.querySelector<ChatConversation>("chat-conversation")?.focus()
     );
   }
 
   #onBack(): void {
-    const previous = this._active;
+    const previous = this.#connection.activeUserID;
     this.closeConversation();
     this.updateComplete.then(() =>
       this.renderRoot.querySelector<ChatUserList>("chat-user-list")?.focusUser(previous)
     );
   }
 
-  #onSend(event: CustomEvent<{ content: string }>): void {
-    if (this._active) this.#client.send(this._active, event.detail.content);
+  #onSend(content: string): void {
+    const to = this.#connection.activeUserID;
+    if (to) this.#connection.send(to, content);
   }
 
   #logout(): void {
@@ -452,8 +415,9 @@ export class ChatWidget extends LitElement {
   }
 
   #onVisibility = (): void => {
-    if (globalThis.document?.visibilityState === "visible" && this._active) {
-      this.#client.markRead(this._active);
+    const active = this.#connection.activeUserID;
+    if (globalThis.document?.visibilityState === "visible" && active) {
+      this.#connection.markRead(active);
     }
   };
 }
@@ -463,13 +427,21 @@ declare global {
     "chat-widget": ChatWidget;
   }
   interface GlobalEventHandlersEventMap {
-    "chat-session": CustomEvent<ChatClientEvents["session"]>;
-    "chat-message": CustomEvent<ChatClientEvents["message"]>;
-    "chat-message-sent": CustomEvent<ChatClientEvents["message-sent"]>;
-    "chat-unread-change": CustomEvent<ChatClientEvents["unread-change"]>;
-    "chat-connection-change": CustomEvent<ChatClientEvents["connection-change"]>;
+    /** Signed in (a new username or a restored session). */
+    "chat-session": CustomEvent<ChatConnectionEvents["chat-session"]>;
+    /** A message from someone else arrived. */
+    "chat-message": CustomEvent<ChatConnectionEvents["chat-message"]>;
+    /** The server stored one of your messages. */
+    "chat-message-sent": CustomEvent<ChatConnectionEvents["chat-message-sent"]>;
+    /** The total unread count changed. */
+    "chat-unread-change": CustomEvent<ChatConnectionEvents["chat-unread-change"]>;
+    /** The connection state changed. */
+    "chat-connection-change": CustomEvent<ChatConnectionEvents["chat-connection-change"]>;
+    /** A conversation was opened (`userID`) or closed (`null`). */
     "chat-conversation-change": CustomEvent<{ userID: string | null }>;
-    "chat-error": CustomEvent<ChatClientEvents["error"]>;
-    "chat-logout": CustomEvent<ChatClientEvents["logout"]>;
+    /** The server refused something. */
+    "chat-error": CustomEvent<ChatConnectionEvents["chat-error"]>;
+    /** The user logged out. */
+    "chat-logout": CustomEvent<ChatConnectionEvents["chat-logout"]>;
   }
 }

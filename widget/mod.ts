@@ -1,43 +1,19 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 /**
- * The `<chat-widget>` bundle entry. Importing it defines the elements when a
- * custom element registry exists, and nothing else: it is safe to import
- * where `window` is missing (server-side rendering, tests, workers).
+ * What the widget exports: its elements, its English strings and its types. Importing this
+ * module registers nothing (`define.ts` does); the bundle, `dist/chat-widget.js`, is both.
  */
-import { ChatComposer } from "./chat-composer.ts";
-import { ChatConversation } from "./chat-conversation.ts";
-import { ChatLogin } from "./chat-login.ts";
-import { ChatUserList } from "./chat-user-list.ts";
-import { ChatWidget } from "./chat-widget.ts";
-
-export { ChatComposer, ChatConversation, ChatLogin, ChatUserList, ChatWidget };
+export { ChatComposer } from "./chat-composer.ts";
+export { ChatConversation } from "./chat-conversation.ts";
+export { ChatLogin } from "./chat-login.ts";
+export { ChatUserList } from "./chat-user-list.ts";
+export { ChatWidget } from "./chat-widget.ts";
 // German and Arabic are chunks loaded on demand (see SHIPPED_LOCALES), so only English is exported.
-export { en } from "./chat-locales.ts";
-export type { ChatStrings } from "./chat-locales.ts";
+export { en } from "./locales/en.ts";
+export type { ChatStrings } from "./locales/en.ts";
 export type {
   ChatIdentity,
   ChatMessage,
   ChatUser,
   ConnectionState,
   DeliveryState,
-} from "./chat-client.ts";
-
-/** Registers the widget's elements once; later calls and a missing registry are no-ops. */
-export function defineChatWidget(
-  registry: CustomElementRegistry | undefined = globalThis.customElements,
-): void {
-  if (!registry) return;
-  const elements: [string, CustomElementConstructor][] = [
-    ["chat-composer", ChatComposer],
-    ["chat-conversation", ChatConversation],
-    ["chat-login", ChatLogin],
-    ["chat-user-list", ChatUserList],
-    ["chat-widget", ChatWidget],
-  ];
-  for (const [tag, element] of elements) {
-    if (!registry.get(tag)) registry.define(tag, element);
-  }
-}
-
-defineChatWidget();
+} from "./chat-state.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
-import { buildWidget } from "../../widget/build.ts";
+import { buildWidget } from "../../tools/build_widget.ts";
 import * as esbuild from "esbuild";
 
 /**

@@ -176,6 +176,46 @@ describe("<chat-widget> element", () => {
     expect(log.getAttribute("role")).to.equal("log");
   });
 
+  it("inner events end in the widget: the page hears only the public chat-* events", async () => {
+    const inner = [
+      "chat-sign-in",
+      "chat-select",
+      "chat-send",
+      "chat-back",
+      "chat-load-older",
+      "chat-retry",
+      "chat-discard",
+    ];
+    const outer = [
+      "chat-session",
+      "chat-connection-change",
+      "chat-conversation-change",
+      "chat-message-sent",
+    ];
+    const heard: string[] = [];
+    const hear = (event: Event) => heard.push(event.type);
+    for (const type of [...inner, ...outer]) document.addEventListener(type, hear);
+    try {
+      const [el, other] = [await mount({ width: 320 }), await mount()];
+      const otherName = uniqueName("other");
+      await login(el, uniqueName("events"));
+      await login(other, otherName);
+      await openWith(el, otherName);
+      await send(el, "Does the page hear this?");
+      await waitFor(
+        () => shownMessages(el).some((m) => m.state === "sent"),
+        "the message to be sent",
+      );
+      deep<HTMLButtonElement>(el, "chat-conversation", "[part=back-button]")!.click();
+      await waitFor(() => !deep(el, "chat-user-list")!.hidden, "the list view");
+      // Signing in, choosing, sending and going back all worked, so each inner event fired.
+      expect(heard.filter((type) => inner.includes(type))).to.deep.equal([]);
+      for (const type of outer) expect(heard).to.include(type);
+    } finally {
+      for (const type of [...inner, ...outer]) document.removeEventListener(type, hear);
+    }
+  });
+
   it("moving the element in the page reconnects it with the same session", async () => {
     const el = await mount();
     const name = uniqueName("mover");

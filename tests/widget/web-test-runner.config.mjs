@@ -14,7 +14,7 @@ import { chromeLauncher } from "@web/test-runner-chrome";
 import { esbuildPlugin } from "@web/dev-server-esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildWidget } from "../../widget/build.ts";
+import { buildWidget } from "../../tools/build_widget.ts";
 import { HEADLESS_CHROME_ARGS } from "./chrome-args.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -1,7 +1,7 @@
 /**
  * Arabic (right to left) strings for `<chat-widget>`. A chunk of its own: only pages in this language load it.
  */
-import type { ChatStrings } from "../chat-locales.ts";
+import type { ChatStrings } from "./en.ts";
 
 /** Arabic (right to left). */
 export const ar: ChatStrings = {

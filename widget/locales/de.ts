@@ -1,7 +1,7 @@
 /**
  * German strings for `<chat-widget>`. A chunk of its own: only pages in this language load it.
  */
-import type { ChatStrings } from "../chat-locales.ts";
+import type { ChatStrings } from "./en.ts";
 
 /** German. */
 export const de: ChatStrings = {

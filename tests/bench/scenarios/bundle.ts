@@ -24,7 +24,7 @@ export async function bundle(
       runs: [],
       figures: {},
       targets: [target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" })],
-      skipped: { bundle: "dist/chat-widget.js not built (deno run -A widget/build.ts)" },
+      skipped: { bundle: "dist/chat-widget.js not built (deno task build)" },
     };
   }
   const gz = gzipSync(data, { level: 9 }).length;

@@ -1,15 +1,19 @@
 /**
- * Builds the widget bundle: widget/mod.ts -> dist/chat-widget.js, one minified
+ * Builds the widget bundle: widget/mod.ts and widget/define.ts -> dist/chat-widget.js, one minified
  * ES module, plus the chunks it imports on demand (`chat-widget-<name>-<hash>.js`
  * beside it: the German and Arabic strings). Prints what a page loads by default
  * (the entry and anything it imports statically) and each lazy chunk, raw and gzipped.
+ * Run as a program, it also makes the folder an npm package (see widget_package.ts).
  *
- *   deno run -A widget/build.ts [--outfile=dist/chat-widget.js]
+ *   deno run -A tools/build_widget.ts [--outfile=dist/chat-widget.js]
  */
 import * as esbuild from "esbuild";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { minifyHTMLLiteralsPlugin } from "esbuild-plugin-minify-html-literals";
+import { writeWidgetPackage } from "./widget_package.ts";
 
 /** Lit's browser builds touch `document` and `HTMLElement` at import time; its node builds guard them. */
 const LIT_NODE_BUILD = /^(lit-html|@lit\/reactive-element)(\/.*)?$/;
@@ -67,121 +71,13 @@ function domlessImportPlugin(): esbuild.Plugin {
   };
 }
 
-/** Collapses whitespace and comments in CSS text. */
-function minifyCss(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, "")
-    .replace(/\s+/g, " ")
-    .replace(/\s*([{};,>])\s*/g, "$1")
-    .replace(/:\s+/g, ":")
-    .replace(/;}/g, "}");
-}
-
 /**
- * Collapses whitespace in HTML text: a run of spaces and line breaks renders as one space
- * (no template here has preformatted text), and none is needed between a tag and a line break.
+ * Minifies the text of the widget's css`...` and html`...` templates (esbuild minifies code,
+ * never template text). Only the widget's own modules: Lit's and socket.io-client's builds
+ * are minified already.
  */
-function minifyHtml(text: string): string {
-  return text.replace(/>\s*\n\s*</g, "><").replace(/\s+/g, " ");
-}
-
-/**
- * Minifies the static text of every css`...` and html`...` template in `source`, leaving
- * `${...}` expressions alone (they may hold nested templates, which are minified too).
- * esbuild minifies code but never template text.
- */
-function minifyTemplates(source: string): string {
-  let out = "";
-  let i = 0;
-  const tagged = /\b(css|html)`/g;
-  for (let match = tagged.exec(source); match; match = tagged.exec(source)) {
-    if (match.index < i) continue;
-    const end = copyTemplate(match.index + match[0].length, match[1] as "css" | "html");
-    out += source.slice(i, match.index + match[0].length) + end.text;
-    i = end.at;
-    tagged.lastIndex = i;
-  }
-  return out + source.slice(i);
-
-  /** From just after an opening backtick to just after the closing one. */
-  function copyTemplate(
-    from: number,
-    kind: "css" | "html" | "plain",
-  ): { text: string; at: number } {
-    let text = "";
-    let chunk = "";
-    const flush = () => {
-      text += kind === "css" ? minifyCss(chunk) : kind === "html" ? minifyHtml(chunk) : chunk;
-      chunk = "";
-    };
-    let at = from;
-    while (at < source.length) {
-      const c = source[at];
-      if (c === "\\") {
-        chunk += source.slice(at, at + 2);
-        at += 2;
-      } else if (c === "`") {
-        flush();
-        return { text: text + "`", at: at + 1 };
-      } else if (c === "$" && source[at + 1] === "{") {
-        flush();
-        const expression = copyExpression(at + 2);
-        text += "${" + expression.text;
-        at = expression.at;
-      } else {
-        chunk += c;
-        at++;
-      }
-    }
-    throw new SyntaxError(`Unterminated template at ${from}`);
-  }
-
-  /** From just after `${` to just after its closing `}`, minifying templates nested in it. */
-  function copyExpression(from: number): { text: string; at: number } {
-    let text = "";
-    let depth = 0;
-    let at = from;
-    while (at < source.length) {
-      const c = source[at];
-      if (c === "`") {
-        const tag = /\b(css|html)$/.exec(source.slice(Math.max(0, at - 4), at))?.[1];
-        const inner = copyTemplate(at + 1, (tag as "css" | "html" | undefined) ?? "plain");
-        text += "`" + inner.text;
-        at = inner.at;
-      } else if (c === '"' || c === "'") {
-        let close = at + 1;
-        while (close < source.length && source[close] !== c) {
-          close += source[close] === "\\" ? 2 : 1;
-        }
-        text += source.slice(at, close + 1);
-        at = close + 1;
-      } else if (c === "{") {
-        depth++;
-        text += c;
-        at++;
-      } else if (c === "}") {
-        text += c;
-        at++;
-        if (depth-- === 0) return { text, at };
-      } else {
-        text += c;
-        at++;
-      }
-    }
-    throw new SyntaxError(`Unterminated expression at ${from}`);
-  }
-}
-
-/** Applies `minifyTemplates` to the widget's own modules. */
 function minifyTemplatesPlugin(): esbuild.Plugin {
-  return {
-    name: "minify-templates",
-    setup(build) {
-      build.onLoad({ filter: /widget[\\/].*\.ts$/ }, async (args) => ({
-        contents: minifyTemplates(await Deno.readTextFile(args.path)),
-        loader: "ts",
-      }));
-    },
-  };
+  return minifyHTMLLiteralsPlugin({ filter: /[\\/]widget[\\/](locales[\\/])?[\w.-]+\.ts$/ });
 }
 
 /** One JavaScript file the build wrote, and whether a page loads it by default. */
@@ -199,6 +95,8 @@ export interface BuildInfo {
   raw: number;
   gzip: number;
   files: BuiltFile[];
+  /** Every file written: the bundle, the chunks and their source maps. */
+  written: string[];
   metafile: esbuild.Metafile;
 }
 
@@ -214,6 +112,16 @@ async function removeOldChunks(dir: string, stem: string): Promise<void> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
+
+/**
+ * The bundle: everything `widget/mod.ts` exports, and `widget/define.ts`, which registers the
+ * elements on load and exports `defineChatWidget`.
+ */
+export const BUNDLE_ENTRY =
+  'export * from "./mod.ts";\nexport { defineChatWidget } from "./define.ts";\n';
+
+/** The strings in the bundle itself: the fallback of every other language. */
+const BUNDLED_LOCALE = "en.ts";
 
 /** Options both builds share. */
 const COMMON: esbuild.BuildOptions = {
@@ -257,7 +165,9 @@ export async function buildWidget(
   const localeDir = join(root, "widget", "locales");
   const localeFiles: string[] = [];
   for await (const entry of Deno.readDir(localeDir)) {
-    if (entry.isFile && entry.name.endsWith(".ts")) localeFiles.push(join(localeDir, entry.name));
+    if (entry.isFile && entry.name.endsWith(".ts") && entry.name !== BUNDLED_LOCALE) {
+      localeFiles.push(join(localeDir, entry.name));
+    }
   }
   const locales = await esbuild.build({
     ...COMMON,
@@ -273,7 +183,7 @@ export async function buildWidget(
   }
   const result = await esbuild.build({
     ...COMMON,
-    entryPoints: [join(root, "widget", "mod.ts")],
+    stdin: { contents: BUNDLE_ENTRY, resolveDir: join(root, "widget"), loader: "ts" },
     outfile,
     minify,
     plugins: [domlessImportPlugin(), lazyLocalesPlugin(chunkOf), minifyTemplatesPlugin()],
@@ -295,15 +205,20 @@ export async function buildWidget(
     });
   }
   const entry = files.find((f) => !f.lazy)!;
-  return { outfile, raw: entry.raw, gzip: entry.gzip, files, metafile: result.metafile! };
+  const written = [
+    ...Object.keys(result.metafile!.outputs),
+    ...Object.keys(locales.metafile!.outputs),
+  ].map((path) => resolve(path));
+  return { outfile, raw: entry.raw, gzip: entry.gzip, files, written, metafile: result.metafile! };
 }
 
-/** Points the bundle's `import("./locales/<lang>.ts")` at the chunks built for them. */
+/** Points the bundle's `import("./locales/<lang>.ts")` at the chunks built for them (English is bundled). */
 function lazyLocalesPlugin(chunkOf: Map<string, string>): esbuild.Plugin {
   return {
     name: "lazy-locales",
     setup(build) {
       build.onResolve({ filter: /^\.\/locales\// }, (args) => {
+        if (basename(args.path) === BUNDLED_LOCALE) return undefined;
         const chunk = chunkOf.get(resolve(args.resolveDir, args.path));
         if (args.kind !== "dynamic-import" || !chunk) {
           return { errors: [{ text: `Import "${args.path}" lazily, with import()` }] };
@@ -314,9 +229,34 @@ function lazyLocalesPlugin(chunkOf: Map<string, string>): esbuild.Plugin {
   };
 }
 
+/** Reads the command line; an unknown flag or a stray argument is an error. */
+function parseCommandLine(args: string[]): { outfile?: string } {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { outfile: { type: "string" } },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { outfile: values.outfile };
+  } catch (error) {
+    throw new TypeError(
+      `Cannot read the arguments ${JSON.stringify(args.join(" "))}: ${
+        (error as Error).message
+      }\nUsage: deno run -A tools/build_widget.ts [--outfile=dist/chat-widget.js]`,
+    );
+  }
+}
+
 if (import.meta.main) {
-  const outArg = Deno.args.find((a) => a.startsWith("--outfile="));
-  const info = await buildWidget({ outfile: outArg?.slice("--outfile=".length) });
+  let options: { outfile?: string };
+  try {
+    options = parseCommandLine(Deno.args);
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(2);
+  }
+  const info = await buildWidget(options);
   await esbuild.stop();
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
   for (const file of info.files) {
@@ -327,4 +267,10 @@ if (import.meta.main) {
     );
   }
   console.log(`A default page loads ${kb(info.raw)} raw, ${kb(info.gzip)} gzipped`);
+  const outdir = dirname(info.outfile);
+  await writeWidgetPackage(outdir, info.written);
+  console.log(
+    `The package: ${relative(Deno.cwd(), outdir)}/package.json, custom-elements.json, ` +
+      "chat-widget.d.ts and types/ (npm pack " + relative(Deno.cwd(), outdir) + ")",
+  );
 }

@@ -17,64 +17,46 @@ import {
   type UserEntry,
   type WireError,
 } from "../server/protocol.ts";
+import { ChatOutbox, type OutboxEntry, type StoredRecord } from "./chat-outbox.ts";
+import {
+  type ChatIdentity,
+  type ChatMessage,
+  type ChatUser,
+  type ConnectionState,
+  contentLimit,
+  mergeMessages,
+  mergeUsers,
+  pendingMessage,
+  sortUsers,
+  unknownUser,
+  unreadTotal,
+  userFromEntry,
+} from "./chat-state.ts";
 
-/** Where the connection stands, as shown in the banner and fired in `chat-connection-change`. */
-export type ConnectionState =
-  | "signed-out"
-  | "connecting"
-  | "connected"
-  | "reconnecting"
-  | "offline"
-  | "unreachable";
-
-/** Delivery state of one of your own messages. */
-export type DeliveryState = "pending" | "sent" | "failed";
-
-/** A message as the widget holds it: stored ones, plus your own not yet acknowledged. */
-export interface ChatMessage extends Message {
-  /** `sent` for every stored message; `pending`/`failed` only for your own unacknowledged ones. */
-  state: DeliveryState;
-  /** Why a failed message failed. */
-  error?: WireError;
+/** What the connection tells its host about, by event name: the element fires these as they are. */
+export interface ChatConnectionEvents {
+  /** Signed in: a new username or a restored session. */
+  "chat-session": ChatIdentity;
+  /** A message from someone else arrived. */
+  "chat-message": { message: Message; user: ChatIdentity };
+  /** The server stored one of this user's messages. */
+  "chat-message-sent": { message: Message };
+  /** The total unread count changed. */
+  "chat-unread-change": { total: number };
+  /** The connection state changed. */
+  "chat-connection-change": { state: ConnectionState };
+  /** The server refused something; `source` names the request. */
+  "chat-error": WireError & { source: string };
+  /** The user logged out. */
+  "chat-logout": Record<never, never>;
 }
 
-/** One person in the user list and the conversation with them. */
-export interface ChatUser {
-  userID: string;
-  username: string;
-  connected: boolean;
-  self: boolean;
-  /** Oldest first. */
-  messages: ChatMessage[];
-  hasMore: boolean;
-  unread: number;
-  loadingOlder: boolean;
-}
-
-/** The signed-in identity, without the session credential. */
-export interface ChatIdentity {
-  userID: string;
-  username: string;
-}
-
-/** What the client tells its host about; the element turns these into DOM events. */
-export interface ChatClientEvents {
-  session: ChatIdentity;
-  message: { message: Message; user: ChatIdentity };
-  "message-sent": { message: Message };
-  "unread-change": { total: number };
-  "connection-change": { state: ConnectionState };
-  error: WireError & { source: string };
-  logout: Record<never, never>;
-}
-
-interface OutboxEntry {
-  clientId: string;
-  to: string;
-  content: string;
-  timestamp: number;
-  state: "pending" | "failed";
-  error?: WireError;
+/** Where to connect: the server URL and the localStorage key of the session. */
+export interface ChatTarget {
+  /** The chat server's URL. */
+  server: string;
+  /** The localStorage key of the session (the outbox is `<key>:outbox`). */
+  storageKey: string;
 }
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -84,39 +66,11 @@ const ACK_TIMEOUT_MS = 15_000;
 /** Consecutive failed connection attempts before the banner says the server cannot be reached. */
 const UNREACHABLE_AFTER = 3;
 
-function readJSON<T>(key: string): T | undefined {
-  try {
-    const raw = globalThis.localStorage?.getItem(key);
-    return raw ? JSON.parse(raw) as T : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeJSON(key: string, value: unknown): void {
-  try {
-    if (value === undefined) globalThis.localStorage?.removeItem(key);
-    else globalThis.localStorage?.setItem(key, JSON.stringify(value));
-  } catch {
-    // Storage can be full or disabled (private mode, sandboxed frames): the chat still works for this page.
-  }
-}
-
-function byId(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
 function newClientId(): string {
   return globalThis.crypto?.randomUUID?.() ??
     `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${
       Math.random().toString(36).slice(2)
     }`;
-}
-
-/** The server's content limit from a `session` (servers before it was announced send none). */
-function contentLimit(session: SessionInfo | undefined): number {
-  const max = session?.maxContentLength;
-  return typeof max === "number" && max >= 1 ? Math.floor(max) : LIMITS.maxContentLength;
 }
 
 function wireError(err: unknown, fallback: ErrorCode = "internal"): WireError {
@@ -125,17 +79,19 @@ function wireError(err: unknown, fallback: ErrorCode = "internal"): WireError {
 }
 
 /**
- * The chat's connection and state: one Socket.IO connection per element, the
- * session in localStorage, an outbox of unacknowledged messages that survives
- * reloads. Owns no DOM; the host re-renders on every change.
+ * The chat's connection, as a controller of the element: one Socket.IO connection per
+ * element, opened when the element is attached and closed when it is detached, with the
+ * session and an outbox of unsent messages kept on the device (`ChatOutbox`). Holds the
+ * state the element shows (built with `chat-state.ts`); owns no DOM; asks the host to
+ * re-render on every change.
  */
-export class ChatClient implements ReactiveController {
+export class ChatConnection implements ReactiveController {
   /** Connection state for the banner. */
   state: ConnectionState = "signed-out";
   /** The signed-in user, once the server has sent `session`. */
   identity?: ChatIdentity;
   /** Users by ID, in arrival order; `sortedUsers` gives display order. */
-  users = new Map<string, ChatUser>();
+  users: Map<string, ChatUser> = new Map();
   /** Why the username form is shown again, or why a sign-in failed. */
   loginError?: WireError;
   /** True while a sign-in with a new username is in flight. */
@@ -146,16 +102,18 @@ export class ChatClient implements ReactiveController {
   maxContentLength: number = LIMITS.maxContentLength;
 
   #host: ReactiveControllerHost;
-  #emit: <K extends keyof ChatClientEvents>(type: K, detail: ChatClientEvents[K]) => void;
+  #emit: <K extends keyof ChatConnectionEvents>(type: K, detail: ChatConnectionEvents[K]) => void;
+  #target: () => ChatTarget;
   #socket?: ChatSocket;
   #server = "";
   #storageKey = "";
+  #outbox?: ChatOutbox;
+  #attached = false;
   #failedAttempts = 0;
   #inflight = new Set<string>();
   #flushing = false;
   // The message `send()` is writing, while it calls `#flush()`.
   #fresh: string | undefined;
-  #configured = false;
   #collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
   #lastTotal = 0;
   #connectedOnce = false;
@@ -164,54 +122,47 @@ export class ChatClient implements ReactiveController {
   constructor(
     host: ReactiveControllerHost,
     options: {
-      emit: <K extends keyof ChatClientEvents>(type: K, detail: ChatClientEvents[K]) => void;
+      /** Where to connect; read when the host is attached and before each of its updates. */
+      target: () => ChatTarget;
+      emit: <K extends keyof ChatConnectionEvents>(
+        type: K,
+        detail: ChatConnectionEvents[K],
+      ) => void;
+      /** Whether the open conversation is in front of the reader (its messages count as read). */
       isVisible?: () => boolean;
     },
   ) {
     this.#host = host;
+    this.#target = options.target;
     this.#emit = options.emit;
     this.#visible = options.isVisible ?? (() => true);
     host.addController(this);
   }
 
+  /** The element was attached: connect with the session stored for its target. */
   hostConnected(): void {
+    this.#attached = true;
     globalThis.addEventListener?.("online", this.#onNetworkChange);
     globalThis.addEventListener?.("offline", this.#onNetworkChange);
-    globalThis.addEventListener?.("storage", this.#onStorage);
+    this.#connect(this.#target());
   }
 
+  /** A new `server` or `storage-key` while attached: connect to that instead. */
+  hostUpdate(): void {
+    if (!this.#attached) return;
+    const { server, storageKey } = this.#target();
+    if (server !== this.#server || storageKey !== this.#storageKey) {
+      this.#connect({ server, storageKey });
+    }
+  }
+
+  /** The element was detached: close the connection (attaching it again reconnects). */
   hostDisconnected(): void {
+    this.#attached = false;
     globalThis.removeEventListener?.("online", this.#onNetworkChange);
     globalThis.removeEventListener?.("offline", this.#onNetworkChange);
-    globalThis.removeEventListener?.("storage", this.#onStorage);
+    this.#outbox?.close();
     this.#closeSocket();
-    // Attached again later: configure() must open a fresh connection.
-    this.#configured = false;
-  }
-
-  /**
-   * Points the client at a server and storage key and connects with the stored session if
-   * there is one. Returns false when nothing changed (cheap enough to call on every render).
-   */
-  configure(server: string, storageKey: string): boolean {
-    if (this.#configured && server === this.#server && storageKey === this.#storageKey) {
-      return false;
-    }
-    this.#configured = true;
-    this.#closeSocket();
-    this.#server = server;
-    this.#storageKey = storageKey;
-    this.users = new Map();
-    this.identity = undefined;
-    const stored = readJSON<SessionInfo>(storageKey);
-    this.maxContentLength = contentLimit(stored);
-    if (stored?.sessionID) {
-      this.identity = { userID: stored.userID, username: stored.username };
-      this.#open({ sessionID: stored.sessionID });
-    } else {
-      this.#setState("signed-out");
-    }
-    return true;
   }
 
   /** Signs in with a new username (the server validates it and says why it refuses). */
@@ -237,8 +188,7 @@ export class ChatClient implements ReactiveController {
       });
     }
     this.#closeSocket();
-    writeJSON(this.#storageKey, undefined);
-    writeJSON(this.#outboxKey(), undefined);
+    this.#outbox?.clear();
     const hadSession = !!this.identity;
     this.identity = undefined;
     this.users = new Map();
@@ -246,24 +196,18 @@ export class ChatClient implements ReactiveController {
     this.loginError = undefined;
     this.#setState("signed-out");
     this.#updateTotal();
-    if (hadSession) this.#emit("logout", {});
+    if (hadSession) this.#emit("chat-logout", {});
     return ended;
   }
 
   /** Users for display: self first, then by name (case-insensitive), then by ID, so the order never jumps. */
   get sortedUsers(): ChatUser[] {
-    const collator = this.#collator;
-    return [...this.users.values()].sort((a, b) =>
-      Number(b.self) - Number(a.self) || collator.compare(a.username, b.username) ||
-      (a.userID < b.userID ? -1 : 1)
-    );
+    return sortUsers(this.users.values(), this.#collator);
   }
 
   /** Unread messages over all conversations. */
   get totalUnread(): number {
-    let total = 0;
-    for (const user of this.users.values()) total += user.unread;
-    return total;
+    return unreadTotal(this.users.values());
   }
 
   /** The server URL in use. */
@@ -283,7 +227,7 @@ export class ChatClient implements ReactiveController {
       timestamp: Date.now(),
       state: "pending",
     };
-    this.#saveOutbox([...this.#outbox(), entry]);
+    this.#updateOutbox((entries) => [...entries, entry]);
     const message = this.#addPending(entry);
     this.#fresh = entry.clientId;
     this.#flush();
@@ -294,10 +238,8 @@ export class ChatClient implements ReactiveController {
 
   /** Sends a failed message again with the same `clientId`, so the server never stores it twice. */
   retry(clientId: string): void {
-    this.#saveOutbox(
-      this.#outbox().map((e) =>
-        e.clientId === clientId ? { ...e, state: "pending", error: undefined } : e
-      ),
+    this.#updateOutbox((entries) =>
+      entries.map((e) => e.clientId === clientId ? { ...e, state: "pending", error: undefined } : e)
     );
     for (const user of this.users.values()) {
       user.messages = user.messages.map((m) =>
@@ -312,7 +254,7 @@ export class ChatClient implements ReactiveController {
 
   /** Drops a failed message from the outbox and the conversation. */
   discard(clientId: string): void {
-    this.#saveOutbox(this.#outbox().filter((e) => e.clientId !== clientId));
+    this.#updateOutbox((entries) => entries.filter((e) => e.clientId !== clientId));
     for (const user of this.users.values()) {
       user.messages = user.messages.filter((m) => !(m.clientId === clientId && m.state !== "sent"));
     }
@@ -337,12 +279,12 @@ export class ChatClient implements ReactiveController {
         },
       );
       if (!ack.ok) {
-        this.#emit("error", { ...ack.error, source: "load messages" });
+        this.#emit("chat-error", { ...ack.error, source: "load messages" });
         return false;
       }
       const current = this.users.get(userID);
       if (!current) return false;
-      current.messages = this.#merge(current.messages, ack.messages);
+      current.messages = mergeMessages(current.messages, ack.messages);
       current.hasMore = ack.hasMore;
       return ack.messages.length > 0;
     } catch {
@@ -387,37 +329,57 @@ export class ChatClient implements ReactiveController {
     }
   }
 
-  #outboxKey(): string {
-    return `${this.#storageKey}:outbox`;
+  /** Changes this user's outbox; nothing is queued without a signed-in user. */
+  #updateOutbox(change: (entries: readonly OutboxEntry[]) => OutboxEntry[]): void {
+    const me = this.identity?.userID;
+    if (me) this.#outbox?.update(me, change);
   }
 
-  #outbox(): OutboxEntry[] {
-    const stored = readJSON<{ userID: string; entries: OutboxEntry[] }>(this.#outboxKey());
-    return stored && stored.userID === this.identity?.userID && Array.isArray(stored.entries)
-      ? stored.entries
-      : [];
+  /** This user's unsent messages, oldest first. */
+  #unsent(): readonly OutboxEntry[] {
+    return this.#outbox?.entries(this.identity?.userID) ?? [];
   }
 
-  #saveOutbox(entries: OutboxEntry[]): void {
-    if (!this.identity) return;
-    writeJSON(
-      this.#outboxKey(),
-      entries.length ? { userID: this.identity.userID, entries } : undefined,
-    );
+  /**
+   * Connects to `target` with the session stored there, if any: a fresh state, a fresh
+   * socket. Called on attach, on a new target, and when another tab changed the session.
+   */
+  #connect(target: ChatTarget): void {
+    this.#closeSocket();
+    if (target.storageKey !== this.#storageKey || !this.#outbox) {
+      this.#outbox?.close();
+      this.#outbox = new ChatOutbox(target.storageKey, { onChange: this.#onStored });
+    }
+    this.#server = target.server;
+    this.#storageKey = target.storageKey;
+    this.#outbox.open();
+    this.users = new Map();
+    this.identity = undefined;
+    this.activeUserID = undefined;
+    const stored = this.#outbox.session;
+    this.maxContentLength = contentLimit(stored);
+    if (stored?.sessionID) {
+      this.identity = { userID: stored.userID, username: stored.username };
+      this.#open({ sessionID: stored.sessionID });
+    } else {
+      this.#setState("signed-out");
+    }
+    this.#host.requestUpdate();
   }
 
   #setState(state: ConnectionState): void {
     if (this.state === state) return;
     this.state = state;
-    this.#emit("connection-change", { state });
+    // Update first, so a listener that awaits the host's next render sees this state.
     this.#host.requestUpdate();
+    this.#emit("chat-connection-change", { state });
   }
 
   #updateTotal(): void {
     const total = this.totalUnread;
     if (total === this.#lastTotal) return;
     this.#lastTotal = total;
-    this.#emit("unread-change", { total });
+    this.#emit("chat-unread-change", { total });
   }
 
   #isReading(userID: string): boolean {
@@ -434,14 +396,13 @@ export class ChatClient implements ReactiveController {
   };
 
   /** Another tab with the same storage key signed in or out: follow it. */
-  #onStorage = (event: StorageEvent): void => {
-    if (event.key !== this.#storageKey || !this.#configured) return;
-    const stored = readJSON<SessionInfo>(this.#storageKey);
+  #onStored = (record: StoredRecord): void => {
+    if (record !== "session" || !this.#attached) return;
+    const stored = this.#outbox?.session;
     if (
       stored?.sessionID === (this.#socket?.auth as { sessionID?: string } | undefined)?.sessionID
     ) return;
-    this.#configured = false;
-    this.configure(this.#server, this.#storageKey);
+    this.#connect({ server: this.#server, storageKey: this.#storageKey });
   };
 
   #closeSocket(): void {
@@ -541,15 +502,14 @@ export class ChatClient implements ReactiveController {
       this.#closeSocket();
       this.signingIn = false;
       if (stale) {
-        writeJSON(this.#storageKey, undefined);
-        writeJSON(this.#outboxKey(), undefined);
+        this.#outbox?.clear();
         this.identity = undefined;
         this.users = new Map();
         this.#updateTotal();
       }
       this.loginError = stale && wasSignedIn ? { code: "invalid_session", message: "" } : error;
       this.#setState("signed-out");
-      this.#emit("error", { ...error, source: "connect" });
+      this.#emit("chat-error", { ...error, source: "connect" });
       return;
     }
     this.#failedAttempts++;
@@ -562,25 +522,12 @@ export class ChatClient implements ReactiveController {
   #onSession(socket: ChatSocket, session: SessionInfo): void {
     socket.auth = { sessionID: session.sessionID, batchPresence: true };
     const changed = this.identity?.userID !== session.userID;
-    writeJSON(this.#storageKey, session);
+    this.#outbox?.saveSession(session);
     this.identity = { userID: session.userID, username: session.username };
     this.maxContentLength = contentLimit(session);
     this.signingIn = false;
     this.loginError = undefined;
-    if (changed || !this.#connectedOnce) this.#emit("session", { ...this.identity });
-  }
-
-  #fromEntry(entry: UserEntry): ChatUser {
-    return {
-      userID: entry.userID,
-      username: entry.username,
-      connected: entry.connected,
-      self: entry.self ?? entry.userID === this.identity?.userID,
-      messages: (entry.messages ?? []).map((m) => ({ ...m, state: "sent" as const })).sort(byId),
-      hasMore: entry.hasMore ?? false,
-      unread: entry.unread ?? 0,
-      loadingOlder: false,
-    };
+    if (changed || !this.#connectedOnce) this.#emit("chat-session", { ...this.identity });
   }
 
   #onUserConnected(entry: UserEntry): void {
@@ -589,7 +536,7 @@ export class ChatClient implements ReactiveController {
       existing.connected = true;
       existing.username = entry.username;
     } else {
-      this.users.set(entry.userID, this.#fromEntry(entry));
+      this.users.set(entry.userID, userFromEntry(entry, this.identity?.userID));
     }
   }
 
@@ -599,29 +546,8 @@ export class ChatClient implements ReactiveController {
   }
 
   #onUsers(entries: UserEntry[]): void {
-    const next = new Map<string, ChatUser>();
-    for (const entry of entries) {
-      const fresh = this.#fromEntry(entry);
-      const old = this.users.get(entry.userID);
-      if (old) {
-        const oldStored = old.messages.filter((m) => m.state === "sent");
-        const newest = oldStored.at(-1);
-        const gap = fresh.hasMore && fresh.messages.length > 0 && newest !== undefined &&
-          newest.id < fresh.messages[0].id;
-        if (!gap && oldStored.length > 0) {
-          // Keep older pages already loaded; the fresh page only adds what arrived while away.
-          fresh.messages = this.#merge(oldStored, fresh.messages);
-          fresh.hasMore = old.hasMore;
-        }
-      }
-      next.set(entry.userID, fresh);
-    }
-    // Someone we talked to may be missing from a bounded list: keep them rather than losing the conversation.
-    for (const [id, old] of this.users) {
-      if (!next.has(id) && old.messages.length) next.set(id, { ...old, connected: false });
-    }
-    this.users = next;
-    for (const entry of this.#outbox()) this.#addPending(entry);
+    this.users = mergeUsers(this.users, entries, this.identity?.userID);
+    for (const entry of this.#unsent()) this.#addPending(entry);
     this.#connectedOnce = true;
     this.#setState("connected");
     if (this.activeUserID && this.#isReading(this.activeUserID)) this.markRead(this.activeUserID);
@@ -633,16 +559,7 @@ export class ChatClient implements ReactiveController {
   #userFor(userID: string): ChatUser {
     let user = this.users.get(userID);
     if (!user) {
-      user = {
-        userID,
-        username: userID,
-        connected: false,
-        self: userID === this.identity?.userID,
-        messages: [],
-        hasMore: false,
-        unread: 0,
-        loadingOlder: false,
-      };
+      user = unknownUser(userID, this.identity?.userID);
       this.users.set(userID, user);
     }
     return user;
@@ -652,33 +569,9 @@ export class ChatClient implements ReactiveController {
     const user = this.#userFor(entry.to);
     const existing = user.messages.find((m) => m.clientId === entry.clientId);
     if (existing) return existing;
-    const message: ChatMessage = {
-      id: `~${entry.timestamp.toString(36)}-${entry.clientId}`,
-      from: this.identity!.userID,
-      to: entry.to,
-      content: entry.content,
-      timestamp: entry.timestamp,
-      clientId: entry.clientId,
-      state: entry.state,
-      error: entry.error,
-    };
+    const message = pendingMessage(entry, this.identity!.userID);
     user.messages = [...user.messages, message];
     return message;
-  }
-
-  /** Stored messages merged by ID; local pending ones stay after them in the order they were written. */
-  #merge(current: ChatMessage[], incoming: Message[]): ChatMessage[] {
-    const stored = new Map<string, ChatMessage>();
-    const settled = new Set<string>();
-    for (const m of current) if (m.state === "sent") stored.set(m.id, m);
-    for (const m of incoming) {
-      stored.set(m.id, { ...m, state: "sent" });
-      if (m.clientId) settled.add(m.clientId);
-    }
-    const local = current.filter((m) =>
-      m.state !== "sent" && !(m.clientId && settled.has(m.clientId))
-    );
-    return [...[...stored.values()].sort(byId), ...local];
   }
 
   #onMessage(message: Message): void {
@@ -687,7 +580,7 @@ export class ChatClient implements ReactiveController {
     const peerID = message.from === me ? message.to : message.from;
     const user = this.#userFor(peerID);
     if (user.messages.some((m) => m.id === message.id)) return;
-    user.messages = this.#merge(user.messages, [message]);
+    user.messages = mergeMessages(user.messages, [message]);
     if (message.from !== me) {
       if (this.#isReading(peerID)) {
         user.unread = 1;
@@ -696,7 +589,10 @@ export class ChatClient implements ReactiveController {
         user.unread++;
         this.#updateTotal();
       }
-      this.#emit("message", { message, user: { userID: user.userID, username: user.username } });
+      this.#emit("chat-message", {
+        message,
+        user: { userID: user.userID, username: user.username },
+      });
     }
     this.#host.requestUpdate();
   }
@@ -708,7 +604,7 @@ export class ChatClient implements ReactiveController {
   #flush(): void {
     const socket = this.#socket;
     if (this.#flushing || !socket?.connected || this.state !== "connected") return;
-    const entry = this.#outbox().find((e) =>
+    const entry = this.#unsent().find((e) =>
       e.state === "pending" && !this.#inflight.has(e.clientId)
     );
     if (!entry) return;
@@ -740,24 +636,22 @@ export class ChatClient implements ReactiveController {
   }
 
   #settle(entry: OutboxEntry, message: Message): void {
-    this.#saveOutbox(this.#outbox().filter((e) => e.clientId !== entry.clientId));
+    this.#updateOutbox((entries) => entries.filter((e) => e.clientId !== entry.clientId));
     const user = this.#userFor(entry.to);
-    user.messages = this.#merge(user.messages, [{ ...message, clientId: entry.clientId }]);
-    this.#emit("message-sent", { message });
+    user.messages = mergeMessages(user.messages, [{ ...message, clientId: entry.clientId }]);
+    this.#emit("chat-message-sent", { message });
     this.#host.requestUpdate();
   }
 
   #fail(entry: OutboxEntry, error: WireError): void {
-    this.#saveOutbox(
-      this.#outbox().map((e) =>
-        e.clientId === entry.clientId ? { ...e, state: "failed", error } : e
-      ),
+    this.#updateOutbox((entries) =>
+      entries.map((e) => e.clientId === entry.clientId ? { ...e, state: "failed", error } : e)
     );
     const user = this.#userFor(entry.to);
     user.messages = user.messages.map((m) =>
       m.clientId === entry.clientId && m.state !== "sent" ? { ...m, state: "failed", error } : m
     );
-    this.#emit("error", { ...error, source: "private message" });
+    this.#emit("chat-error", { ...error, source: "private message" });
     this.#host.requestUpdate();
   }
 }

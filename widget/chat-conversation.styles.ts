@@ -1,0 +1,160 @@
+import { css } from "lit";
+import { baseStyles } from "./shared.styles.ts";
+
+/** One conversation: its header, the message log, day separators, bubbles and the pill. */
+export const chatConversationStyles = [
+  baseStyles,
+  css`
+    :host {
+      display: flex;
+      flex-direction: column;
+      min-height: 0;
+      min-width: 0;
+      background: var(--_bg);
+      position: relative;
+    }
+    .header {
+      display: flex;
+      align-items: center;
+      gap: 10px;
+      padding: 8px 12px;
+      min-height: 52px;
+      border-bottom: 1px solid var(--_border);
+    }
+    .header h3 {
+      margin: 0;
+      font-size: 16px;
+      font-weight: 650;
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+    }
+    .header .status {
+      color: var(--_muted);
+      font-size: 13px;
+      white-space: nowrap;
+    }
+    .back {
+      padding: 4px 10px;
+      font-size: 18px;
+      line-height: 1;
+    }
+    .back span {
+      display: inline-block;
+    }
+    :host(:dir(rtl)) .back span {
+      transform: scaleX(-1);
+    }
+    .log {
+      position: relative;
+      flex: 1;
+      overflow-y: auto;
+      overflow-anchor: none;
+      padding: 8px 12px 12px;
+      overscroll-behavior: contain;
+    }
+    /* One height for the button, "loading" and "beginning": the view must not move when it changes. */
+    .top {
+      display: flex;
+      align-items: center;
+      justify-content: center;
+      min-height: 40px;
+      text-align: center;
+      color: var(--_muted);
+      font-size: 13px;
+    }
+    .day {
+      display: flex;
+      align-items: center;
+      gap: 8px;
+      margin: 14px 0 6px;
+      color: var(--_muted);
+      font-size: 12px;
+      font-weight: 600;
+    }
+    .day::before,
+    .day::after {
+      content: "";
+      flex: 1;
+      border-top: 1px solid var(--_border);
+    }
+    .msg {
+      display: flex;
+      flex-direction: column;
+      align-items: flex-start;
+      margin-top: 2px;
+    }
+    .msg.out {
+      align-items: flex-end;
+    }
+    .sender {
+      font-size: 13px;
+      font-weight: 600;
+      color: var(--_muted);
+      margin: 10px 6px 2px;
+    }
+    .bubble {
+      max-width: min(80%, 560px);
+      padding: 7px 11px;
+      border-radius: var(--_radius);
+      background: var(--_in);
+      color: var(--_in-fg);
+      white-space: pre-wrap;
+      overflow-wrap: anywhere;
+      margin: 0;
+    }
+    .out .bubble {
+      background: var(--_out);
+      color: var(--_out-fg);
+    }
+    .bubble a {
+      color: inherit;
+      text-decoration: underline;
+      text-underline-offset: 2px;
+    }
+    .tick {
+      color: var(--_online);
+      font-weight: 700;
+    }
+    .out.pending .bubble {
+      opacity: 0.7;
+    }
+    .out.failed .bubble {
+      background: transparent;
+      color: var(--_fg);
+      border: 1px dashed var(--_danger);
+    }
+    .meta {
+      display: flex;
+      align-items: center;
+      gap: 6px;
+      font-size: 12px;
+      color: var(--_muted);
+      margin: 2px 6px 0;
+    }
+    .failed .meta {
+      color: var(--_danger);
+    }
+    .meta button {
+      font-size: 12px;
+      color: inherit;
+    }
+    .empty {
+      margin: auto;
+      padding: 24px;
+      text-align: center;
+      color: var(--_muted);
+    }
+    .pill {
+      position: absolute;
+      inset-inline-start: 50%;
+      translate: -50% 0;
+      bottom: 84px;
+      border-radius: 18px;
+      box-shadow: 0 2px 8px rgb(0 0 0 / 0.2);
+    }
+    :host(:dir(rtl)) .pill {
+      translate: 50% 0;
+    }
+  `,
+];

@@ -1,0 +1,173 @@
+/**
+ * The chat's state as plain data and pure functions: messages merged by ID, people in display
+ * order, unread totals, users built from the server's `users` entries. No DOM, no socket, no
+ * storage: the connection calls these and keeps what they return.
+ */
+import {
+  LIMITS,
+  type Message,
+  type SessionInfo,
+  type UserEntry,
+  type WireError,
+} from "../server/protocol.ts";
+import type { OutboxEntry } from "./chat-outbox.ts";
+
+/** Where the connection stands, as shown in the banner and fired in `chat-connection-change`. */
+export type ConnectionState =
+  | "signed-out"
+  | "connecting"
+  | "connected"
+  | "reconnecting"
+  | "offline"
+  | "unreachable";
+
+/** Delivery state of one of your own messages. */
+export type DeliveryState = "pending" | "sent" | "failed";
+
+/** A message as the widget holds it: stored ones, plus your own not yet acknowledged. */
+export interface ChatMessage extends Message {
+  /** `sent` for every stored message; `pending`/`failed` only for your own unacknowledged ones. */
+  state: DeliveryState;
+  /** Why a failed message failed. */
+  error?: WireError;
+}
+
+/** One person in the user list and the conversation with them. */
+export interface ChatUser {
+  /** The server's ID of this person. */
+  userID: string;
+  /** The name they picked. */
+  username: string;
+  /** Whether they have a connection open now. */
+  connected: boolean;
+  /** True for the signed-in user's own entry. */
+  self: boolean;
+  /** Oldest first. */
+  messages: ChatMessage[];
+  /** True when older messages exist on the server than those held. */
+  hasMore: boolean;
+  /** Messages from them not read yet. */
+  unread: number;
+  /** True while an older page is being fetched. */
+  loadingOlder: boolean;
+}
+
+/** The signed-in identity, without the session credential. */
+export interface ChatIdentity {
+  /** The server's ID of the signed-in user. */
+  userID: string;
+  /** Their username. */
+  username: string;
+}
+
+/** Orders by message ID, which the server makes time-sortable. */
+export function byId(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Stored messages merged by ID, in ID order; local unsent ones stay after them in the order they were written. */
+export function mergeMessages(current: ChatMessage[], incoming: Message[]): ChatMessage[] {
+  const stored = new Map<string, ChatMessage>();
+  const settled = new Set<string>();
+  for (const m of current) if (m.state === "sent") stored.set(m.id, m);
+  for (const m of incoming) {
+    stored.set(m.id, { ...m, state: "sent" });
+    if (m.clientId) settled.add(m.clientId);
+  }
+  // A local message whose clientId the server now echoes is the stored one: drop the copy.
+  const local = current.filter((m) =>
+    m.state !== "sent" && !(m.clientId && settled.has(m.clientId))
+  );
+  return [...[...stored.values()].sort(byId), ...local];
+}
+
+/**
+ * People for display: self first, then by name as `collator` orders them, then by ID, so the
+ * order never jumps when someone comes or goes.
+ */
+export function sortUsers(users: Iterable<ChatUser>, collator: Intl.Collator): ChatUser[] {
+  return [...users].sort((a, b) =>
+    Number(b.self) - Number(a.self) || collator.compare(a.username, b.username) ||
+    (a.userID < b.userID ? -1 : 1)
+  );
+}
+
+/** Unread messages over all conversations. */
+export function unreadTotal(users: Iterable<ChatUser>): number {
+  let total = 0;
+  for (const user of users) total += user.unread;
+  return total;
+}
+
+/** A user from one `users` (or `user connected`) entry; `selfID` marks the signed-in user. */
+export function userFromEntry(entry: UserEntry, selfID?: string): ChatUser {
+  return {
+    userID: entry.userID,
+    username: entry.username,
+    connected: entry.connected,
+    self: entry.self ?? entry.userID === selfID,
+    messages: (entry.messages ?? []).map((m) => ({ ...m, state: "sent" as const })).sort(byId),
+    hasMore: entry.hasMore ?? false,
+    unread: entry.unread ?? 0,
+    loadingOlder: false,
+  };
+}
+
+/** Someone known only by ID (a message from or to them arrived before their entry did). */
+export function unknownUser(userID: string, selfID?: string): ChatUser {
+  return userFromEntry({ userID, username: userID, connected: false, messages: [] }, selfID);
+}
+
+/**
+ * The users after a fresh `users` payload: the server's entries, with older pages already
+ * loaded kept (unless the fresh page leaves a gap after them), and people we talked to kept,
+ * offline, when a bounded list leaves them out.
+ */
+export function mergeUsers(
+  held: ReadonlyMap<string, ChatUser>,
+  entries: UserEntry[],
+  selfID?: string,
+): Map<string, ChatUser> {
+  const next = new Map<string, ChatUser>();
+  for (const entry of entries) {
+    const fresh = userFromEntry(entry, selfID);
+    const old = held.get(entry.userID);
+    if (old) {
+      const oldStored = old.messages.filter((m) => m.state === "sent");
+      const newest = oldStored.at(-1);
+      const gap = fresh.hasMore && fresh.messages.length > 0 && newest !== undefined &&
+        newest.id < fresh.messages[0].id;
+      if (!gap && oldStored.length > 0) {
+        // Keep older pages already loaded; the fresh page only adds what arrived while away.
+        fresh.messages = mergeMessages(oldStored, fresh.messages);
+        fresh.hasMore = old.hasMore;
+      }
+    }
+    next.set(entry.userID, fresh);
+  }
+  for (const [id, old] of held) {
+    if (!next.has(id) && old.messages.length) next.set(id, { ...old, connected: false });
+  }
+  return next;
+}
+
+/** How an unsent message shows in its conversation until the server stores it. */
+export function pendingMessage(unsent: OutboxEntry, from: string): ChatMessage {
+  return {
+    // Sorts after every stored ID ("~" is above the server's ID alphabet) and is unique.
+    id: `~${unsent.timestamp.toString(36)}-${unsent.clientId}`,
+    from,
+    to: unsent.to,
+    content: unsent.content,
+    timestamp: unsent.timestamp,
+    clientId: unsent.clientId,
+    state: unsent.state,
+    error: unsent.error,
+  };
+}
+
+/** The server's content limit from a `session` (servers before it was announced send none). */
+export function contentLimit(session: Pick<SessionInfo, "maxContentLength"> | undefined): number {
+  const max = session?.maxContentLength;
+  return typeof max === "number" && max >= 1 ? Math.floor(max) : LIMITS.maxContentLength;
+}
