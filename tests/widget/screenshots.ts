@@ -166,6 +166,11 @@ try {
   await maya.screenshot({ path: join(outDir, "rtl.png") });
   await maya.select(".controls select[name=lang]", "en");
 
+  // A common phone, then the narrowest width the layout supports.
+  await maya.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(maya);
+  await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
+  await maya.screenshot({ path: join(outDir, "phone-conversation.png") });
   await maya.setViewport({ width: 320, height: 640, deviceScaleFactor: 1 });
   await settle(maya);
   await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
