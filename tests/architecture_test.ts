@@ -1,5 +1,5 @@
 /**
- * The house rules of DESIGN.md section 2, read off the real module graph
+ * The house rules of the layout (README "Layout"), read off the real module graph
  * (`deno info --json`): arrows one way, no circles, the widget apart.
  */
 
