@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
 import type { Message, UserEntry } from "../../server/protocol.ts";
-import {
-  type ChatMessage,
-  type ChatUser,
-  contentLimit,
-  mergeMessages,
-  mergeUsers,
-  pendingMessage,
-  sortUsers,
-  unknownUser,
-  unreadTotal,
-  userFromEntry,
-} from "../../widget/chat-state.ts";
+import type { ChatMessage, ChatUser } from "../../widget/chat-state.ts";
+import * as state from "../../widget/chat-state.ts";
 
 /** A stored message with a server-shaped ID (24 hex digits, ordered by `n`). */
 function stored(n: number, fields: Partial<Message> = {}): Message {
@@ -30,7 +20,7 @@ function sent(n: number, fields: Partial<Message> = {}): ChatMessage {
 }
 
 function user(userID: string, fields: Partial<ChatUser> = {}): ChatUser {
-  return { ...unknownUser(userID), username: userID, ...fields };
+  return { ...state.unknownUser(userID), username: userID, ...fields };
 }
 
 function entry(userID: string, fields: Partial<UserEntry> = {}): UserEntry {
@@ -38,22 +28,25 @@ function entry(userID: string, fields: Partial<UserEntry> = {}): UserEntry {
 }
 
 Deno.test("mergeMessages() orders stored messages by ID and drops duplicates", () => {
-  const merged = mergeMessages([sent(3), sent(1)], [stored(2), stored(3, { content: "again" })]);
+  const merged = state.mergeMessages([sent(3), sent(1)], [
+    stored(2),
+    stored(3, { content: "again" }),
+  ]);
   assert.deepEqual(merged.map((m) => m.id), [stored(1).id, stored(2).id, stored(3).id]);
   assert.equal(merged[2].content, "again", "the incoming copy wins");
   assert.ok(merged.every((m) => m.state === "sent"));
 });
 
 Deno.test("mergeMessages() keeps unsent messages after the stored ones, in the order written", () => {
-  const first = pendingMessage(
+  const first = state.pendingMessage(
     { clientId: "c1", to: "b", content: "one", timestamp: 5, state: "pending" },
     "a",
   );
-  const second = pendingMessage(
+  const second = state.pendingMessage(
     { clientId: "c2", to: "b", content: "two", timestamp: 6, state: "failed" },
     "a",
   );
-  const merged = mergeMessages([second, sent(1), first], [stored(2)]);
+  const merged = state.mergeMessages([second, sent(1), first], [stored(2)]);
   assert.deepEqual(merged.map((m) => m.clientId ?? m.id), [
     stored(1).id,
     stored(2).id,
@@ -63,16 +56,16 @@ Deno.test("mergeMessages() keeps unsent messages after the stored ones, in the o
 });
 
 Deno.test("mergeMessages() replaces an unsent message by the stored one with its clientId", () => {
-  const local = pendingMessage(
+  const local = state.pendingMessage(
     { clientId: "c1", to: "b", content: "hi", timestamp: 5, state: "pending" },
     "a",
   );
-  const merged = mergeMessages([local], [stored(7, { clientId: "c1", content: "hi" })]);
+  const merged = state.mergeMessages([local], [stored(7, { clientId: "c1", content: "hi" })]);
   assert.deepEqual(merged, [{ ...stored(7, { clientId: "c1", content: "hi" }), state: "sent" }]);
 });
 
 Deno.test("pendingMessage() gives an ID that sorts after every stored ID", () => {
-  const message = pendingMessage(
+  const message = state.pendingMessage(
     { clientId: "c1", to: "b", content: "hi", timestamp: 1_700_000_000_000, state: "pending" },
     "a",
   );
@@ -92,18 +85,21 @@ Deno.test("sortUsers() puts self first, then names in the collator's order, then
   ];
   const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
   assert.deepEqual(
-    sortUsers(users, collator).map((u) => u.userID),
+    state.sortUsers(users, collator).map((u) => u.userID),
     ["2", "5", "4", "6", "3", "1"],
   );
 });
 
 Deno.test("unreadTotal() adds up every conversation's unread count", () => {
-  assert.equal(unreadTotal([]), 0);
-  assert.equal(unreadTotal([user("a", { unread: 2 }), user("b"), user("c", { unread: 5 })]), 7);
+  assert.equal(state.unreadTotal([]), 0);
+  assert.equal(
+    state.unreadTotal([user("a", { unread: 2 }), user("b"), user("c", { unread: 5 })]),
+    7,
+  );
 });
 
 Deno.test("userFromEntry() marks self, sorts the page and fills in what older servers omit", () => {
-  const built = userFromEntry(
+  const built = state.userFromEntry(
     entry("me", { messages: [stored(2), stored(1)], connected: false }),
     "me",
   );
@@ -112,20 +108,28 @@ Deno.test("userFromEntry() marks self, sorts the page and fills in what older se
   assert.equal(built.unread, 0);
   assert.equal(built.loadingOlder, false);
   assert.deepEqual(built.messages.map((m) => m.id), [stored(1).id, stored(2).id]);
-  assert.equal(userFromEntry(entry("me", { self: false }), "me").self, false, "the server decides");
-  assert.equal(userFromEntry(entry("x", { hasMore: true, unread: 3 })).unread, 3);
+  assert.equal(
+    state.userFromEntry(entry("me", { self: false }), "me").self,
+    false,
+    "the server decides",
+  );
+  assert.equal(state.userFromEntry(entry("x", { hasMore: true, unread: 3 })).unread, 3);
 });
 
 Deno.test("mergeUsers() keeps older pages already loaded when the fresh page continues them", () => {
   const held = new Map([["b", user("b", { messages: [sent(1), sent(2)], hasMore: true })]]);
-  const next = mergeUsers(held, [entry("b", { messages: [stored(2), stored(3)], hasMore: true })]);
+  const next = state.mergeUsers(held, [
+    entry("b", { messages: [stored(2), stored(3)], hasMore: true }),
+  ]);
   assert.deepEqual(next.get("b")!.messages.map((m) => m.id), [1, 2, 3].map((n) => stored(n).id));
   assert.equal(next.get("b")!.hasMore, true, "older pages may still be on the server");
 });
 
 Deno.test("mergeUsers() takes the fresh page alone when it leaves a gap after what was held", () => {
   const held = new Map([["b", user("b", { messages: [sent(1)] })]]);
-  const next = mergeUsers(held, [entry("b", { messages: [stored(5), stored(6)], hasMore: true })]);
+  const next = state.mergeUsers(held, [
+    entry("b", { messages: [stored(5), stored(6)], hasMore: true }),
+  ]);
   assert.deepEqual(next.get("b")!.messages.map((m) => m.id), [stored(5).id, stored(6).id]);
   assert.equal(next.get("b")!.hasMore, true);
 });
@@ -135,26 +139,26 @@ Deno.test("mergeUsers() keeps people we talked to, offline, when the list leaves
     ["talked", user("talked", { connected: true, messages: [sent(1)] })],
     ["silent", user("silent", { connected: true })],
   ]);
-  const next = mergeUsers(held, [entry("new")]);
+  const next = state.mergeUsers(held, [entry("new")]);
   assert.deepEqual([...next.keys()], ["new", "talked"]);
   assert.equal(next.get("talked")!.connected, false);
   assert.equal(held.get("talked")!.connected, true, "what was held is not changed");
 });
 
 Deno.test("mergeUsers() drops unsent messages: the outbox adds them again", () => {
-  const local = pendingMessage(
+  const local = state.pendingMessage(
     { clientId: "c1", to: "b", content: "hi", timestamp: 5, state: "pending" },
     "a",
   );
   const held = new Map([["b", user("b", { messages: [sent(1), local] })]]);
-  const next = mergeUsers(held, [entry("b", { messages: [stored(1)] })]);
+  const next = state.mergeUsers(held, [entry("b", { messages: [stored(1)] })]);
   assert.deepEqual(next.get("b")!.messages.map((m) => m.id), [stored(1).id]);
 });
 
 Deno.test("contentLimit() takes the server's announced limit, else the protocol's default", () => {
-  assert.equal(contentLimit({ maxContentLength: 40 }), 40);
-  assert.equal(contentLimit({ maxContentLength: 40.7 }), 40);
-  assert.equal(contentLimit({}), 10_000);
-  assert.equal(contentLimit(undefined), 10_000);
-  assert.equal(contentLimit({ maxContentLength: 0 }), 10_000);
+  assert.equal(state.contentLimit({ maxContentLength: 40 }), 40);
+  assert.equal(state.contentLimit({ maxContentLength: 40.7 }), 40);
+  assert.equal(state.contentLimit({}), 10_000);
+  assert.equal(state.contentLimit(undefined), 10_000);
+  assert.equal(state.contentLimit({ maxContentLength: 0 }), 10_000);
 });

@@ -3,14 +3,8 @@
 import { join } from "node:path";
 import { RedisServer } from "../../cluster/helpers.ts";
 import { LoadGenerator, range, usernames } from "../load.ts";
-import {
-  type Run,
-  Samples,
-  type ScenarioOptions,
-  type ScenarioResult,
-  type ScenarioTools,
-  sendRecord,
-} from "../results.ts";
+import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
+import { Samples, sendRecord } from "../results.ts";
 import { measure } from "../runner.ts";
 import { fmt, fmtSpread } from "../stats.ts";
 import { measured, target, TARGETS } from "../targets.ts";

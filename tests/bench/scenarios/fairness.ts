@@ -1,14 +1,8 @@
 /** Fairness: others paced at 1,000/s with default rate limits, with and without one flooding client. */
 
 import { LoadGenerator, range, usernames } from "../load.ts";
-import {
-  type Run,
-  Samples,
-  type ScenarioOptions,
-  type ScenarioResult,
-  type ScenarioTools,
-  sendRecord,
-} from "../results.ts";
+import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
+import { Samples, sendRecord } from "../results.ts";
 import { fmt } from "../stats.ts";
 import { measured, target, TARGETS } from "../targets.ts";
 

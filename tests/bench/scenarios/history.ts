@@ -7,13 +7,8 @@
 import { join } from "node:path";
 import { LoadGenerator } from "../load.ts";
 import { cachedPrefill, type Prefilled } from "../prefill.ts";
-import {
-  type Run,
-  Samples,
-  type ScenarioOptions,
-  type ScenarioResult,
-  type ScenarioTools,
-} from "../results.ts";
+import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
+import { Samples } from "../results.ts";
 import { wait } from "../runner.ts";
 import { fmt, spread } from "../stats.ts";
 import { measured, target, TARGETS } from "../targets.ts";

@@ -1,14 +1,8 @@
 /** Latency: 200 users paced at 2,000 msg/s in total on a KV file, after a warm-up phase. */
 
 import { LoadGenerator, range, usernames } from "../load.ts";
-import {
-  type Run,
-  Samples,
-  type ScenarioOptions,
-  type ScenarioResult,
-  type ScenarioTools,
-  sendRecord,
-} from "../results.ts";
+import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
+import { Samples, sendRecord } from "../results.ts";
 import { fmt } from "../stats.ts";
 import { measured, target, TARGETS } from "../targets.ts";
 

@@ -5,14 +5,8 @@
  */
 
 import { LoadGenerator, range, usernames } from "../load.ts";
-import {
-  type Run,
-  Samples,
-  type ScenarioOptions,
-  type ScenarioResult,
-  type ScenarioTools,
-  sendRecord,
-} from "../results.ts";
+import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
+import { Samples, sendRecord } from "../results.ts";
 import { wait } from "../runner.ts";
 import { fmt } from "../stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "../store_ceiling.ts";
