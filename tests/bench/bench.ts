@@ -10,7 +10,7 @@
  *                   [--json FILE] [--report FILE] [--cpu-prof DIR] [--server-dir DIR]
  */
 
-import { type Flag, HELP_FLAG, parseFlags, usage, wholeNumber } from "./cli.ts";
+import { type Flag, HELP_FLAG, optionsOrExit, parseFlags, usage, wholeNumber } from "./cli.ts";
 import { writeOutputs } from "./output.ts";
 import { Progress } from "./progress.ts";
 import { addResult, type BenchResults, type Scenario } from "./results.ts";
@@ -189,17 +189,7 @@ async function runSuite(options: Options, progress: Progress): Promise<BenchResu
 }
 
 async function main(): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(2);
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
+  const options = optionsOrExit(parseOptions, USAGE);
   const results = await runSuite(options, new Progress());
   await writeOutputs(results, options);
 }

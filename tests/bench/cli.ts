@@ -103,3 +103,25 @@ export function usage(synopsis: string, flags: Record<string, Flag>): string {
     ...rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`),
   ].join("\n");
 }
+
+/**
+ * What `parse` makes of the program's arguments; a bad option ends the program with its
+ * message and exit code 2, `--help` with `help` and exit code 0.
+ */
+export function optionsOrExit<T extends { help: boolean }>(
+  parse: (args: string[]) => T,
+  help: string,
+): T {
+  let options: T;
+  try {
+    options = parse(Deno.args);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    Deno.exit(2);
+  }
+  if (options.help) {
+    console.log(help);
+    Deno.exit(0);
+  }
+  return options;
+}

@@ -13,7 +13,7 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Message } from "../../server/protocol.ts";
-import { type Flag, HELP_FLAG, parseFlags, usage, wholeNumber } from "./cli.ts";
+import { type Flag, HELP_FLAG, optionsOrExit, parseFlags, usage, wholeNumber } from "./cli.ts";
 import { denoPath, ROOT } from "./server_process.ts";
 
 /** What one run measured. */
@@ -75,17 +75,10 @@ function parseOptions(
 }
 
 async function main(): Promise<void> {
-  let args: ReturnType<typeof parseOptions>;
-  try {
-    args = parseOptions(Deno.args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    Deno.exit(2);
-  }
-  if (args.help) {
-    console.log(usage("deno run -A tests/bench/store_ceiling.ts --kv PATH [options]", FLAGS));
-    return;
-  }
+  const args = optionsOrExit(
+    parseOptions,
+    usage("deno run -A tests/bench/store_ceiling.ts --kv PATH [options]", FLAGS),
+  );
   const { kv: path, users, perUser, dir } = args;
   const { KvChatStore } = await import(join(dir, "server/store/kv_store.ts"));
   const { createMessageIdGenerator, newUserId } = await import(join(dir, "server/chat/ids.ts"));

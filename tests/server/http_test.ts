@@ -22,6 +22,15 @@ async function fixtureDirs(): Promise<
   };
 }
 
+/** Asserts that each of `paths` is 404 and that no body shows `leak`. */
+async function assertNotServed(url: string, paths: string[], leak: RegExp): Promise<void> {
+  for (const path of paths) {
+    const res = await fetch(`${url}${path}`);
+    assert.equal(res.status, 404, path);
+    assert.doesNotMatch(await res.text(), leak, path);
+  }
+}
+
 Deno.test("GET / serves the demo under a strict CSP, and the bundle with CORS", async () => {
   await using dirs = await fixtureDirs();
   await using server = await startTestServer({
@@ -87,20 +96,14 @@ Deno.test("the HTTP routes refuse traversal, unknown files and other methods", a
     DEMO_DIR: dirs.demoDir,
     BUNDLE_PATH: `${dirs.root}/missing.js`,
   });
-  for (
-    const path of [
-      "/../secret.txt",
-      "/%2e%2e/secret.txt",
-      "/..%2fsecret.txt",
-      "/.hidden",
-      "/nope.html",
-      "/%E0%A4%A",
-    ]
-  ) {
-    const res = await fetch(`${server.url}${path}`);
-    assert.equal(res.status, 404, path);
-    assert.doesNotMatch(await res.text(), /secret/, path);
-  }
+  await assertNotServed(server.url, [
+    "/../secret.txt",
+    "/%2e%2e/secret.txt",
+    "/..%2fsecret.txt",
+    "/.hidden",
+    "/nope.html",
+    "/%E0%A4%A",
+  ], /secret/);
   const missing = await fetch(`${server.url}/chat-widget.js`);
   assert.equal(missing.status, 404);
   assert.match(await missing.text(), /deno task build/);
@@ -125,19 +128,11 @@ Deno.test("static files never follow a symlink out of their folder", async () =>
     DEMO_DIR: dirs.demoDir,
     BUNDLE_PATH: dirs.bundlePath,
   });
-  for (
-    const path of [
-      "/link",
-      "/secret.txt",
-      "/up/secret.txt",
-      "/chat-widget-evil.js",
-    ]
-  ) {
-    const res = await fetch(`${server.url}${path}`);
-    assert.equal(res.status, 404, path);
-    const body = await res.text();
-    assert.doesNotMatch(body, /root:|secret|export/, path);
-  }
+  await assertNotServed(
+    server.url,
+    ["/link", "/secret.txt", "/up/secret.txt", "/chat-widget-evil.js"],
+    /root:|secret|export/,
+  );
   const alias = await fetch(`${server.url}/alias.css`);
   assert.equal(alias.status, 200);
   assert.equal(await alias.text(), "body{}");

@@ -9,6 +9,7 @@ import {
   mount,
   openWith,
   send,
+  sendToNewPeer,
   shownMessages,
   uniqueName,
   waitFor,
@@ -156,15 +157,7 @@ describe("<chat-widget> element", () => {
   it("passes an axe accessibility check in the form, the conversation and the dark theme", async () => {
     const [el, other] = [await mount(), await mount()];
     await expect(el).to.be.accessible();
-    const otherName = uniqueName("other");
-    await login(el, uniqueName("a11y"));
-    await login(other, otherName);
-    await openWith(el, otherName);
-    await send(el, "Accessible message");
-    await waitFor(
-      () => shownMessages(el).some((m) => m.state === "sent"),
-      "the message to be sent",
-    );
+    await sendToNewPeer(el, other, { prefix: "a11y", text: "Accessible message" });
     await openWith(other, el.user!.username);
     await send(other, "Reply");
     await waitFor(() => shownMessages(el).length === 2, "the reply");
@@ -197,15 +190,7 @@ describe("<chat-widget> element", () => {
     for (const type of [...inner, ...outer]) document.addEventListener(type, hear);
     try {
       const [el, other] = [await mount({ width: 320 }), await mount()];
-      const otherName = uniqueName("other");
-      await login(el, uniqueName("events"));
-      await login(other, otherName);
-      await openWith(el, otherName);
-      await send(el, "Does the page hear this?");
-      await waitFor(
-        () => shownMessages(el).some((m) => m.state === "sent"),
-        "the message to be sent",
-      );
+      await sendToNewPeer(el, other, { prefix: "events", text: "Does the page hear this?" });
       deep<HTMLButtonElement>(el, "chat-conversation", "[part=back-button]")!.click();
       await waitFor(() => !deep(el, "chat-user-list")!.hidden, "the list view");
       // Signing in, choosing, sending and going back all worked, so each inner event fired.

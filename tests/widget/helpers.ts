@@ -206,6 +206,27 @@ export async function send(el: ChatWidget, text: string): Promise<void> {
   area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, composed: true }));
 }
 
+/**
+ * Signs `el` and `other` in under new names, opens `el`'s conversation with `other`, sends
+ * `text` and waits until the server has stored it; returns `other`'s name.
+ */
+export async function sendToNewPeer(
+  el: ChatWidget,
+  other: ChatWidget,
+  options: { prefix: string; text: string },
+): Promise<string> {
+  const otherName = uniqueName("other");
+  await login(el, uniqueName(options.prefix));
+  await login(other, otherName);
+  await openWith(el, otherName);
+  await send(el, options.text);
+  await waitFor(
+    () => shownMessages(el).some((m) => m.state === "sent"),
+    "the message to be sent",
+  );
+  return otherName;
+}
+
 interface LitLike extends HTMLElement {
   updateComplete: Promise<boolean>;
 }
