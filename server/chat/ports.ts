@@ -13,6 +13,13 @@ export interface UserRecord {
   createdAt: number;
 }
 
+/**
+ * How many of a conversation's latest messages a retry's idempotency key is looked
+ * for in: a client retries within moments of its first send, long before a
+ * conversation moves on by this many messages.
+ */
+export const CLIENT_ID_WINDOW = 500;
+
 /** A stored session. */
 export interface SessionRecord {
   userID: string;
@@ -23,8 +30,10 @@ export interface SessionRecord {
 /** One of a user's conversations. */
 export interface ConversationRecord {
   peerID: string;
-  lastMessageID: string;
-  lastAt: number;
+  /** Orders a user's conversations by their last message, either way: greater is more recent. */
+  recency: string;
+  /** Messages from the peer the user has not read. */
+  unread: number;
 }
 
 /** A page of one conversation, oldest first. */
@@ -70,17 +79,21 @@ export interface ChatStore {
    * once it is committed.
    */
   saveMessage(message: Message): Promise<void>;
-  /** The message an earlier send with this idempotency key stored, or null. */
-  findByClientId(userID: string, clientId: string): Promise<Message | null>;
-  /** Up to `limit` of a user's conversations, most recent first. */
+  /**
+   * The message an earlier send of `userID` to `peerID` stored under this idempotency
+   * key, or null; it is looked for among the conversation's latest `CLIENT_ID_WINDOW`.
+   */
+  findByClientId(
+    userID: string,
+    options: { peerID: string; clientId: string },
+  ): Promise<Message | null>;
+  /** Up to `limit` of a user's conversations, most recent first, with their unread counts. */
   listConversations(userID: string, limit: number): Promise<ConversationRecord[]>;
   /** The newest `limit` messages between two users older than `before`, oldest first. */
   listMessages(
     pair: [string, string],
     options: { before?: string; limit: number },
   ): Promise<MessagePage>;
-  /** Unread counts of a user's conversations by peer; peers with none may be absent. */
-  unreadCounts(userID: string): Promise<Map<string, number>>;
   /**
    * Records that `userID` read its conversation with `peerID` up to `upTo` and
    * returns how many messages from the peer remain unread.

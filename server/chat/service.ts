@@ -33,6 +33,9 @@ export interface SendResult {
 const SESSION_REFRESH_MS = 24 * 60 * 60 * 1000;
 // Usernames never change, so a cache entry never goes stale; the bound only caps memory.
 const USER_CACHE_LIMIT = 100_000;
+// Idempotency keys this node stored lately: most retries are answered from here, the
+// rest from the conversation's latest messages.
+const RECENT_SENDS_LIMIT = 20_000;
 
 /** The chat's rules; every method validates its untrusted input. */
 export class ChatService {
@@ -42,6 +45,8 @@ export class ChatService {
   #nextId = createMessageIdGenerator();
   #users = new Map<string, UserRecord>();
   #inflight = new Map<string, Promise<Message>>();
+  /** Messages this node stored lately, by sender and idempotency key (oldest first). */
+  #recent = new Map<string, Message>();
   #lanes = new Map<string, Promise<void>>();
 
   constructor(
@@ -107,6 +112,13 @@ export class ChatService {
     return user;
   }
 
+  #rememberSend(key: string, message: Message): void {
+    if (this.#recent.size >= RECENT_SENDS_LIMIT) {
+      this.#recent.delete(this.#recent.keys().next().value!);
+    }
+    this.#recent.set(key, message);
+  }
+
   #remember(user: UserRecord): void {
     if (this.#users.size >= USER_CACHE_LIMIT) this.#users.clear();
     this.#users.set(user.userID, user);
@@ -119,11 +131,11 @@ export class ChatService {
    */
   async usersFor(userID: string): Promise<UserEntry[]> {
     const { userListLimit, historyPageSize, historyBudget } = this.#options;
-    const [conversations, online, unread] = await Promise.all([
+    const [conversations, online] = await Promise.all([
       this.#store.listConversations(userID, userListLimit),
       this.#presence.list(userListLimit),
-      this.#store.unreadCounts(userID),
     ]);
+    const unread = new Map(conversations.map((c) => [c.peerID, c.unread]));
     const ids: string[] = [userID];
     const seen = new Set(ids);
     const include = (id: string) => {
@@ -198,7 +210,11 @@ export class ChatService {
         if (inflight) return { message: await inflight, duplicate: true };
         // A first send (`retry: false`) has nothing stored to find.
         if (request.retry !== false) {
-          const stored = await this.#store.findByClientId(userID, request.clientId!);
+          const stored = this.#recent.get(key) ??
+            await this.#store.findByClientId(userID, {
+              peerID: request.to,
+              clientId: request.clientId!,
+            });
           if (stored) return { message: stored, duplicate: true };
         }
       }
@@ -210,7 +226,10 @@ export class ChatService {
         timestamp,
       };
       if (request.clientId !== undefined) message.clientId = request.clientId;
-      const saved = this.#store.saveMessage(message).then(() => message);
+      const saved = this.#store.saveMessage(message).then(() => {
+        if (key !== undefined) this.#rememberSend(key, message);
+        return message;
+      });
       if (key !== undefined) {
         this.#inflight.set(key, saved);
         registered = true;

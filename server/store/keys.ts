@@ -1,6 +1,6 @@
 /**
- * The one place that names Deno KV keys. Every key of the chat, its value, and
- * why it exists:
+ * The one place that names Deno KV keys. Every key of the chat (storage format 2),
+ * its value, and why it exists:
  *
  * ```
  * ["meta", "format"]                      number          storage format version (migrations.ts)
@@ -8,16 +8,22 @@
  * ["usernames", foldedName]               userID          unique names, case-insensitive
  * ["sessions", sessionID]                 { userID, refreshedAt }   expires after SESSION_TTL_DAYS unused
  * ["messages", pairID, messageID]         { id, from, to, content, timestamp, clientId? }
- * ["conversations", userID, peerID]       { peerID, lastMessageID, lastAt }
- * ["unread", userID, peerID]              KvU64 count     summed in the message's commit
- * ["read_marks", userID, peerID]          messageID       read up to here
- * ["client_ids", userID, clientId]        { id, to }      idempotency, kept 7 days
+ * ["received", userID, peerID]            KvU64           messages userID has received from peerID
+ * ["sent", userID, peerID]                KvU64           messages userID has sent to peerID
+ * ["read", userID, peerID]                { upTo, received }   read up to upTo, when `received` counted this many
  * ["presence", userID]                    { nodes: { nodeID: since } }   cluster: nodes holding the user
  * ["presence_nodes", nodeID, userID]      true            cluster: the users a node holds
  * ["cluster_nodes", nodeID]               { expiresAt } | { deadAt }     cluster: heartbeat or tombstone
  * ```
  *
- * `pairID` is the two user IDs sorted and joined, the same from both sides.
+ * `pairID` is the two user IDs sorted and joined, the same from both sides. A message
+ * costs three rows: itself and the two counters, summed in its commit. The counters'
+ * versionstamps order a user's conversations by their last message, and unread is
+ * `received` minus the `received` of the read mark.
+ *
+ * Format 1 had, besides users, sessions and messages, `["conversations", userID, peerID]`,
+ * `["unread", userID, peerID]`, `["read_marks", userID, peerID]` and
+ * `["client_ids", userID, clientId]`; only the migration reads them (`FORMAT_1`).
  */
 
 /** The key part naming the conversation between two users, the same from both sides. */
@@ -60,35 +66,55 @@ export function messagesPrefix(a: string, b: string): Deno.KvKey {
   return ["messages", pairID(a, b)];
 }
 
-/** `userID`'s record of its conversation with `peerID`. */
-export function conversationKey(userID: string, peerID: string): Deno.KvKey {
-  return ["conversations", userID, peerID];
+/** How many messages `userID` has received from `peerID` (a running count). */
+export function receivedKey(userID: string, peerID: string): Deno.KvKey {
+  return ["received", userID, peerID];
 }
 
-/** Every conversation record of `userID`, by peer ID. */
-export function conversationsPrefix(userID: string): Deno.KvKey {
-  return ["conversations", userID];
+/** Every received counter of `userID`, by peer ID. */
+export function receivedPrefix(userID: string): Deno.KvKey {
+  return ["received", userID];
 }
 
-/** How many messages from `peerID` `userID` has not read. */
-export function unreadKey(userID: string, peerID: string): Deno.KvKey {
-  return ["unread", userID, peerID];
+/** How many messages `userID` has sent to `peerID` (a running count). */
+export function sentKey(userID: string, peerID: string): Deno.KvKey {
+  return ["sent", userID, peerID];
 }
 
-/** Every unread counter of `userID`. */
-export function unreadPrefix(userID: string): Deno.KvKey {
-  return ["unread", userID];
+/** Every sent counter of `userID`, by peer ID. */
+export function sentPrefix(userID: string): Deno.KvKey {
+  return ["sent", userID];
 }
 
-/** The message up to which `userID` has read its conversation with `peerID`. */
-export function readMarkKey(userID: string, peerID: string): Deno.KvKey {
-  return ["read_marks", userID, peerID];
+/** How far `userID` has read its conversation with `peerID`. */
+export function readKey(userID: string, peerID: string): Deno.KvKey {
+  return ["read", userID, peerID];
 }
 
-/** The message a sender's idempotency key stored. */
-export function clientIdKey(userID: string, clientId: string): Deno.KvKey {
-  return ["client_ids", userID, clientId];
+/** Every read mark of `userID`, by peer ID. */
+export function readPrefix(userID: string): Deno.KvKey {
+  return ["read", userID];
 }
+
+/** The keys of storage format 1 that format 2 replaced: read only by the migration. */
+export const FORMAT_1 = {
+  /** `{ peerID, lastMessageID, lastAt }` per conversation of a user. */
+  conversationsPrefix: (userID: string): Deno.KvKey => ["conversations", userID],
+  /** Every user's conversation records. */
+  allConversations: (): Deno.KvKey => ["conversations"],
+  conversationKey: (
+    userID: string,
+    peerID: string,
+  ): Deno.KvKey => ["conversations", userID, peerID],
+  /** KvU64: messages from `peerID` that `userID` had not read. */
+  unreadKey: (userID: string, peerID: string): Deno.KvKey => ["unread", userID, peerID],
+  /** messageID: read up to here. */
+  readMarkKey: (userID: string, peerID: string): Deno.KvKey => ["read_marks", userID, peerID],
+  /** `{ id, to }` per idempotency key of a sender. */
+  clientIds: (): Deno.KvKey => ["client_ids"],
+  unreadPrefixes: (): Deno.KvKey => ["unread"],
+  readMarkPrefixes: (): Deno.KvKey => ["read_marks"],
+} as const;
 
 /** The cluster nodes holding a user. */
 export function presenceKey(userID: string): Deno.KvKey {

@@ -1,32 +1,30 @@
 /** `ChatStore` over Deno KV; the keys are named in `keys.ts`. */
 
 import type { Message } from "../protocol.ts";
-import type {
-  ChatStore,
-  ConversationRecord,
-  MessagePage,
-  SessionRecord,
-  UserRecord,
+import {
+  type ChatStore,
+  CLIENT_ID_WINDOW,
+  type ConversationRecord,
+  type MessagePage,
+  type SessionRecord,
+  type UserRecord,
 } from "../chat/ports.ts";
 import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.ts";
 import {
-  clientIdKey,
-  conversationKey,
-  conversationsPrefix,
   messageKey,
   messagesPrefix,
-  readMarkKey,
+  readKey,
+  readPrefix,
+  receivedKey,
+  receivedPrefix,
+  sentKey,
+  sentPrefix,
   sessionKey,
-  unreadKey,
-  unreadPrefix,
   userKey,
   usernameKey,
   usersPrefix,
 } from "./keys.ts";
 import { retryLocked } from "./retry.ts";
-
-/** How long an idempotency key is remembered: retries come within minutes, not days. */
-export const CLIENT_ID_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 // Most messages from one peer counted exactly when marking read; beyond it the
 // count is capped (the widget shows "999+").
@@ -36,9 +34,11 @@ const MARK_READ_ATTEMPTS = 8;
 
 const encoder = new TextEncoder();
 
-interface ClientIdRecord {
-  id: string;
-  to: string;
+/** A read mark: read up to `upTo`, when the conversation's received counter stood at `received`. */
+export interface ReadMark {
+  upTo: string;
+  /** The received count minus the messages after `upTo`: unread is the counter minus this. */
+  received: number;
 }
 
 /** `ChatStore` over a `Deno.Kv` handle it does not own: closing the KV is the caller's job. */
@@ -119,58 +119,58 @@ export class KvChatStore implements ChatStore {
   }
 
   saveMessage(message: Message): Promise<void> {
-    const { from, to, id, timestamp } = message;
-    const sets: { key: Deno.KvKey; value: unknown; expireIn?: number }[] = [
-      { key: messageKey(from, to, id), value: message },
-      {
-        key: conversationKey(from, to),
-        value: { peerID: to, lastMessageID: id, lastAt: timestamp } satisfies ConversationRecord,
-      },
-    ];
-    if (from !== to) {
-      sets.push({
-        key: conversationKey(to, from),
-        value: { peerID: from, lastMessageID: id, lastAt: timestamp } satisfies ConversationRecord,
-      });
-    }
-    if (message.clientId !== undefined) {
-      sets.push({
-        key: clientIdKey(from, message.clientId),
-        value: { id, to } satisfies ClientIdRecord,
-        expireIn: CLIENT_ID_TTL_MS,
-      });
-    }
+    const { from, to, id } = message;
+    // The counters' sums are this commit's mark on both users' conversation lists.
+    const sums = from === to
+      ? [{ key: sentKey(from, to), by: 1n }]
+      : [{ key: sentKey(from, to), by: 1n }, { key: receivedKey(to, from), by: 1n }];
     return this.#writer.write({
-      sets,
-      sums: from === to ? [] : [{ key: unreadKey(to, from), by: 1n }],
+      sets: [{ key: messageKey(from, to, id), value: message }],
+      sums,
       bytes: encoder.encode(message.content).length + 512,
     });
   }
 
-  async findByClientId(userID: string, clientId: string): Promise<Message | null> {
-    const ref = await this.#kv.get<ClientIdRecord>(clientIdKey(userID, clientId));
-    if (ref.value === null) return null;
-    const { id, to } = ref.value;
-    return (await this.#kv.get<Message>(messageKey(userID, to, id))).value;
+  async findByClientId(
+    userID: string,
+    { peerID, clientId }: { peerID: string; clientId: string },
+  ): Promise<Message | null> {
+    for await (
+      const entry of this.#kv.list<Message>({ prefix: messagesPrefix(userID, peerID) }, {
+        reverse: true,
+        limit: CLIENT_ID_WINDOW,
+        batchSize: 100,
+      })
+    ) {
+      const m = entry.value;
+      if (m.clientId === clientId && m.from === userID) return m;
+    }
+    return null;
   }
 
   async listConversations(userID: string, limit: number): Promise<ConversationRecord[]> {
-    const all: ConversationRecord[] = [];
-    // Listed by peer ID; sorted by recency here. Bounded so a user with a vast
-    // number of peers still connects in bounded time.
-    for await (
-      const entry of this.#kv.list<ConversationRecord>(
-        { prefix: conversationsPrefix(userID) },
-        { limit: Math.max(limit, 1000), batchSize: 500 },
-      )
-    ) {
-      all.push(entry.value);
+    // Bounded so a user with a vast number of peers still connects in bounded time.
+    const options = { limit: Math.max(limit, 1000), batchSize: 500 };
+    const [received, sent, read] = await Promise.all([
+      Array.fromAsync(this.#kv.list<Deno.KvU64>({ prefix: receivedPrefix(userID) }, options)),
+      Array.fromAsync(this.#kv.list<Deno.KvU64>({ prefix: sentPrefix(userID) }, options)),
+      Array.fromAsync(this.#kv.list<ReadMark>({ prefix: readPrefix(userID) }, options)),
+    ]);
+    const conversations = new Map<string, ConversationRecord>();
+    for (const entry of [...received, ...sent]) {
+      const peerID = entry.key[2] as string;
+      const known = conversations.get(peerID);
+      if (!known) conversations.set(peerID, { peerID, recency: entry.versionstamp, unread: 0 });
+      else if (entry.versionstamp > known.recency) known.recency = entry.versionstamp;
     }
-    all.sort((
-      a,
-      b,
-    ) => (a.lastMessageID < b.lastMessageID ? 1 : a.lastMessageID > b.lastMessageID ? -1 : 0));
-    return all.slice(0, limit);
+    const readBy = new Map(read.map((e) => [e.key[2] as string, e.value.received]));
+    for (const entry of received) {
+      const unread = Number(entry.value.value) - (readBy.get(entry.key[2] as string) ?? 0);
+      conversations.get(entry.key[2] as string)!.unread = Math.max(0, unread);
+    }
+    return [...conversations.values()]
+      .sort((a, b) => (a.recency < b.recency ? 1 : a.recency > b.recency ? -1 : 0))
+      .slice(0, limit);
   }
 
   async listMessages(
@@ -196,31 +196,22 @@ export class KvChatStore implements ChatStore {
     return { messages: messages.reverse(), hasMore };
   }
 
-  async unreadCounts(userID: string): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for await (const entry of this.#kv.list<Deno.KvU64>({ prefix: unreadPrefix(userID) })) {
-      const n = Number(entry.value.value);
-      if (n > 0) counts.set(entry.key[2] as string, n);
-    }
-    return counts;
-  }
-
   async markRead(
     userID: string,
     { peerID, upTo }: { peerID: string; upTo: string },
   ): Promise<number> {
-    const markKey = readMarkKey(userID, peerID);
-    const counterKey = unreadKey(userID, peerID);
+    const markKey = readKey(userID, peerID);
+    const counterKey = receivedKey(userID, peerID);
     const prefix = messagesPrefix(userID, peerID);
-    // The count replaces the counter only if neither it nor the mark changed since they
-    // were read: a message stored during the count (or another tab's mark) starts it again.
+    // The mark is written only if neither it nor the counter changed since they were read:
+    // a message stored during the count (or another tab's mark) starts it again.
     for (let attempt = 1;; attempt++) {
-      const [markEntry, unreadEntry] = await this.#kv.getMany<[string, Deno.KvU64]>([
+      const [markEntry, counterEntry] = await this.#kv.getMany<[ReadMark, Deno.KvU64]>([
         markKey,
         counterKey,
       ]);
-      const previous = markEntry.value;
-      const mark = previous !== null && previous > upTo ? previous : upTo;
+      const previous = markEntry.value?.upTo;
+      const mark = previous !== undefined && previous > upTo ? previous : upTo;
       let unread = 0;
       for await (
         const entry of this.#kv.list<Message>(
@@ -231,11 +222,11 @@ export class KvChatStore implements ChatStore {
         if (entry.value.id !== mark && entry.value.from === peerID) unread++;
       }
       unread = Math.min(unread, UNREAD_SCAN_LIMIT);
+      const received = Number(counterEntry.value?.value ?? 0n);
       const { ok } = await retryLocked(() =>
         this.#kv.atomic()
-          .check(markEntry, unreadEntry)
-          .set(markKey, mark)
-          .set(counterKey, new Deno.KvU64(BigInt(unread)))
+          .check(markEntry, counterEntry)
+          .set(markKey, { upTo: mark, received: received - unread } satisfies ReadMark)
           .commit()
       );
       if (ok) return unread;

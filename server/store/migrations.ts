@@ -9,11 +9,12 @@
  */
 
 import type { Logger } from "../log.ts";
-import { formatKey } from "./keys.ts";
+import { FORMAT_1, formatKey, readKey, receivedKey, sentKey } from "./keys.ts";
+import type { ReadMark } from "./kv_store.ts";
 import { retryLocked } from "./retry.ts";
 
 /** The storage format this server reads and writes. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** One step from format `from` to `from + 1`. */
 export interface Migration {
@@ -24,7 +25,138 @@ export interface Migration {
 }
 
 /** The steps from every older format to `FORMAT_VERSION`, oldest first. */
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [{
+  from: 1,
+  description: "conversation records, unread counters and read marks become counters and marks",
+  run: formatOneToTwo,
+}];
+
+interface ConversationV1 {
+  peerID: string;
+  lastMessageID: string;
+}
+
+// Users migrated together; their conversations go in rank order (see formatOneToTwo).
+const USERS_PER_GROUP = 200;
+// Three checks a conversation, within KV's 100 per commit.
+const MOVES_PER_COMMIT = 30;
+
+/**
+ * Format 1 -> 2. Each conversation record becomes a counter whose versionstamp
+ * orders it: for every user, conversations are committed oldest first, so
+ * format 2's order by versionstamp is format 1's order by last message. The
+ * received counter starts at the old unread count and the read mark at 0, so
+ * unread counts carry over exactly. Each conversation moves in a commit that
+ * checks its old rows are unchanged and deletes them: a second node migrating
+ * at the same time finds them gone and leaves them. Idempotency keys are not
+ * moved: messages carry their `clientId`, which is looked up there now.
+ */
+async function formatOneToTwo(kv: Deno.Kv, logger: Logger): Promise<void> {
+  let group = new Map<string, Deno.KvEntry<ConversationV1>[]>();
+  let moved = 0;
+  for await (
+    const entry of kv.list<ConversationV1>({ prefix: FORMAT_1.allConversations() }, {
+      batchSize: 500,
+    })
+  ) {
+    const userID = entry.key[1] as string;
+    if (!group.has(userID) && group.size >= USERS_PER_GROUP) {
+      moved += await moveGroup(kv, group);
+      group = new Map();
+    }
+    group.get(userID)?.push(entry) ?? group.set(userID, [entry]);
+  }
+  moved += await moveGroup(kv, group);
+  let removed = 0;
+  for (
+    const prefix of [FORMAT_1.unreadPrefixes(), FORMAT_1.readMarkPrefixes(), FORMAT_1.clientIds()]
+  ) {
+    removed += await deleteAll(kv, prefix);
+  }
+  logger.info({ event: "migration", moved, removed }, "Moved the conversations to format 2");
+}
+
+/** Moves the conversations of a group of users, rank by rank: every user's oldest first. */
+async function moveGroup(
+  kv: Deno.Kv,
+  group: Map<string, Deno.KvEntry<ConversationV1>[]>,
+): Promise<number> {
+  const lists = [...group.values()].map((entries) =>
+    entries.sort((a, b) => a.value.lastMessageID < b.value.lastMessageID ? -1 : 1)
+  );
+  const ranks = Math.max(0, ...lists.map((l) => l.length));
+  let moved = 0;
+  for (let rank = 0; rank < ranks; rank++) {
+    const moves = lists.filter((l) => l.length > rank).map((l) => l[rank]);
+    for (let i = 0; i < moves.length; i += MOVES_PER_COMMIT) {
+      moved += await moveConversations(kv, moves.slice(i, i + MOVES_PER_COMMIT));
+    }
+  }
+  return moved;
+}
+
+/** Moves conversations in one commit, or one by one when another node moved some first. */
+async function moveConversations(
+  kv: Deno.Kv,
+  moves: Deno.KvEntry<ConversationV1>[],
+): Promise<number> {
+  const olds: {
+    conversation: Deno.KvEntry<ConversationV1>;
+    unread: Deno.KvEntryMaybe<Deno.KvU64>;
+    mark: Deno.KvEntryMaybe<string>;
+  }[] = [];
+  for (const conversation of moves) {
+    const [userID, peerID] = [conversation.key[1] as string, conversation.key[2] as string];
+    const [unread, mark] = await kv.getMany<[Deno.KvU64, string]>([
+      FORMAT_1.unreadKey(userID, peerID),
+      FORMAT_1.readMarkKey(userID, peerID),
+    ]);
+    olds.push({ conversation, unread, mark });
+  }
+  const commit = (part: typeof olds) =>
+    retryLocked(() => {
+      const op = kv.atomic();
+      for (const { conversation, unread, mark } of part) {
+        const [userID, peerID] = [conversation.key[1] as string, conversation.key[2] as string];
+        op.check(conversation, unread, mark);
+        const count = unread.value?.value ?? 0n;
+        op.set(
+          userID === peerID ? sentKey(userID, peerID) : receivedKey(userID, peerID),
+          new Deno.KvU64(count),
+        );
+        if (mark.value !== null) {
+          op.set(readKey(userID, peerID), { upTo: mark.value, received: 0 } satisfies ReadMark);
+        }
+        op.delete(conversation.key).delete(unread.key).delete(mark.key);
+      }
+      return op.commit();
+    });
+  if ((await commit(olds)).ok) return olds.length;
+  let moved = 0;
+  for (const old of olds) if ((await commit([old])).ok) moved++;
+  return moved;
+}
+
+/** Deletes every entry under `prefix`; returns how many. */
+async function deleteAll(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
+  let count = 0;
+  let keys: Deno.KvKey[] = [];
+  const flush = async () => {
+    await retryLocked(() => {
+      const op = kv.atomic();
+      for (const key of keys) op.delete(key);
+      return op.commit();
+    });
+    count += keys.length;
+    keys = [];
+  };
+  for await (const entry of kv.list({ prefix }, { batchSize: 500 })) {
+    keys.push(entry.key);
+    if (keys.length === 500) await flush();
+  }
+  if (keys.length > 0) await flush();
+  return count;
+}
 
 /** Options of `migrate()`; the format and the steps are this server's by default. */
 export interface MigrateOptions {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { formatKey, userKey } from "../../server/store/keys.ts";
+import type { Message } from "../../server/protocol.ts";
+import { formatKey, sessionKey, userKey } from "../../server/store/keys.ts";
+import { KvChatStore } from "../../server/store/kv_store.ts";
 import { FORMAT_VERSION, migrate, type Migration } from "../../server/store/migrations.ts";
-import { memoryLogger, tempDir } from "./helpers.ts";
+import { memoryLogger, startTestServer, tempDir } from "./helpers.ts";
 
 Deno.test("migrate() stamps an empty KV with the current format", async () => {
   using kv = await Deno.openKv(":memory:");
@@ -65,4 +67,102 @@ Deno.test("migrate() refuses a newer format, an unknown one and a missing step, 
     message: "Cannot migrate storage format 1: no migration to 2",
   });
   assert.equal((await kv.get(formatKey())).value, 1);
+});
+
+/** A copy of the format-1 KV file the format-1 server wrote (`fixtures/format1.kv`). */
+async function formatOneCopy(dir: string): Promise<{ path: string; fixture: FormatOneFixture }> {
+  const path = `${dir}/format1.kv`;
+  await Deno.copyFile(new URL("./fixtures/format1.kv", import.meta.url), path);
+  const fixture = JSON.parse(
+    await Deno.readTextFile(new URL("./fixtures/format1.json", import.meta.url)),
+  ) as FormatOneFixture;
+  return { path, fixture };
+}
+
+interface FormatOneFixture {
+  sessions: Record<"ann" | "bob" | "cid" | "dee", { userID: string }>;
+  messages: Record<"bob3" | "d1", Message>;
+}
+
+Deno.test("migrate() moves a KV written by the format-1 server to format 2, keeping order and unread counts", async () => {
+  await using dir = await tempDir();
+  const { path, fixture } = await formatOneCopy(dir.path);
+  const { ann, bob, cid, dee } = fixture.sessions;
+  using kv = await Deno.openKv(path);
+  const logger = memoryLogger();
+  assert.deepEqual(await migrate(kv, { logger }), { from: 1, to: 2 });
+  await using store = new KvChatStore(kv);
+  // ann: a note to herself last, then dee, cid and bob; bob's first message was read.
+  const annList = await store.listConversations(ann.userID, 10);
+  assert.deepEqual(annList.map((c) => c.peerID), [ann.userID, dee.userID, cid.userID, bob.userID]);
+  assert.deepEqual(annList.map((c) => c.unread), [0, 0, 2, 2]);
+  assert.deepEqual(
+    (await store.listConversations(dee.userID, 10)).map((c) => [c.peerID, c.unread]),
+    [[ann.userID, 0]],
+  );
+  // Idempotency keys are found in the messages themselves.
+  assert.deepEqual(
+    await store.findByClientId(bob.userID, { peerID: ann.userID, clientId: "bob-key-3" }),
+    fixture.messages.bob3,
+  );
+  assert.deepEqual(
+    await store.findByClientId(ann.userID, { peerID: dee.userID, clientId: "ann-key-1" }),
+    fixture.messages.d1,
+  );
+  // Counting goes on from the carried-over counts.
+  const next = { ...fixture.messages.bob3, id: "ffffffffffff0000aaaaaaaa", clientId: undefined };
+  delete next.clientId;
+  await store.saveMessage(next);
+  assert.equal((await store.listConversations(ann.userID, 10))[0].unread, 3);
+  assert.equal((await store.listConversations(ann.userID, 10))[0].peerID, bob.userID);
+  assert.equal(
+    await store.markRead(ann.userID, { peerID: bob.userID, upTo: fixture.messages.bob3.id }),
+    1,
+  );
+  assert.equal((await store.listConversations(ann.userID, 10))[0].unread, 1);
+  // Nothing of format 1 is left; messages, users and sessions are untouched.
+  for (const prefix of ["conversations", "unread", "read_marks", "client_ids"]) {
+    assert.deepEqual(await Array.fromAsync(kv.list({ prefix: [prefix] })), [], prefix);
+  }
+  assert.equal(
+    (await Array.fromAsync(kv.list({ prefix: ["messages"] }))).length,
+    9,
+    "8 carried over and 1 new",
+  );
+  assert.equal((await Array.fromAsync(kv.list({ prefix: ["users"] }))).length, 4);
+  assert.equal((await kv.get(formatKey())).value, 2);
+  assert.ok(logger.entries().some((e) => e.event === "migration" && e.moved === 7));
+});
+
+Deno.test("migrate() run by two nodes at once moves each conversation once", async () => {
+  await using dir = await tempDir();
+  const { path, fixture } = await formatOneCopy(dir.path);
+  using one = await Deno.openKv(path);
+  using two = await Deno.openKv(path);
+  await Promise.all([
+    migrate(one, { logger: memoryLogger() }),
+    migrate(two, { logger: memoryLogger() }),
+  ]);
+  await using store = new KvChatStore(one);
+  const list = await store.listConversations(fixture.sessions.ann.userID, 10);
+  assert.deepEqual(list.map((c) => c.unread), [0, 0, 2, 2]);
+  assert.equal((await one.get(formatKey())).value, 2);
+});
+
+Deno.test("a server started on a format-1 KV file serves its users after the migration", async () => {
+  await using dir = await tempDir();
+  const { path, fixture } = await formatOneCopy(dir.path);
+  const { ann, bob } = fixture.sessions;
+  {
+    // ann signs in again (the fixture's sessions expire in time).
+    using kv = await Deno.openKv(path);
+    await kv.set(sessionKey("fresh-ann-session"), { userID: ann.userID, refreshedAt: Date.now() });
+  }
+  await using server = await startTestServer({ KV_PATH: path });
+  const again = await server.connect({ sessionID: "fresh-ann-session" });
+  assert.equal(again.session.userID, ann.userID);
+  const fromBob = again.users.find((u) => u.userID === bob.userID)!;
+  assert.equal(fromBob.unread, 2);
+  assert.deepEqual(fromBob.messages.map((m) => m.content), ["bob 1", "bob 2", "bob 3"]);
+  assert.equal(again.users[0].userID, ann.userID, "self first");
 });

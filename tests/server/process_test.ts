@@ -186,3 +186,139 @@ Deno.test("a port in use stops the server with a clear message", async () => {
     listener.close();
   }
 });
+
+interface Sent {
+  clientId: string;
+  content: string;
+  /** The stored message's id, once an ack said so. */
+  id?: string;
+}
+
+/** Sends `count` messages from `from` to `to`, 20 at a time, each with its own idempotency key. */
+function sendMany(
+  from: Connected,
+  to: string,
+  options: { label: string; count: number; into: Sent[] },
+): Promise<void>[] {
+  let next = 0;
+  return Array.from({ length: 20 }, async () => {
+    while (next < options.count) {
+      const sent: Sent = {
+        clientId: `${options.label}-${next}`,
+        content: `${options.label} ${next}`,
+      };
+      next++;
+      options.into.push(sent);
+      try {
+        const ack = await from.socket.timeout(2000).emitWithAck("private message", {
+          content: sent.content,
+          to,
+          clientId: sent.clientId,
+          retry: false,
+        }) as SendMessageAck;
+        if (ack.ok) sent.id = ack.message.id;
+      } catch {
+        return; // no ack: the server is gone
+      }
+    }
+  });
+}
+
+/** Every message of the conversation, by paging back through it. */
+async function history(
+  reader: Connected,
+  peerID: string,
+): Promise<{ id: string; clientId?: string }[]> {
+  const all: { id: string; clientId?: string }[] = [];
+  let before: string | undefined;
+  while (true) {
+    const page: LoadMessagesAck = await reader.socket.emitWithAck("load messages", {
+      with: peerID,
+      limit: 200,
+      ...(before ? { before } : {}),
+    });
+    assert.ok(page.ok);
+    all.unshift(...page.messages);
+    if (!page.hasMore) return all;
+    before = page.messages[0].id;
+  }
+}
+
+Deno.test("kill -9 under load, three times: acked messages survive, retries never duplicate, unread stays exact", async () => {
+  const dir = await Deno.makeTempDir();
+  const env = { KV_PATH: `${dir}/chat.kv`, MESSAGE_RATE: "0" };
+  const rounds: Sent[][] = [];
+  let sessions: { alice: string; bob: string } | undefined;
+  let bobID = "";
+  let aliceID = "";
+  try {
+    for (let round = 0; round <= 3; round++) {
+      const server = await spawnServer(env);
+      const a = await connect(
+        server.url,
+        sessions ? { sessionID: sessions.alice } : { username: "alice" },
+      );
+      const b = await connect(
+        server.url,
+        sessions ? { sessionID: sessions.bob } : { username: "bob" },
+      );
+      sessions ??= { alice: a.session.sessionID, bob: b.session.sessionID };
+      aliceID = a.session.userID;
+      bobID = b.session.userID;
+      try {
+        // The last round's sends again, as a client retries its outbox after a reconnect: the
+        // ones already stored come back with their id, the others are stored now, once.
+        for (const sent of rounds.at(-1) ?? []) {
+          const ack = await a.socket.emitWithAck("private message", {
+            content: sent.content,
+            to: bobID,
+            clientId: sent.clientId,
+          }) as SendMessageAck;
+          assert.ok(ack.ok, sent.clientId);
+          if (sent.id !== undefined) {
+            assert.equal(ack.message.id, sent.id, `${sent.clientId} kept its id`);
+          }
+          sent.id = ack.message.id;
+        }
+        if (round === 3) break;
+        const sent: Sent[] = [];
+        rounds.push(sent);
+        const senders = sendMany(a, bobID, { label: `r${round}`, count: 10_000, into: sent });
+        while (sent.filter((s) => s.id).length < 200) await new Promise((r) => setTimeout(r, 5));
+        server.child.kill("SIGKILL");
+        await server.child.status;
+        await Promise.all(senders);
+      } finally {
+        a.socket.close();
+        b.socket.close();
+        if (round === 3) {
+          server.child.kill("SIGTERM");
+          await server.child.status;
+        }
+      }
+    }
+    const server = await spawnServer(env);
+    const reader = await connect(server.url, { sessionID: sessions!.bob });
+    try {
+      const stored = await history(reader, aliceID);
+      const ids = new Set(stored.map((m) => m.id));
+      const acked = rounds.flat().filter((s) => s.id !== undefined);
+      assert.ok(acked.length >= 600, `${acked.length} acknowledged`);
+      assert.deepEqual(
+        acked.filter((s) => !ids.has(s.id!)).map((s) => s.clientId),
+        [],
+        "all acked stored",
+      );
+      const keys = stored.map((m) => m.clientId);
+      assert.equal(new Set(keys).size, keys.length, "no idempotency key stored twice");
+      const alice = reader.users.find((u) => u.userID === aliceID)!;
+      assert.equal(alice.unread, stored.length, "every stored message counted unread, once");
+    } finally {
+      reader.socket.close();
+      server.child.kill("SIGTERM");
+      await server.child.status;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { CheckFailedError, GroupWriter, keyBytes } from "../../server/store/group_writer.ts";
 import { KvChatStore } from "../../server/store/kv_store.ts";
-import { messagesPrefix, pairID } from "../../server/store/keys.ts";
+import { messagesPrefix, pairID, readKey, receivedKey, sentKey } from "../../server/store/keys.ts";
+import type { ReadMark } from "../../server/store/kv_store.ts";
+import { CLIENT_ID_WINDOW } from "../../server/chat/ports.ts";
 import { isLockedError, retryLocked } from "../../server/store/retry.ts";
 import { tempDir } from "./helpers.ts";
 import { createMessageIdGenerator } from "../../server/chat/ids.ts";
@@ -10,6 +12,14 @@ import type { Message } from "../../server/protocol.ts";
 const A = "a".repeat(32);
 const B = "b".repeat(32);
 const C = "c".repeat(32);
+
+/** The unread counts of `userID`'s conversations that have any, by peer. */
+async function unreadOf(store: KvChatStore, userID: string): Promise<Record<string, number>> {
+  const conversations = await store.listConversations(userID, 100);
+  return Object.fromEntries(
+    conversations.filter((c) => c.unread > 0).map((c) => [c.peerID, c.unread]),
+  );
+}
 
 function messageFactory() {
   const next = createMessageIdGenerator();
@@ -272,7 +282,7 @@ Deno.test("KvChatStore keeps conversations, unread counts and read marks", async
   await store.saveMessage(make(A, A, "note to self"));
   const conversations = await store.listConversations(A, 10);
   assert.deepEqual(conversations.map((c) => c.peerID), [A, C, B], "most recent first");
-  assert.deepEqual(Object.fromEntries(await store.unreadCounts(A)), { [B]: 3, [C]: 1 });
+  assert.deepEqual(await unreadOf(store, A), { [B]: 3, [C]: 1 });
   assert.equal(await store.markRead(A, { peerID: B, upTo: fromB[0].id }), 2);
   assert.equal(await store.markRead(A, { peerID: B, upTo: fromB[2].id }), 0);
   assert.equal(
@@ -280,9 +290,9 @@ Deno.test("KvChatStore keeps conversations, unread counts and read marks", async
     0,
     "a read mark never moves back",
   );
-  assert.deepEqual(Object.fromEntries(await store.unreadCounts(A)), { [C]: 1 });
+  assert.deepEqual(await unreadOf(store, A), { [C]: 1 });
   await store.saveMessage(make(B, A, "after reading"));
-  assert.equal((await store.unreadCounts(A)).get(B), 1);
+  assert.equal((await unreadOf(store, A))[B], 1);
 });
 
 Deno.test("GroupWriter.write() fails a failed check's write alone, committing the rest together", async () => {
@@ -341,8 +351,8 @@ Deno.test("KvChatStore.markRead() counts again when a message arrives during its
   }));
   assert.equal(await store.markRead(A, { peerID: B, upTo: first.id }), 2);
   assert.equal(counts, 2, "counted once more");
-  assert.equal((await store.unreadCounts(A)).get(B), 2);
-  assert.equal((await kv.get<string>(["read_marks", A, B])).value, first.id);
+  assert.equal((await unreadOf(store, A))[B], 2);
+  assert.equal((await kv.get<ReadMark>(readKey(A, B))).value?.upTo, first.id);
   // A conversation that changes during every count: markRead gives up, writing nothing.
   counts = 0;
   await using busy = new KvChatStore(afterEachCount(kv, async () => {
@@ -351,18 +361,43 @@ Deno.test("KvChatStore.markRead() counts again when a message arrives during its
   }));
   await assert.rejects(busy.markRead(A, { peerID: B, upTo: first.id }), /changed during 8 counts/);
   assert.equal(counts, 8);
-  assert.equal((await kv.get<string>(["read_marks", A, B])).value, first.id);
-  assert.equal((await kv.get<Deno.KvU64>(["unread", A, B])).value?.value, 2n + 8n);
+  assert.equal((await kv.get<ReadMark>(readKey(A, B))).value?.upTo, first.id);
+  assert.equal((await unreadOf(store, A))[B], 2 + 8, "every message since the mark is unread");
 });
 
-Deno.test("KvChatStore.findByClientId() finds the stored message of an idempotency key", async () => {
+Deno.test("KvChatStore.findByClientId() finds the message of an idempotency key among the conversation's latest", async () => {
   using kv = await Deno.openKv(":memory:");
   await using store = new KvChatStore(kv);
-  const m = messageFactory()(A, B, "once", "key-1");
+  const make = messageFactory();
+  const m = make(A, B, "once", "key-1");
   await store.saveMessage(m);
-  assert.deepEqual(await store.findByClientId(A, "key-1"), m);
-  assert.equal(await store.findByClientId(B, "key-1"), null, "keys are per sender");
-  assert.equal(await store.findByClientId(A, "key-2"), null);
+  await store.saveMessage(make(B, A, "answer", "key-1"));
+  assert.deepEqual(await store.findByClientId(A, { peerID: B, clientId: "key-1" }), m);
+  assert.deepEqual(
+    (await store.findByClientId(B, { peerID: A, clientId: "key-1" }))?.content,
+    "answer",
+    "keys are per sender",
+  );
+  assert.equal(await store.findByClientId(A, { peerID: B, clientId: "key-2" }), null);
+  assert.equal(await store.findByClientId(A, { peerID: C, clientId: "key-1" }), null);
+  // Once the conversation has moved on by CLIENT_ID_WINDOW messages, the key is forgotten.
+  for (let i = 0; i < CLIENT_ID_WINDOW - 2; i++) await store.saveMessage(make(B, A, `m${i}`));
+  assert.deepEqual(await store.findByClientId(A, { peerID: B, clientId: "key-1" }), m);
+  await store.saveMessage(make(B, A, "one more"));
+  assert.equal(await store.findByClientId(A, { peerID: B, clientId: "key-1" }), null);
+});
+
+Deno.test("KvChatStore.saveMessage() writes the message and two counters, in one commit", async () => {
+  using kv = await Deno.openKv(":memory:");
+  await using store = new KvChatStore(kv);
+  const make = messageFactory();
+  await store.saveMessage(make(A, B, "one"));
+  assert.equal(store.writerStats.mutations, 3);
+  assert.equal(store.writerStats.commits, 1);
+  await store.saveMessage(make(A, A, "to self"));
+  assert.equal(store.writerStats.mutations, 5, "a note to oneself counts as sent only");
+  assert.equal((await kv.get<Deno.KvU64>(receivedKey(B, A))).value?.value, 1n);
+  assert.equal((await kv.get<Deno.KvU64>(sentKey(A, B))).value?.value, 1n);
 });
 
 Deno.test("two KvChatStores on one KV file never surface 'database is locked'", async () => {
