@@ -1,19 +1,22 @@
 /**
  * The benchmark's own parts, so its figures can be trusted: the statistics, the
  * targets' judging, the options, the collected results and their tables, the
- * load generator's counting against real servers (and against one that loses
- * and repeats messages on purpose), and the storage-path script.
+ * load generator's counting in both protocols against real servers (and against
+ * one that loses and repeats messages on purpose), the peer's preparation and
+ * loopback preload, and the storage-path script. None of it needs the peer itself.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseOptions } from "./bench.ts";
-import { LoadGenerator, range } from "./load.ts";
+import { LoadGenerator, range, type SendResult } from "./load.ts";
 import { resultsJson, summary, targetRows } from "./output.ts";
+import { preparePeer } from "./peer.ts";
 import { Progress } from "./progress.ts";
 import { addResult, type BenchResults, Samples } from "./results.ts";
+import { wait } from "./runner.ts";
 import { bundle } from "./scenarios/bundle.ts";
-import { denoPath, ROOT, startServerProcess } from "./server_process.ts";
+import { denoPath, ROOT, startProcess, startServerProcess } from "./server_process.ts";
 import { distribution, percentile, spread } from "./stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
 import { judge, measured, target, TARGETS } from "./targets.ts";
@@ -305,13 +308,17 @@ Deno.test("the load generator matches every message sent through the chat server
     assert.deepEqual(c.errors, []);
     assert.equal(c.users.length, 10);
     const r = await gen.send({ senders: range(10), perUser: 10 });
-    assert.deepEqual(
-      { sent: r.sent, acked: r.acked, delivered: r.delivered, lost: r.lost },
-      { sent: 100, acked: 100, delivered: 100, lost: 0 },
-    );
-    assert.equal(r.duplicated, 0);
-    assert.equal(r.unexpected, 0);
+    assert.deepEqual(counts(r), {
+      sent: 100,
+      acked: 100,
+      expected: 100,
+      delivered: 100,
+      lost: 0,
+      duplicated: 0,
+      unexpected: 0,
+    });
     assert.equal(r.latency.count, 100);
+    assert.equal(r.ackLatency.count, 100);
     assert.ok(r.latency.p50 > 0 && r.latency.p50 <= r.latency.max);
     assert.ok(r.deliveredPerSecond > 0);
     // Every message was committed before its ack: the server's writer saw all of them.
@@ -323,29 +330,177 @@ Deno.test("the load generator matches every message sent through the chat server
   }
 });
 
-Deno.test("the load generator reports messages that were lost or arrived twice", async () => {
-  const server = await startServerProcess(
-    { FLOOR_DROP_EVERY: "10", FLOOR_DUPLICATE_EVERY: "7" },
-    { script: join(ROOT, "tests/bench/floor_server.ts") },
-  );
-  const gen = new LoadGenerator(server.url, 2);
+Deno.test("the load generator in the guide protocol counts every message through the chat server without acks", async () => {
+  const server = await startServerProcess({ KV_PATH: ":memory:", MESSAGE_RATE: "0" });
+  const gen = new LoadGenerator(server.url, 2, { protocol: "guide" });
   try {
-    const c = await gen.connect(range(10).map((i) => ({ username: `gen${i}` })));
+    const c = await gen.connect(range(10).map((i) => ({ username: `guide${i}` })));
     assert.deepEqual(c.errors, []);
-    const r = await gen.send({ senders: range(10), perUser: 10, drainMs: 1500 });
-    // Of messages 1-100, the 10 multiples of 10 are dropped and the 13 other multiples of 7
-    // arrive twice.
-    assert.deepEqual(
-      { acked: r.acked, delivered: r.delivered, lost: r.lost, duplicated: r.duplicated },
-      { acked: 100, delivered: 90, lost: 10, duplicated: 13 },
-    );
+    assert.equal(c.users.length, 10);
+    const r = await gen.send({ senders: range(10), perUser: 10, rate: 1000 });
+    assert.deepEqual(counts(r), {
+      sent: 100,
+      acked: 0,
+      expected: 100,
+      delivered: 100,
+      lost: 0,
+      duplicated: 0,
+      unexpected: 0,
+    });
+    assert.equal(r.latency.count, 100);
+    assert.equal(r.ackLatency.count, 0);
+    // Stored though nobody asked for an ack: each message went through the writer.
+    const health = await server.health();
+    assert.equal((health.writes as { writes: number }).writes >= 100, true);
+    // A returning user offers only its session, as the guide's client does.
+    const again = new LoadGenerator(server.url, 1, { protocol: "guide" });
+    try {
+      const back = await again.connect([{ sessionID: c.users[3].sessionID, username: "ignored" }]);
+      assert.deepEqual(back.errors, []);
+      assert.equal(back.users[0].userID, c.users[3].userID);
+    } finally {
+      await again.close();
+    }
   } finally {
     await gen.close();
     await server.stop();
   }
 });
 
-Deno.test("store_ceiling.ts stores every message through the store and refuses bad options", async () => {
+Deno.test("the load generator in the guide protocol refuses what needs acks or the widget's events", async () => {
+  const gen = new LoadGenerator("http://127.0.0.1:9", 1, { protocol: "guide" });
+  try {
+    await assert.rejects(gen.send({ senders: [0], perUser: 1, window: 4 }), {
+      name: "TypeError",
+      message: "Cannot send with window 4 in the guide protocol: it has no acks",
+    });
+    await assert.rejects(gen.loadHistory(0, ["x"], { requests: 1, limit: 1 }), {
+      name: "TypeError",
+      message: /^Cannot load messages in the guide protocol/,
+    });
+  } finally {
+    await gen.close();
+  }
+});
+
+for (const protocol of ["widget", "guide"] as const) {
+  Deno.test(`the load generator in the ${protocol} protocol reports messages that were lost or arrived twice`, async () => {
+    const server = await startServerProcess(
+      { FLOOR_DROP_EVERY: "10", FLOOR_DUPLICATE_EVERY: "7" },
+      { script: join(ROOT, "tests/bench/floor_server.ts") },
+    );
+    const gen = new LoadGenerator(server.url, 2, { protocol });
+    try {
+      const c = await gen.connect(range(10).map((i) => ({ username: `gen${i}` })));
+      assert.deepEqual(c.errors, []);
+      const r = await gen.send({ senders: range(10), perUser: 10, drainMs: 1500 });
+      // Of messages 1-100, the 10 multiples of 10 are dropped and the 13 other multiples of 7
+      // arrive twice; the floor acks every one, but the guide's client asks for no acks.
+      assert.deepEqual(counts(r), {
+        sent: 100,
+        acked: protocol === "widget" ? 100 : 0,
+        expected: 100,
+        delivered: 90,
+        lost: 10,
+        duplicated: 13,
+        unexpected: 0,
+      });
+    } finally {
+      await gen.close();
+      await server.stop();
+    }
+  });
+}
+
+Deno.test("preparePeer() gives a clear reason, and caches nothing, when the peer cannot be installed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cacheDir = join(dir, "cache");
+    const broken = join(dir, "broken");
+    await Deno.mkdir(broken);
+    await Deno.writeTextFile(join(broken, "index.js"), "require('socket.io');\n");
+    // Not JSON: npm stops before it reaches any registry.
+    await Deno.writeTextFile(join(broken, "package.json"), '{ "name": "broken",');
+    const failed = await preparePeer(broken, { cacheDir });
+    assert.equal(failed.ok, false);
+    assert.match(
+      !failed.ok ? failed.reason : "",
+      /^Cannot install the peer: "npm install" failed \(exit \d+: npm error .*JSON/,
+    );
+    const left = [];
+    for await (const entry of Deno.readDir(cacheDir)) left.push(entry.name);
+    assert.deepEqual(left, []);
+
+    const absent = await preparePeer(join(dir, "absent"), { cacheDir });
+    assert.match(!absent.ok ? absent.reason : "", /^Cannot read the peer in ".*absent": /);
+    await Deno.remove(join(broken, "index.js"));
+    const partial = await preparePeer(broken, { cacheDir });
+    assert.match(
+      !partial.ok ? partial.reason : "",
+      /^Cannot use ".*broken" as the peer: it has no index\.js$/,
+    );
+    const noNpm = await preparePeer(broken, { cacheDir, npm: join(dir, "no-npm") });
+    assert.match(!noNpm.ok ? noNpm.reason : "", /^Cannot run ".*no-npm --version": /);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("peer_loopback.cjs makes a node server listen on loopback whatever host it asks for", {
+  ignore: !(await hasNode()),
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  // Listens as the guide's server does (PORT, no host), and once more asking for every interface.
+  await Deno.writeTextFile(
+    join(dir, "server.js"),
+    `const http = require("http");
+const a = http.createServer((req, res) => res.end("ok"));
+a.listen(process.env.PORT, () => {
+  const b = http.createServer();
+  b.listen({ port: 0, host: "0.0.0.0" }, () => {
+    console.log(JSON.stringify([a.address().address, b.address().address]));
+  });
+});
+`,
+  );
+  const preload = join(ROOT, "tests/bench/peer_loopback.cjs");
+  const server = await startProcess("node", {
+    args: ["-r", preload, "server.js"],
+    cwd: dir,
+    env: {},
+    ready: "port",
+    health: false,
+  });
+  try {
+    const res = await fetch(server.url);
+    assert.equal(await res.text(), "ok");
+    assert.deepEqual(await server.health(), {});
+    for (let i = 0; i < 50 && server.output.length === 0; i++) await wait(20);
+    assert.deepEqual(JSON.parse(server.output[0]), ["127.0.0.1", "127.0.0.1"]);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** What a send phase counted, without its timings. */
+function counts(
+  { sent, acked, expected, delivered, lost, duplicated, unexpected }: SendResult,
+): Record<string, number> {
+  return { sent, acked, expected, delivered, lost, duplicated, unexpected };
+}
+
+/** True when `node` runs here. */
+async function hasNode(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("node", { args: ["--version"], stdout: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("store_ceiling.ts stores every message through the store, with or without keys, and refuses bad options", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = join(dir, "ceiling.kv");
@@ -360,6 +515,19 @@ Deno.test("store_ceiling.ts stores every message through the store and refuses b
       figures.mutationsPerMessage > 4.9 && figures.mutationsPerMessage <= 5,
       `${figures.mutationsPerMessage} mutations per message`,
     );
+    // The guide protocol's messages have no idempotency key to store.
+    const guide = await runStoreCeiling([
+      "--kv",
+      ":memory:",
+      "--users",
+      "200",
+      "--per-user",
+      "1",
+      "--guide",
+    ]);
+    assert.equal(guide.code, 0, guide.stderr);
+    const { mutationsPerMessage } = JSON.parse(guide.stdout) as StoreCeiling;
+    assert.ok(mutationsPerMessage > 3.9 && mutationsPerMessage <= 4, `${mutationsPerMessage}`);
     const kv = await Deno.openKv(path);
     let stored = 0;
     for await (const _ of kv.list({ prefix: ["messages"] })) stored++;
