@@ -503,7 +503,7 @@ Deno.test("the load generator in the guide protocol refuses what needs acks or t
   try {
     await assert.rejects(gen.send({ senders: [0], perUser: 1, window: 4 }), {
       name: "TypeError",
-      message: "Cannot send with window 4 in the guide protocol: it has no acks",
+      message: 'Cannot send with window "4" in the guide protocol: it has no acks',
     });
     await assert.rejects(gen.loadHistory(0, ["x"], { requests: 1, limit: 1 }), {
       name: "TypeError",

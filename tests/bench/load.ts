@@ -180,7 +180,7 @@ export class LoadGenerator {
   async send(options: SendOptions): Promise<SendResult> {
     if (this.protocol === "guide" && (options.window ?? 0) > 0) {
       throw new TypeError(
-        `Cannot send with window ${options.window} in the guide protocol: it has no acks`,
+        `Cannot send with window "${options.window}" in the guide protocol: it has no acks`,
       );
     }
     const perUser = options.perUser;

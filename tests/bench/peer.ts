@@ -28,7 +28,9 @@ export type PeerInstall =
 
 /** The programs the peer needs: node to run it, npm to install it. */
 export interface PeerTools {
+  /** The node program (default `node` on the PATH). */
   node?: string;
+  /** The npm program (default `npm` on the PATH). */
   npm?: string;
 }
 
