@@ -2,18 +2,21 @@
  * `deno task bench`: starts the chat server as a separate process, drives it
  * with real socket.io-client connections (see `load.ts`) and prints each
  * figure as median (min-max) over several runs with PASS/MISS against the
- * targets (`targets.ts`). It always exits 0 unless it cannot run at
+ * targets (`targets.ts`), beside the peer's (the guide's server, `peer.ts`)
+ * where a scenario runs it too. It always exits 0 unless it cannot run at
  * all (2 for a bad option): it is a measurement, not a test. Each scenario is a
  * file in `scenarios/`; `output.ts` prints and writes what they return.
  *
  *   deno task bench [--quick] [--runs N] [--workers N] [--only a,b]
  *                   [--json FILE] [--report FILE] [--cpu-prof DIR] [--server-dir DIR]
+ *                   [--peer-dir DIR]
  */
 
 import { type Flag, HELP_FLAG, optionsOrExit, parseFlags, usage, wholeNumber } from "./cli.ts";
 import { writeOutputs } from "./output.ts";
 import { Progress } from "./progress.ts";
-import { addResult, type BenchResults, type Scenario } from "./results.ts";
+import { GUIDE_SERVER_DIR } from "./peer.ts";
+import { addResult, type BenchResults, lostDuplicatedTarget, type Scenario } from "./results.ts";
 import { ServerRunner } from "./runner.ts";
 import { bundle } from "./scenarios/bundle.ts";
 import { cluster } from "./scenarios/cluster.ts";
@@ -21,6 +24,7 @@ import { connect } from "./scenarios/connect.ts";
 import { fairness } from "./scenarios/fairness.ts";
 import { history } from "./scenarios/history.ts";
 import { latency } from "./scenarios/latency.ts";
+import { steady } from "./scenarios/steady.ts";
 import { throughput } from "./scenarios/throughput.ts";
 import { ROOT } from "./server_process.ts";
 
@@ -29,11 +33,15 @@ const SCENARIOS = {
   bundle,
   throughput,
   latency,
+  steady,
   fairness,
   history,
   connect,
   cluster,
 } satisfies Record<string, Scenario>;
+
+/** The scenarios that run the peer beside ours. */
+const PEER_SCENARIOS = new Set(["throughput", "latency"]);
 
 const FLAGS = {
   quick: { type: "boolean", help: "1 run each, shorter phases, no 5,000-user run" },
@@ -52,6 +60,11 @@ const FLAGS = {
     value: "DIR",
     help: "measure the server/main.ts in DIR, e.g. a patched copy (default: this checkout)",
   },
+  "peer-dir": {
+    type: "string",
+    value: "DIR",
+    help: `the guide's server to run as the peer (default: ${GUIDE_SERVER_DIR})`,
+  },
   help: HELP_FLAG,
 } as const satisfies Record<string, Flag>;
 
@@ -69,6 +82,8 @@ export interface Options {
   cpuProf: string | null;
   /** Folder holding the server to measure (`server/main.ts` inside), e.g. a patched copy. */
   serverDir: string;
+  /** Folder holding the peer's source (`index.js`, `package.json`). */
+  peerDir: string;
   help: boolean;
 }
 
@@ -94,6 +109,7 @@ export function parseOptions(args: string[]): Options {
     report: values.report ?? null,
     cpuProf: values["cpu-prof"] ?? null,
     serverDir: values["server-dir"] ?? ROOT,
+    peerDir: values["peer-dir"] ?? GUIDE_SERVER_DIR,
     help: values.help ?? false,
   };
 }
@@ -143,6 +159,7 @@ async function runSuite(options: Options, progress: Progress): Promise<BenchResu
       commit: await gitCommit(),
       command: `deno task bench ${Deno.args.join(" ")}`.trim(),
       serverDir: options.serverDir,
+      peerDir: options.peerDir,
       runs: options.runs,
       workers: options.workers,
       quick: options.quick,
@@ -154,8 +171,10 @@ async function runSuite(options: Options, progress: Progress): Promise<BenchResu
     targets: [],
     notes: [
       "Latency is measured from the sender's emit to the recipient's 'private message' event; both clocks are performance.timeOrigin + performance.now() of worker threads of one process.",
-      "Throughput is delivered messages / (first send -> last arrival). Every message is acknowledged only after its KV commit, so a delivered message is a durable one.",
-      "Server CPU is % of one core from /proc/<pid>/stat over the measured phase; RSS from /proc/<pid>/status.",
+      "Throughput is delivered messages / (first send -> last arrival). Our server relays and acknowledges a message only after its KV commit, so each delivered message is a durable one; the peer keeps messages in memory.",
+      "Server CPU is % of one core from /proc/<pid>/stat over the measured phase; CPU per message is utime + stime of all the process's threads over the phase / messages delivered; RSS from /proc/<pid>/status.",
+      "The peer is the Socket.IO guide's Private messaging Part III server under node, restarted for each repetition; ours / peer ratios are taken within each repetition, then their median.",
+      "The guide protocol is what the guide's client sends: no acks, no clientId, no batchPresence; a message counts lost when it has not arrived once arrivals stop.",
     ],
     skipped: {},
   };
@@ -167,6 +186,17 @@ async function runSuite(options: Options, progress: Progress): Promise<BenchResu
   Deno.addSignalListener("SIGINT", onSignal);
   try {
     await using runner = await ServerRunner.create(options);
+    if (!options.only || [...options.only].some((name) => PEER_SCENARIOS.has(name))) {
+      progress.status(`peer: installing the guide's server from ${options.peerDir}`);
+      const peer = await runner.peer();
+      progress.line(
+        peer.ok
+          ? `peer: the guide's server ${
+            peer.cached ? "from the cache" : "installed"
+          } in ${peer.dir}`
+          : `peer: skipped: ${peer.reason}`,
+      );
+    }
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
       if (options.only && !options.only.has(name)) continue;
       if (interrupted) break;
@@ -183,6 +213,8 @@ async function runSuite(options: Options, progress: Progress): Promise<BenchResu
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
   }
+  const lostDuplicated = lostDuplicatedTarget(results.runs);
+  if (lostDuplicated) results.targets.push(lostDuplicated);
   results.meta.seconds = progress.seconds;
   results.meta.loadAverageAfter = loadAverage();
   return results;

@@ -1,22 +1,32 @@
 /**
  * The benchmark's own parts, so its figures can be trusted: the statistics, the
- * targets' judging, the options, the collected results and their tables, the
- * load generator's counting against real servers (and against one that loses
- * and repeats messages on purpose), and the storage-path script.
+ * targets' judging (ratios to the peer's figures included), the options, the
+ * collected results and their tables, the load generator's counting in both
+ * protocols against real servers (and against one that loses and repeats
+ * messages on purpose), the peer's preparation and loopback preload, and the
+ * storage-path script. None of it needs the peer itself.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseOptions } from "./bench.ts";
-import { LoadGenerator, range } from "./load.ts";
+import { LoadGenerator, range, type SendResult } from "./load.ts";
+import { wait } from "./runner.ts";
 import { resultsJson, summary, targetRows } from "./output.ts";
+import { GUIDE_SERVER_DIR, preparePeer } from "./peer.ts";
 import { Progress } from "./progress.ts";
-import { addResult, type BenchResults, Samples } from "./results.ts";
+import {
+  addResult,
+  type BenchResults,
+  lostDuplicatedTarget,
+  type Run,
+  Samples,
+} from "./results.ts";
 import { bundle } from "./scenarios/bundle.ts";
-import { denoPath, ROOT, startServerProcess } from "./server_process.ts";
+import { denoPath, ROOT, startProcess, startServerProcess } from "./server_process.ts";
 import { distribution, percentile, spread } from "./stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
-import { judge, measured, target, TARGETS } from "./targets.ts";
+import { judge, measured, ratios, target, TARGETS } from "./targets.ts";
 
 Deno.test("percentile() takes the nearest rank; spread() leaves out runs that measured nothing", () => {
   const sorted = Float64Array.from(range(100), (i) => i + 1);
@@ -52,12 +62,12 @@ Deno.test("target() takes unit and limit from the table and the detail into the 
   const s = spread([1.2, 0.8, 1]);
   assert.deepEqual(target(TARGETS.latencyP50, measured(s)), {
     scenario: "latency",
-    label: "paced 2,000/s, 200 users: p50",
+    label: "paced 2,000/s, 200 users, guide protocol: p50",
     value: 1,
     range: [0.8, 1.2],
     unit: "ms",
     op: "<=",
-    limit: 1,
+    limit: 1.5,
     pass: true,
   });
   const idle = target(TARGETS.idleMemory1000, { value: 101 }, { detail: "right after the burst" });
@@ -71,6 +81,86 @@ Deno.test("target() takes unit and limit from the table and the detail into the 
   for (const [name, spec] of Object.entries(TARGETS)) {
     assert.ok(spec.label && spec.unit && spec.scenario, name);
   }
+});
+
+Deno.test("target() judges a ratio target on ours / the peer's, and an absolute one on ours", () => {
+  // Our CPU per message may be up to twice the peer's: 120 µs against 50 µs is not.
+  const cpu = target(TARGETS.cpuPerMessage, { value: 120 }, {
+    peer: { value: 50 },
+    ratio: { value: 2.4, range: [2.1, 2.6] },
+  });
+  assert.deepEqual([cpu.pass, cpu.judged, cpu.peer, cpu.ratio], [false, "ratio", { value: 50 }, {
+    value: 2.4,
+    range: [2.1, 2.6],
+  }]);
+  assert.equal(target(TARGETS.cpuPerMessage, { value: 95 }, { ratio: { value: 1.9 } }).pass, true);
+  // At least 0.7 of the peer's throughput, however large ours is.
+  const slow = target(TARGETS.throughputVsPeer, { value: 50_000 }, { ratio: { value: 0.69 } });
+  assert.equal(slow.pass, false);
+  assert.equal(
+    target(TARGETS.throughputVsPeer, { value: 5 }, { ratio: { value: 0.7 } }).pass,
+    true,
+  );
+  // Without the peer there is no ratio to judge.
+  const skipped = target(TARGETS.throughputVsPeer, { value: 5_000 }, { note: "peer skipped" });
+  assert.deepEqual([skipped.pass, "peer" in skipped, "ratio" in skipped], [null, false, false]);
+  // An absolute target keeps its limit on our figure, whatever the ratio beside it.
+  const p99 = target(TARGETS.latencyP99, { value: 4.2 }, {
+    peer: { value: 1 },
+    ratio: { value: 4.2 },
+  });
+  assert.deepEqual([p99.pass, "judged" in p99], [true, false]);
+  // The growth and cluster targets are ratios of our own figures, judged as values.
+  assert.equal(target(TARGETS.steadyP99Growth, { value: 1.51 }).pass, false);
+  assert.equal(target(TARGETS.steadyCpuGrowth, { value: 1.2 }).pass, true);
+  assert.equal(target(TARGETS.clusterCrossNodeRatio, { value: 2.5 }).pass, false);
+  assert.equal(target(TARGETS.idleMemory1000, { value: 41 }).pass, false);
+});
+
+Deno.test("ratios() divides each repetition by the same one of the other side", () => {
+  assert.deepEqual(ratios([2, 9, 4], [1, 3, 8]), {
+    median: 2,
+    min: 0.5,
+    max: 3,
+    runs: [2, 3, 0.5],
+  });
+});
+
+Deno.test("lostDuplicatedTarget() counts over every run that sent, the peer's apart", () => {
+  const run = (server: Run["server"], lost: number, duplicated: number): Run => ({
+    scenario: "latency",
+    variant: String(server),
+    ...(server ? { server } : {}),
+    rep: 1,
+    figures: {},
+    send: {
+      sent: 10,
+      acked: 0,
+      expected: 10,
+      failed: {},
+      delivered: 10 - lost,
+      lost,
+      duplicated,
+      unexpected: 0,
+      latency: {},
+      ackLatency: {},
+      deliveredPerSecond: 1,
+      ms: 1,
+    },
+  });
+  const clean = lostDuplicatedTarget([
+    run(undefined, 0, 0),
+    run("ours", 0, 0),
+    run("peer", 2, 1),
+    { scenario: "history", variant: "stored", rep: 1, figures: {} },
+  ]);
+  assert.deepEqual(
+    [clean?.value, clean?.peer, clean?.pass, clean?.label],
+    [0, { value: 3 }, true, "lost + duplicated, every run (2 runs, the peer's 1)"],
+  );
+  const lossy = lostDuplicatedTarget([run("ours", 1, 0), run("floor", 0, 2)]);
+  assert.deepEqual([lossy?.value, lossy?.pass, "peer" in lossy!], [3, false, false]);
+  assert.equal(lostDuplicatedTarget([]), null);
 });
 
 Deno.test("addResult() files a scenario's figures under its name, in the order measured", () => {
@@ -97,7 +187,7 @@ Deno.test("addResult() files a scenario's figures under its name, in the order m
   addResult(results, "throughput", {
     runs: [{ scenario: "throughput", variant: "file", rep: 1, figures: {} }],
     figures: samples.spreads(),
-    targets: [target(TARGETS.throughputFile, measured(samples.spreads()["file delivered/s"]))],
+    targets: [target(TARGETS.storageAloneFile, measured(samples.spreads()["file delivered/s"]))],
     skipped: {},
     meta: { prefill: { users: 1000 } },
   });
@@ -114,18 +204,42 @@ Deno.test("addResult() files a scenario's figures under its name, in the order m
   assert.deepEqual(results.meta, { quick: true, prefill: { users: 1000 } });
 });
 
-Deno.test("targetRows() shows each result kind, and a range only where runs differ", () => {
+Deno.test("targetRows() shows each result kind, the peer and the ratio, a range only where runs differ", () => {
   const rows = targetRows([
-    target(TARGETS.latencyP99, measured(spread([12.1, 10, 14]))),
-    target(TARGETS.throughputLostDuplicated, { value: 0 }),
+    target(TARGETS.latencyP99, measured(spread([12.1, 10, 14])), {
+      peer: measured(spread([1.5, 1.5, 1.5])),
+      ratio: measured(ratios([12.1, 10, 14], [1.5, 1.5, 1.5])),
+    }),
+    target(TARGETS.throughputVsPeer, measured(spread([5000])), {
+      peer: { value: 20_000 },
+      ratio: { value: 0.25 },
+    }),
+    target(TARGETS.lostDuplicated, { value: 0 }),
     target(TARGETS.storageAloneFile, measured(spread([5965]))),
     target(TARGETS.bundleGzipped, { value: NaN }, { note: "not built" }),
   ]);
   assert.deepEqual(rows, [
-    ["latency", "paced 2,000/s, 200 users: p99", "12.1 (10.0-14.0) ms", "<= 5.00 ms", "MISS"],
-    ["throughput", "lost + duplicated, all throughput runs", "0.000 msgs", "== 0.000 msgs", "PASS"],
-    ["throughput", TARGETS.storageAloneFile.label, "5,965 msg/s", "-", "info"],
-    ["bundle", "widget bundle gzipped", "not built KB", "<= 25.0 KB", "n/a"],
+    [
+      "latency",
+      TARGETS.latencyP99.label,
+      "12.1 (10.0-14.0) ms",
+      "1.50 ms",
+      "8.07 (6.67-9.33) x",
+      "<= 5.00 ms",
+      "MISS",
+    ],
+    [
+      "throughput",
+      TARGETS.throughputVsPeer.label,
+      "5,000 msg/s",
+      "20,000 msg/s",
+      "0.250 x",
+      ">= 0.700 x",
+      "MISS",
+    ],
+    ["all", "lost + duplicated, every run", "0.000 msgs", "-", "-", "== 0.000 msgs", "PASS"],
+    ["throughput", TARGETS.storageAloneFile.label, "5,965 msg/s", "-", "-", "-", "info"],
+    ["bundle", "widget bundle gzipped", "not built", "-", "-", "<= 25.0 KB", "n/a"],
   ]);
 });
 
@@ -149,9 +263,9 @@ Deno.test("summary() lays out figures and targets in columns; resultsJson() writ
       "bundle    gzip -9 KB  -      0",
       "",
       "Targets (quick mode, 1 run(s) each, suite 87.3 s)",
-      "scenario  target                 measured      limit       result",
-      "--------  ---------------------  ------------  ----------  ------",
-      "bundle    widget bundle gzipped  not built KB  <= 25.0 KB  n/a",
+      "scenario  target                 ours       peer  ours / peer  limit       result",
+      "--------  ---------------------  ---------  ----  -----------  ----------  ------",
+      "bundle    widget bundle gzipped  not built  -     -            <= 25.0 KB  n/a",
       "  skipped: connect 5,000: quick mode",
     ].join("\n"),
   );
@@ -176,6 +290,7 @@ Deno.test("parseOptions() fills in defaults and takes every option of deno.json'
     report: null,
     cpuProf: null,
     serverDir: ROOT,
+    peerDir: GUIDE_SERVER_DIR,
     help: false,
   });
   assert.equal(parseOptions(["--quick"]).runs, 1);
@@ -193,11 +308,21 @@ Deno.test("parseOptions() fills in defaults and takes every option of deno.json'
     "/tmp/prof",
     "--server-dir",
     "/tmp/copy",
+    "--peer-dir",
+    "/tmp/guide",
   ]);
   assert.deepEqual(full.only, new Set(["throughput", "latency"]));
   assert.deepEqual(
-    [full.json, full.report, full.runs, full.workers, full.cpuProf, full.serverDir],
-    ["data/bench/results.json", "data/bench/report.html", 5, 1, "/tmp/prof", "/tmp/copy"],
+    [full.json, full.report, full.runs, full.workers, full.cpuProf, full.serverDir, full.peerDir],
+    [
+      "data/bench/results.json",
+      "data/bench/report.html",
+      5,
+      1,
+      "/tmp/prof",
+      "/tmp/copy",
+      "/tmp/guide",
+    ],
   );
   assert.equal(parseOptions(["-h"]).help, true);
 });
@@ -240,7 +365,16 @@ Deno.test("bench.ts prints its options for --help and exits 2 on a bad option", 
   };
   const help = await run("--help");
   assert.equal(help.code, 0, help.stderr);
-  for (const flag of ["--quick", "--runs N", "--only A,B", "--json FILE", "--server-dir DIR"]) {
+  for (
+    const flag of [
+      "--quick",
+      "--runs N",
+      "--only A,B",
+      "--json FILE",
+      "--server-dir DIR",
+      "--peer-dir DIR",
+    ]
+  ) {
     assert.match(help.stdout, new RegExp(`^  ${flag} `, "m"));
   }
   const bad = await run("--quick", "--runs", "many");
@@ -305,13 +439,17 @@ Deno.test("the load generator matches every message sent through the chat server
     assert.deepEqual(c.errors, []);
     assert.equal(c.users.length, 10);
     const r = await gen.send({ senders: range(10), perUser: 10 });
-    assert.deepEqual(
-      { sent: r.sent, acked: r.acked, delivered: r.delivered, lost: r.lost },
-      { sent: 100, acked: 100, delivered: 100, lost: 0 },
-    );
-    assert.equal(r.duplicated, 0);
-    assert.equal(r.unexpected, 0);
+    assert.deepEqual(counts(r), {
+      sent: 100,
+      acked: 100,
+      expected: 100,
+      delivered: 100,
+      lost: 0,
+      duplicated: 0,
+      unexpected: 0,
+    });
     assert.equal(r.latency.count, 100);
+    assert.equal(r.ackLatency.count, 100);
     assert.ok(r.latency.p50 > 0 && r.latency.p50 <= r.latency.max);
     assert.ok(r.deliveredPerSecond > 0);
     // Every message was committed before its ack: the server's writer saw all of them.
@@ -323,29 +461,177 @@ Deno.test("the load generator matches every message sent through the chat server
   }
 });
 
-Deno.test("the load generator reports messages that were lost or arrived twice", async () => {
-  const server = await startServerProcess(
-    { FLOOR_DROP_EVERY: "10", FLOOR_DUPLICATE_EVERY: "7" },
-    { script: join(ROOT, "tests/bench/floor_server.ts") },
-  );
-  const gen = new LoadGenerator(server.url, 2);
+Deno.test("the load generator in the guide protocol counts every message through the chat server without acks", async () => {
+  const server = await startServerProcess({ KV_PATH: ":memory:", MESSAGE_RATE: "0" });
+  const gen = new LoadGenerator(server.url, 2, { protocol: "guide" });
   try {
-    const c = await gen.connect(range(10).map((i) => ({ username: `gen${i}` })));
+    const c = await gen.connect(range(10).map((i) => ({ username: `guide${i}` })));
     assert.deepEqual(c.errors, []);
-    const r = await gen.send({ senders: range(10), perUser: 10, drainMs: 1500 });
-    // Of messages 1-100, the 10 multiples of 10 are dropped and the 13 other multiples of 7
-    // arrive twice.
-    assert.deepEqual(
-      { acked: r.acked, delivered: r.delivered, lost: r.lost, duplicated: r.duplicated },
-      { acked: 100, delivered: 90, lost: 10, duplicated: 13 },
-    );
+    assert.equal(c.users.length, 10);
+    const r = await gen.send({ senders: range(10), perUser: 10, rate: 1000 });
+    assert.deepEqual(counts(r), {
+      sent: 100,
+      acked: 0,
+      expected: 100,
+      delivered: 100,
+      lost: 0,
+      duplicated: 0,
+      unexpected: 0,
+    });
+    assert.equal(r.latency.count, 100);
+    assert.equal(r.ackLatency.count, 0);
+    // Stored though nobody asked for an ack: each message went through the writer.
+    const health = await server.health();
+    assert.equal((health.writes as { writes: number }).writes >= 100, true);
+    // A returning user offers only its session, as the guide's client does.
+    const again = new LoadGenerator(server.url, 1, { protocol: "guide" });
+    try {
+      const back = await again.connect([{ sessionID: c.users[3].sessionID, username: "ignored" }]);
+      assert.deepEqual(back.errors, []);
+      assert.equal(back.users[0].userID, c.users[3].userID);
+    } finally {
+      await again.close();
+    }
   } finally {
     await gen.close();
     await server.stop();
   }
 });
 
-Deno.test("store_ceiling.ts stores every message through the store and refuses bad options", async () => {
+Deno.test("the load generator in the guide protocol refuses what needs acks or the widget's events", async () => {
+  const gen = new LoadGenerator("http://127.0.0.1:9", 1, { protocol: "guide" });
+  try {
+    await assert.rejects(gen.send({ senders: [0], perUser: 1, window: 4 }), {
+      name: "TypeError",
+      message: 'Cannot send with window "4" in the guide protocol: it has no acks',
+    });
+    await assert.rejects(gen.loadHistory(0, ["x"], { requests: 1, limit: 1 }), {
+      name: "TypeError",
+      message: /^Cannot load messages in the guide protocol/,
+    });
+  } finally {
+    await gen.close();
+  }
+});
+
+for (const protocol of ["widget", "guide"] as const) {
+  Deno.test(`the load generator in the ${protocol} protocol reports messages that were lost or arrived twice`, async () => {
+    const server = await startServerProcess(
+      { FLOOR_DROP_EVERY: "10", FLOOR_DUPLICATE_EVERY: "7" },
+      { script: join(ROOT, "tests/bench/floor_server.ts") },
+    );
+    const gen = new LoadGenerator(server.url, 2, { protocol });
+    try {
+      const c = await gen.connect(range(10).map((i) => ({ username: `gen${i}` })));
+      assert.deepEqual(c.errors, []);
+      const r = await gen.send({ senders: range(10), perUser: 10, drainMs: 1500 });
+      // Of messages 1-100, the 10 multiples of 10 are dropped and the 13 other multiples of 7
+      // arrive twice; the floor acks every one, but the guide's client asks for no acks.
+      assert.deepEqual(counts(r), {
+        sent: 100,
+        acked: protocol === "widget" ? 100 : 0,
+        expected: 100,
+        delivered: 90,
+        lost: 10,
+        duplicated: 13,
+        unexpected: 0,
+      });
+    } finally {
+      await gen.close();
+      await server.stop();
+    }
+  });
+}
+
+Deno.test("preparePeer() gives a clear reason, and caches nothing, when the peer cannot be installed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cacheDir = join(dir, "cache");
+    const broken = join(dir, "broken");
+    await Deno.mkdir(broken);
+    await Deno.writeTextFile(join(broken, "index.js"), "require('socket.io');\n");
+    // Not JSON: npm stops before it reaches any registry.
+    await Deno.writeTextFile(join(broken, "package.json"), '{ "name": "broken",');
+    const failed = await preparePeer(broken, { cacheDir });
+    assert.equal(failed.ok, false);
+    assert.match(
+      !failed.ok ? failed.reason : "",
+      /^Cannot install the peer: "npm install" failed \(exit \d+: npm error .*JSON/,
+    );
+    const left = [];
+    for await (const entry of Deno.readDir(cacheDir)) left.push(entry.name);
+    assert.deepEqual(left, []);
+
+    const absent = await preparePeer(join(dir, "absent"), { cacheDir });
+    assert.match(!absent.ok ? absent.reason : "", /^Cannot read the peer in ".*absent": /);
+    await Deno.remove(join(broken, "index.js"));
+    const partial = await preparePeer(broken, { cacheDir });
+    assert.match(
+      !partial.ok ? partial.reason : "",
+      /^Cannot use ".*broken" as the peer: it has no index\.js$/,
+    );
+    const noNpm = await preparePeer(broken, { cacheDir, npm: join(dir, "no-npm") });
+    assert.match(!noNpm.ok ? noNpm.reason : "", /^Cannot run ".*no-npm --version": /);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("peer_loopback.cjs makes a node server listen on loopback whatever host it asks for", {
+  ignore: !(await hasNode()),
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  // Listens as the guide's server does (PORT, no host), and once more asking for every interface.
+  await Deno.writeTextFile(
+    join(dir, "server.js"),
+    `const http = require("http");
+const a = http.createServer((req, res) => res.end("ok"));
+a.listen(process.env.PORT, () => {
+  const b = http.createServer();
+  b.listen({ port: 0, host: "0.0.0.0" }, () => {
+    console.log(JSON.stringify([a.address().address, b.address().address]));
+  });
+});
+`,
+  );
+  const preload = join(ROOT, "tests/bench/peer_loopback.cjs");
+  const server = await startProcess("node", {
+    args: ["-r", preload, "server.js"],
+    cwd: dir,
+    env: {},
+    ready: "port",
+    health: false,
+  });
+  try {
+    const res = await fetch(server.url);
+    assert.equal(await res.text(), "ok");
+    assert.deepEqual(await server.health(), {});
+    for (let i = 0; i < 50 && server.output.length === 0; i++) await wait(20);
+    assert.deepEqual(JSON.parse(server.output[0]), ["127.0.0.1", "127.0.0.1"]);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** What a send phase counted, without its timings. */
+function counts(
+  { sent, acked, expected, delivered, lost, duplicated, unexpected }: SendResult,
+): Record<string, number> {
+  return { sent, acked, expected, delivered, lost, duplicated, unexpected };
+}
+
+/** True when `node` runs here. */
+async function hasNode(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("node", { args: ["--version"], stdout: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("store_ceiling.ts stores every message through the store, with or without keys, and refuses bad options", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = join(dir, "ceiling.kv");
@@ -360,6 +646,19 @@ Deno.test("store_ceiling.ts stores every message through the store and refuses b
       figures.mutationsPerMessage > 2.9 && figures.mutationsPerMessage <= 3,
       `${figures.mutationsPerMessage} mutations per message`,
     );
+    // The guide protocol's messages have no idempotency key to store.
+    const guide = await runStoreCeiling([
+      "--kv",
+      ":memory:",
+      "--users",
+      "200",
+      "--per-user",
+      "1",
+      "--guide",
+    ]);
+    assert.equal(guide.code, 0, guide.stderr);
+    const { mutationsPerMessage } = JSON.parse(guide.stdout) as StoreCeiling;
+    assert.ok(mutationsPerMessage > 3.9 && mutationsPerMessage <= 4, `${mutationsPerMessage}`);
     const kv = await Deno.openKv(path);
     let stored = 0;
     for await (const _ of kv.list({ prefix: ["messages"] })) stored++;

@@ -1,11 +1,12 @@
 /**
  * The load generator's main-thread side: spreads simulated users over several
  * `load_worker.ts` workers (threads), connects them, sends paced or unpaced
- * private messages and matches every arrival to its send.
+ * private messages and matches every arrival to its send, in the `widget` or
+ * the `guide` protocol (see `load_worker.ts`).
  */
 
 import type { HandshakeAuth } from "../../server/protocol.ts";
-import type { ConnectedUser, WorkerCommand } from "./load_worker.ts";
+import type { ConnectedUser, LoadProtocol, WorkerCommand } from "./load_worker.ts";
 import { type Distribution, distribution } from "./stats.ts";
 
 /** The outcome of connecting a group of users. */
@@ -21,12 +22,15 @@ export interface ConnectResult {
 /** The outcome of one send phase. */
 export interface SendResult {
   sent: number;
+  /** Acks with ok (none in the guide protocol). */
   acked: number;
+  /** Messages that must arrive: those acked with ok, or in the guide protocol every one sent. */
+  expected: number;
   failed: Record<string, number>;
   delivered: number;
   lost: number;
   duplicated: number;
-  /** Arrivals of messages whose ack said they failed (must be 0). */
+  /** Arrivals of messages that need not arrive, as their ack said they failed (must be 0). */
   unexpected: number;
   /** Send -> arrival at the recipient, ms. */
   latency: Distribution;
@@ -62,6 +66,8 @@ export interface SendOptions {
 
 /** Drives a pool of load workers against one server URL. */
 export class LoadGenerator {
+  /** What the simulated clients send. */
+  readonly protocol: LoadProtocol;
   #workers: Worker[] = [];
   #pending = new Map<number, (reply: Reply) => void>();
   #nextId = 1;
@@ -70,7 +76,13 @@ export class LoadGenerator {
   /** User IDs by global index, once connected. */
   userIDs: string[] = [];
 
-  constructor(url: string, workers: number) {
+  /** `workers` threads of clients of the server at `url`, speaking `protocol` (default `widget`). */
+  constructor(
+    url: string,
+    workers: number,
+    { protocol = "widget" }: { protocol?: LoadProtocol } = {},
+  ) {
+    this.protocol = protocol;
     for (let w = 0; w < workers; w++) {
       const worker = new Worker(new URL("./load_worker.ts", import.meta.url), { type: "module" });
       worker.onmessage = (event: MessageEvent<Reply>) => {
@@ -81,11 +93,12 @@ export class LoadGenerator {
       worker.onerror = (event) => {
         console.error(`Load worker ${w} failed: ${event.message}`);
       };
-      worker.postMessage({ type: "init", url, worker: w } satisfies WorkerCommand);
+      worker.postMessage({ type: "init", url, worker: w, protocol } satisfies WorkerCommand);
       this.#workers.push(worker);
     }
   }
 
+  /** The number of worker threads. */
   get workerCount(): number {
     return this.#workers.length;
   }
@@ -165,6 +178,11 @@ export class LoadGenerator {
 
   /** Runs one send phase and matches every arrival; see `SendOptions`. */
   async send(options: SendOptions): Promise<SendResult> {
+    if (this.protocol === "guide" && (options.window ?? 0) > 0) {
+      throw new TypeError(
+        `Cannot send with window "${options.window}" in the guide protocol: it has no acks`,
+      );
+    }
     const perUser = options.perUser;
     const shares = this.#workers.map(() => [] as number[]);
     for (const s of options.senders) shares[this.#owner.get(s) ?? 0].push(s);
@@ -190,8 +208,12 @@ export class LoadGenerator {
         })
       ),
     );
-    // Wait for arrivals to stop growing (all acked messages have been relayed before their ack).
-    const expected = replies.reduce((n, r) => n + ((r?.acked as number) ?? 0), 0);
+    // Wait for arrivals to stop growing (all acked messages have been relayed before their ack;
+    // without acks, until the drain's deadline at the latest).
+    const expected = replies.reduce(
+      (n, r) => n + ((r?.expectedIdx as Uint32Array)?.length ?? 0),
+      0,
+    );
     const drainDeadline = performance.now() + (options.drainMs ?? 5_000);
     let last = -1;
     let stableSince = performance.now();
@@ -219,7 +241,7 @@ export class LoadGenerator {
       if (!r) continue;
       sent += r.sent as number;
       acked += r.acked as number;
-      for (const i of r.ackedIdx as Uint32Array) expectedSet[i] = 1;
+      for (const i of r.expectedIdx as Uint32Array) expectedSet[i] = 1;
       ackLats.push(r.ackLat as Float64Array);
       for (const [code, n] of Object.entries(r.failed as Record<string, number>)) {
         failed[code] = (failed[code] ?? 0) + n;
@@ -252,6 +274,7 @@ export class LoadGenerator {
     return {
       sent,
       acked,
+      expected,
       failed,
       delivered,
       lost,
@@ -270,6 +293,9 @@ export class LoadGenerator {
     peers: string[],
     options: { requests: number; limit: number },
   ): Promise<{ latency: Distribution; messages: number; errors: number }> {
+    if (this.protocol === "guide") {
+      throw new TypeError(`Cannot load messages in the guide protocol: it has no "load messages"`);
+    }
     const reply = await this.#ask(this.#owner.get(index) ?? 0, {
       type: "load",
       index,

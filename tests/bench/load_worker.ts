@@ -3,12 +3,21 @@
  * it owns a share of the simulated users, each a real socket.io-client
  * connection speaking the wire protocol, and records every send, ack and arrival.
  * The main thread (`load.ts`) drives it with the commands below.
+ *
+ * It speaks one of two protocols. `widget` is what the widget sends: presence
+ * in bursts (`batchPresence`), every message with an ack, a `clientId` and
+ * `retry: false`. `guide` is only what the Socket.IO guide's client sends, so
+ * that the guide's own server can be measured too: auth `{ username }` or
+ * `{ sessionID }`, and `private message { content, to }` without an ack.
  */
 
 /// <reference lib="deno.worker" />
 
 import { io, type Socket } from "socket.io-client";
 import type { HandshakeAuth, Message, SessionInfo, UserEntry } from "../../server/protocol.ts";
+
+/** What the simulated clients send: the widget's protocol, or only the guide's client's. */
+export type LoadProtocol = "widget" | "guide";
 
 /** A user to connect: its global index and its handshake auth. */
 export interface UserSpec {
@@ -33,7 +42,7 @@ export interface ConnectedUser {
 
 /** Commands from the main thread. */
 export type WorkerCommand =
-  | { type: "init"; url: string; worker: number }
+  | { type: "init"; url: string; worker: number; protocol: LoadProtocol }
   | { type: "connect"; id: number; users: UserSpec[]; concurrency: number; measurePayload: boolean }
   | { type: "peers"; id: number; userIDs: string[] }
   | {
@@ -63,6 +72,7 @@ type ClientSocket = Socket;
 
 const sockets = new Map<number, ClientSocket>();
 let url = "";
+let protocol: LoadProtocol = "widget";
 let peers: string[] = [];
 
 // Arrivals since the last `collect`: global message index and latency (ms).
@@ -99,18 +109,27 @@ function recordArrival(message: Message): void {
   if (t > lastArrival) lastArrival = t;
 }
 
+/** The handshake's auth as the protocol's client sends it. */
+function handshakeAuth(auth: HandshakeAuth): HandshakeAuth {
+  // The guide's client offers its stored session, or else the name typed in.
+  if (protocol === "guide") {
+    return auth.sessionID ? { sessionID: auth.sessionID } : { username: auth.username };
+  }
+  // Like the widget: presence as one event per burst.
+  return { ...auth, batchPresence: true };
+}
+
 function connectOne(spec: UserSpec, measurePayload: boolean): Promise<ConnectedUser> {
   const started = now();
   const socket = io(spec.url ?? url, {
-    // Like the widget: presence as one event per burst.
-    auth: { ...spec.auth, batchPresence: true },
+    auth: handshakeAuth(spec.auth),
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,
     timeout: 20_000,
   });
   return new Promise((resolve, reject) => {
-    let session: SessionInfo | undefined;
+    let session: Pick<SessionInfo, "sessionID" | "userID"> | undefined;
     const timer = setTimeout(() => {
       socket.close();
       reject(new Error(`user ${spec.index}: no "users" within 30 s`));
@@ -120,7 +139,9 @@ function connectOne(spec: UserSpec, measurePayload: boolean): Promise<ConnectedU
       socket.close();
       reject(new Error(`user ${spec.index}: connect_error ${error.message}`));
     });
-    socket.once("session", (s: SessionInfo) => (session = s));
+    // The guide's session has no username, and its `users` entries carry only
+    // userID, username, connected and messages: nothing else is read here.
+    socket.once("session", (s: Pick<SessionInfo, "sessionID" | "userID">) => (session = s));
     socket.once("users", (users: UserEntry[]) => {
       clearTimeout(timer);
       const ms = now() - started;
@@ -175,8 +196,9 @@ interface SendResult {
   sent: number;
   acked: number;
   failed: Record<string, number>;
-  /** Global indices acknowledged with ok: these must arrive. */
-  ackedIdx: Uint32Array;
+  /** Global indices that must arrive: those acknowledged with ok, or every one sent without acks. */
+  expectedIdx: Uint32Array;
+  /** Send -> ack, ms, of each message acknowledged with ok. */
   ackLat: Float64Array;
   firstSend: number;
   lastSend: number;
@@ -200,13 +222,14 @@ function send(command: Extract<WorkerCommand, { type: "send" }>): Promise<SendRe
     command;
   const tag = tracked ? "b" : "u";
   const total = senders.length * perUser;
-  const ackedIdx = new Uint32Array(total);
+  const expectedIdx = new Uint32Array(total);
   const ackLat = new Float64Array(total);
   const failed: Record<string, number> = {};
   const seq = new Array<number>(senders.length).fill(0);
   const outstanding = new Array<number>(senders.length).fill(0);
   let sent = 0;
   let acked = 0;
+  let expected = 0;
   let answered = 0;
   let firstSend = 0;
   let lastSend = 0;
@@ -225,7 +248,7 @@ function send(command: Extract<WorkerCommand, { type: "send" }>): Promise<SendRe
         sent,
         acked,
         failed,
-        ackedIdx: ackedIdx.slice(0, acked),
+        expectedIdx: expectedIdx.slice(0, expected),
         ackLat: ackLat.slice(0, acked),
         firstSend,
         lastSend,
@@ -252,13 +275,23 @@ function send(command: Extract<WorkerCommand, { type: "send" }>): Promise<SendRe
       if (sent === 0) firstSend = t;
       lastSend = t;
       sent++;
+      const request = {
+        content: `${tag} ${global} ${t.toFixed(3)}`,
+        to: randomPeer(index, crossParity),
+      };
+      if (protocol === "guide") {
+        // No ack to wait for: every message sent must arrive.
+        socket.emit("private message", request);
+        expectedIdx[expected++] = global;
+        answered++;
+        return true;
+      }
       outstanding[s]++;
       socket.emit(
         "private message",
         // Like the widget, every message carries an idempotency key.
         {
-          content: `${tag} ${global} ${t.toFixed(3)}`,
-          to: randomPeer(index, crossParity),
+          ...request,
           clientId: crypto.randomUUID(),
           // A first send, as the widget marks the send it makes when a message is written.
           retry: false,
@@ -268,7 +301,7 @@ function send(command: Extract<WorkerCommand, { type: "send" }>): Promise<SendRe
           answered++;
           outstanding[s]--;
           if (ack?.ok) {
-            ackedIdx[acked] = global;
+            expectedIdx[expected++] = global;
             ackLat[acked] = at - t;
             acked++;
             lastAck = at;
@@ -358,6 +391,7 @@ self.onmessage = async (event: MessageEvent<WorkerCommand>) => {
   switch (command.type) {
     case "init":
       url = command.url;
+      protocol = command.protocol;
       break;
     case "connect": {
       const result = await connectAll(command.users, command);
@@ -371,7 +405,7 @@ self.onmessage = async (event: MessageEvent<WorkerCommand>) => {
     case "send": {
       const result = await send(command);
       self.postMessage({ id: command.id, ...result }, [
-        result.ackedIdx.buffer as ArrayBuffer,
+        result.expectedIdx.buffer as ArrayBuffer,
         result.ackLat.buffer as ArrayBuffer,
       ]);
       break;

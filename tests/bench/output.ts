@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { type BarChart, type BarGroup, reportHtml } from "./report.ts";
 import type { BenchResults } from "./results.ts";
 import { fmt, fmtSpread, type Spread, spread } from "./stats.ts";
-import { type Target, TARGETS } from "./targets.ts";
+import { type Figure, type Target, TARGETS } from "./targets.ts";
 
 /** Where the results go besides stdout, and the run settings the report states. */
 export interface OutputOptions {
@@ -31,10 +31,7 @@ export function summary(
     `Targets (${quick ? "quick mode, " : ""}${runs} run(s) each, suite ${
       fmt(results.meta.seconds as number)
     } s)`,
-    ...textTable(
-      ["scenario", "target", "measured", "limit", "result"],
-      targetRows(results.targets),
-    ),
+    ...textTable(TARGET_HEADER, targetRows(results.targets)),
   ];
   for (const t of results.targets.filter((t) => t.note && Number.isFinite(t.value))) {
     lines.push(`  note: ${t.label}: ${t.note}`);
@@ -73,7 +70,7 @@ export function reportPage(
     tables: [
       {
         title: "Targets",
-        header: ["scenario", "target", "measured: median (min-max)", "limit", "result"],
+        header: TARGET_HEADER,
         rows: targetRows(results.targets),
       },
       {
@@ -114,15 +111,29 @@ function spreadGroups(
   }));
 }
 
-/** The targets as table rows: scenario, target, measured, limit, result. */
+/** The targets table's columns: each figure is a median (min-max) over runs. */
+const TARGET_HEADER = ["scenario", "target", "ours", "peer", "ours / peer", "limit", "result"];
+
+/** `figure` with its range where runs differ, and `unit`; `empty` when nothing was measured. */
+function figureText(figure: Figure | undefined, unit: string, empty = "-"): string {
+  if (!figure || !Number.isFinite(figure.value)) return empty;
+  const { value, range } = figure;
+  const text = range && range[0] !== range[1]
+    ? `${fmt(value)} (${fmt(range[0])}-${fmt(range[1])})`
+    : fmt(value);
+  return `${text} ${unit}`;
+}
+
+/**
+ * The targets as table rows: scenario, target, our figure, the peer's and the
+ * ratio where the scenario ran the peer, the limit (on the ratio for a target
+ * judged on it), result.
+ */
 export function targetRows(targets: Target[]): string[][] {
   return targets.map((t) => {
-    const value = Number.isFinite(t.value)
-      ? (t.range && t.range[0] !== t.range[1]
-        ? `${fmt(t.value)} (${fmt(t.range[0])}-${fmt(t.range[1])})`
-        : fmt(t.value))
-      : (t.note ?? "-");
-    const limit = Number.isFinite(t.limit) ? `${t.op} ${fmt(t.limit)}` : "-";
+    const limit = Number.isFinite(t.limit)
+      ? `${t.op} ${fmt(t.limit)} ${t.judged === "ratio" ? "x" : t.unit}`
+      : "-";
     const result = t.pass === null
       ? (t.note === "not built" ? "n/a" : "info")
       : t.pass
@@ -131,8 +142,10 @@ export function targetRows(targets: Target[]): string[][] {
     return [
       t.scenario,
       t.label,
-      `${value} ${t.unit}`,
-      `${limit} ${Number.isFinite(t.limit) ? t.unit : ""}`.trim(),
+      figureText(t, t.unit, t.note ?? "-"),
+      figureText(t.peer, t.unit),
+      figureText(t.ratio, "x"),
+      limit,
       result,
     ];
   });
@@ -178,14 +191,19 @@ function latencyGroup(
 export function charts(results: BenchResults): BarChart[] {
   const out: BarChart[] = [];
   const groups = [
-    ["throughput KV file (unpaced)", "throughput", "file"],
-    ["throughput :memory: (unpaced)", "throughput", "memory"],
-    ["paced 2,000/s KV file", "latency", "file"],
-    ["paced 2,000/s, Socket.IO alone (floor)", "latency", "floor"],
-    ["fairness baseline 1,000/s", "fairness", "baseline"],
-    ["fairness with flooder", "fairness", "flood"],
-    ["one node 1,000/s", "cluster", "one node"],
-    ["two nodes + Redis cross-node", "cluster", "two nodes"],
+    // Short labels: a dozen groups share the chart's width.
+    ["unpaced, ours", "throughput", "ours"],
+    ["unpaced, peer", "throughput", "peer"],
+    ["paced, ours", "latency", "ours, guide"],
+    ["paced, peer", "latency", "peer, guide"],
+    ["paced, ours, widget", "latency", "ours, widget"],
+    ["paced, floor", "latency", "floor, widget"],
+    ["steady round 1", "steady", "round 1"],
+    ["steady round 6", "steady", "round 6"],
+    ["fairness", "fairness", "baseline"],
+    ["fairness, flooder", "fairness", "flood"],
+    ["one node", "cluster", "one node"],
+    ["two nodes cross-node", "cluster", "two nodes"],
   ].map((g) => latencyGroup(results, g)).filter((g) => g !== null);
   if (groups.length > 0) {
     const { latencyP50: p50, latencyP99: p99 } = TARGETS;
@@ -203,26 +221,40 @@ export function charts(results: BenchResults): BarChart[] {
   }
   const tput = results.figures.throughput;
   if (tput) {
-    const g = (label: string, key: string) => ({
-      label,
-      values: [tput[key]?.median ?? NaN],
-      ranges: [tput[key] ? [tput[key].min, tput[key].max] as [number, number] : null],
-    });
+    const peer = tput["peer delivered/s"]?.median;
+    const { limit } = TARGETS.throughputVsPeer;
     out.push({
-      title: "Delivered messages per second, 200 users x 50 unpaced",
+      title: "Delivered messages per second, 200 users x 20 unpaced, guide protocol",
       unit: "msg/s",
       series: ["delivered/s"],
-      groups: [
-        g("KV file (durable)", "file delivered/s"),
-        g(":memory:", "memory delivered/s"),
-        g("Socket.IO alone (floor)", "floor delivered/s"),
-        g("storage alone, KV file", "storage alone file msg/s"),
-        g("storage alone, :memory:", "storage alone memory msg/s"),
-      ],
-      targets: [{
-        value: TARGETS.throughputFile.limit,
-        label: `target ${TARGETS.throughputFile.limit.toLocaleString("en-US")}/s`,
-      }],
+      groups: spreadGroups(tput, [
+        ["ours, KV file (durable)", "ours delivered/s"],
+        ["the peer (in memory)", "peer delivered/s"],
+        ["storage alone, KV file", "storage alone file msg/s"],
+        ["storage alone, :memory:", "storage alone memory msg/s"],
+      ]),
+      targets: peer === undefined
+        ? []
+        : [{ value: limit * peer, label: `target: ${limit} x the peer's` }],
+    });
+  }
+  const cpu = [
+    ["paced, ours, guide protocol", "latency", "ours, guide: server CPU µs/message"],
+    ["paced, the peer", "latency", "peer, guide: server CPU µs/message"],
+    ["paced, ours, widget protocol", "latency", "ours, widget: server CPU µs/message"],
+    ["unpaced, ours", "throughput", "ours server CPU µs/message"],
+    ["unpaced, the peer", "throughput", "peer server CPU µs/message"],
+    ["steady, round 1", "steady", "round 1: server CPU µs/message"],
+    ["steady, round 6", "steady", "round 6: server CPU µs/message"],
+  ].flatMap(([label, scenario, name]) =>
+    spreadGroups(results.figures[scenario] ?? {}, [[label, name]])
+  );
+  if (cpu.length > 0) {
+    out.push({
+      title: "Server CPU per delivered message (all threads, utime + stime)",
+      unit: "µs",
+      series: ["µs/message"],
+      groups: cpu,
     });
   }
   const conn = results.figures.connect;

@@ -11,6 +11,7 @@ import { foldUsername } from "../../server/chat/usernames.ts";
 import { newSessionId, newUserId } from "../../server/chat/ids.ts";
 import type { Message } from "../../server/protocol.ts";
 import { KvChatStore } from "../../server/store/kv_store.ts";
+import { sha256 } from "./cache.ts";
 
 /** What was written: every user with its session, and the hub's peers. */
 export interface Prefilled {
@@ -19,17 +20,6 @@ export interface Prefilled {
   hubPeers: string[];
   messages: number;
   ms: number;
-}
-
-/**
- * Writes `users` users and `messages` messages into the KV at `path`. User 0 is
- * a hub: `hubShare` of all messages are between it and `hubPeers` others, the
- * rest go between random pairs, so the hub's reconnect sees the worst-case
- * `users` payload.
- */
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
@@ -68,6 +58,12 @@ export async function cachedPrefill(
   return { ...result, cached: false };
 }
 
+/**
+ * Writes `users` users and `messages` messages into the KV at `path`. User 0 is
+ * a hub: `hubShare` of all messages are between it and `hubPeers` others, the
+ * rest go between random pairs, so the hub's reconnect sees the worst-case
+ * `users` payload.
+ */
 export async function prefill(
   path: string,
   options: {

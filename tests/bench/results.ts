@@ -8,12 +8,14 @@ import type { SendResult } from "./load.ts";
 import type { Progress } from "./progress.ts";
 import type { Resources, ServerRunner } from "./runner.ts";
 import { type Spread, spread } from "./stats.ts";
-import type { Target } from "./targets.ts";
+import { type Target, target, TARGETS } from "./targets.ts";
 
 /** One measured run. */
 export interface Run {
   scenario: string;
   variant: string;
+  /** Which server ran: ours (when absent), the floor (Socket.IO storing nothing) or the peer. */
+  server?: "ours" | "floor" | "peer";
   rep: number;
   figures: Record<string, number>;
   resources?: Resources;
@@ -95,4 +97,25 @@ export function addResult(results: BenchResults, name: string, result: ScenarioR
   results.targets.push(...result.targets);
   Object.assign(results.skipped, result.skipped);
   Object.assign(results.meta, result.meta);
+}
+
+/**
+ * Lost + duplicated messages over every run that sent any, ours (the floor's
+ * included) against the limit and the peer's beside them; null when no run sent.
+ */
+export function lostDuplicatedTarget(runs: Run[]): Target | null {
+  const sent = runs.filter((r) => r.send);
+  if (sent.length === 0) return null;
+  const count = (rs: Run[]) => rs.reduce((n, r) => n + r.send!.lost + r.send!.duplicated, 0);
+  const peer = sent.filter((r) => r.server === "peer");
+  const ours = sent.filter((r) => r.server !== "peer");
+  return target(TARGETS.lostDuplicated, { value: count(ours) }, {
+    detail: `${plural(ours.length, "run")}${peer.length > 0 ? `, the peer's ${peer.length}` : ""}`,
+    ...(peer.length > 0 ? { peer: { value: count(peer) } } : {}),
+  });
+}
+
+/** `n` and `noun`, plural unless `n` is 1. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

@@ -1,10 +1,13 @@
 /**
  * Runs the server under test around a measurement: starts it (or the floor,
- * Socket.IO storing nothing) in a process of its own with a temporary KV
- * file, samples its resources over the measured phase, and always stops it.
+ * Socket.IO storing nothing, or the peer, the guide's server) in a process of
+ * its own with a temporary KV file, samples its resources over the measured
+ * phase, and always stops it.
  */
 
 import { join } from "node:path";
+import { benchCacheDir } from "./cache.ts";
+import { GUIDE_SERVER_DIR, type PeerInstall, preparePeer, startPeer } from "./peer.ts";
 import {
   cpuPercent,
   ProcSampler,
@@ -21,12 +24,17 @@ export interface Resources {
   rssAfterKB: number;
   /** Server CPU during the measured phase, % of one core. */
   serverCpu: number;
+  /** Server CPU time during the measured phase, all threads (utime + stime), seconds. */
+  serverCpuSeconds: number;
   /** The load generator's CPU (this process, all workers) during the same phase. */
   clientCpu: number;
   writes?: Record<string, unknown>;
   /** V8 heap in use at the end, when the server's /health reports `memory`. */
   heapUsedKB: number;
 }
+
+/** Which server a phase measures: ours, the floor (Socket.IO storing nothing) or the peer. */
+export type Side = "ours" | "floor" | "peer";
 
 /** A started server with its sampler, and the bounds of the phase being measured. */
 export interface ServerRun {
@@ -45,22 +53,54 @@ const FLOOR_SCRIPT = join(ROOT, "tests/bench/floor_server.ts");
 export class ServerRunner implements AsyncDisposable {
   /** Folder holding the server to measure (`server/main.ts` inside), e.g. a patched copy. */
   readonly serverDir: string;
+  /** Folder holding the peer's source (`index.js` and `package.json`). */
+  readonly peerDir: string;
   #cpuProf: string | null;
   #tempRoot: string;
   #profiles = 0;
+  #peer: Promise<PeerInstall> | null = null;
 
-  private constructor(serverDir: string, cpuProf: string | null, tempRoot: string) {
+  private constructor(
+    { serverDir, peerDir, cpuProf, tempRoot }: {
+      serverDir: string;
+      peerDir: string;
+      cpuProf: string | null;
+      tempRoot: string;
+    },
+  ) {
     this.serverDir = serverDir;
+    this.peerDir = peerDir;
     this.#cpuProf = cpuProf;
     this.#tempRoot = tempRoot;
   }
 
-  /** A runner for the server in `serverDir`, profiled into `cpuProf` when given. */
+  /** A runner for the server in `serverDir` (profiled into `cpuProf`) and the peer in `peerDir`. */
   static async create(
-    { serverDir = ROOT, cpuProf = null }: { serverDir?: string; cpuProf?: string | null } = {},
+    { serverDir = ROOT, peerDir = GUIDE_SERVER_DIR, cpuProf = null }: {
+      serverDir?: string;
+      peerDir?: string;
+      cpuProf?: string | null;
+    } = {},
   ): Promise<ServerRunner> {
     const tempRoot = await Deno.makeTempDir({ prefix: "chat-bench-" });
-    return new ServerRunner(serverDir, cpuProf, tempRoot);
+    return new ServerRunner({ serverDir, peerDir, cpuProf, tempRoot });
+  }
+
+  /** The peer installed (once per runner, from the cache when its files have not changed), or why not. */
+  peer(): Promise<PeerInstall> {
+    return this.#peer ??= preparePeer(this.peerDir, { cacheDir: benchCacheDir() });
+  }
+
+  /** Starts the peer afresh, runs `fn`, always stops it; throws if the peer cannot be installed. */
+  async withPeer<T>(fn: (run: ServerRun) => Promise<T>): Promise<T> {
+    const install = await this.peer();
+    if (!install.ok) throw new Error(`Cannot start the peer: ${install.reason}`);
+    const server = await startPeer(install.dir);
+    try {
+      return await fn(measure(server));
+    } finally {
+      await server.stop();
+    }
   }
 
   /** A new KV file path, in a folder of its own that goes when the runner is disposed. */
@@ -93,6 +133,17 @@ export class ServerRunner implements AsyncDisposable {
     } finally {
       await server.stop();
     }
+  }
+
+  /** Starts `side` (ours, or the floor, with `env`; the peer as it is), runs `fn`, always stops it. */
+  withSide<T>(
+    side: Side,
+    env: Record<string, string>,
+    fn: (run: ServerRun) => Promise<T>,
+  ): Promise<T> {
+    return side === "peer"
+      ? this.withPeer(fn)
+      : this.withServer(env, fn, { floor: side === "floor" });
   }
 
   /** Starts one server with `env`, unprofiled, for a caller that stops it (a cluster's nodes). */
@@ -138,6 +189,7 @@ export function measure(server: ServerProcess): ServerRun {
         rssPeakKB: peakRssKB,
         rssAfterKB: last?.rssKB ?? NaN,
         serverCpu: serverStart && last ? cpuPercent(serverStart, last) : NaN,
+        serverCpuSeconds: serverStart && last ? last.cpuSeconds - serverStart.cpuSeconds : NaN,
         clientCpu: clientStart && clientEnd ? cpuPercent(clientStart, clientEnd) : NaN,
         writes,
         heapUsedKB: memory?.heapUsed !== undefined ? memory.heapUsed / 1024 : NaN,

@@ -1,7 +1,7 @@
 /**
- * The server under test as a separate OS process (`deno run -A server/main.ts`),
- * started on a free loopback port and stopped by its PID, with RSS and CPU read
- * from /proc/<pid>.
+ * A server under test as a separate OS process (ours: `deno run -A server/main.ts`;
+ * the peer: `node index.js`, see `peer.ts`), started on a free loopback port and
+ * stopped by its PID, with RSS and CPU read from /proc/<pid>.
  */
 
 import { fileURLToPath } from "node:url";
@@ -91,7 +91,7 @@ export interface ServerProcess {
   url: string;
   /** The last lines the server printed, for error messages. */
   output: string[];
-  /** `GET /health` as JSON. */
+  /** `GET /health` as JSON; `{}` for a server that has no such route (the peer). */
   health(): Promise<Record<string, unknown>>;
   /** SIGTERM (graceful: drains writes, closes KV), SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
@@ -106,20 +106,47 @@ export function denoPath(): string {
  * Starts `server/main.ts` with `env` (PORT is chosen here) and resolves once it
  * prints that it listens. Extra `denoArgs` go before the script (e.g. `--cpu-prof`).
  */
-export async function startServerProcess(
+export function startServerProcess(
   env: Record<string, string>,
   options: { denoArgs?: string[]; timeoutMs?: number; cwd?: string; script?: string } = {},
 ): Promise<ServerProcess> {
-  const port = freePort();
-  const command = new Deno.Command(denoPath(), {
+  return startProcess(denoPath(), {
     args: ["run", "-A", ...(options.denoArgs ?? []), options.script ?? "server/main.ts"],
     cwd: options.cwd ?? ROOT,
-    env: { PORT: String(port), HOST: "127.0.0.1", ...env },
+    env: { HOST: "127.0.0.1", ...env },
+    ready: "output",
+    timeoutMs: options.timeoutMs,
+  });
+}
+
+/** How a started process shows it is ready: a line saying "listening on", or its port answering. */
+export type Readiness = "output" | "port";
+
+/**
+ * Starts `program` with `args` on a free loopback port (given as `PORT` in its
+ * environment) and resolves once it is `ready`; stops it by its PID. Without
+ * `health`, `health()` answers `{}` at once instead of asking the server.
+ */
+export async function startProcess(
+  program: string,
+  options: {
+    args: string[];
+    cwd: string;
+    env: Record<string, string>;
+    ready: Readiness;
+    health?: boolean;
+    timeoutMs?: number;
+  },
+): Promise<ServerProcess> {
+  const port = freePort();
+  const child = new Deno.Command(program, {
+    args: options.args,
+    cwd: options.cwd,
+    env: { PORT: String(port), ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  });
-  const child = command.spawn();
+  }).spawn();
   const output: string[] = [];
   let listening: () => void;
   const ready = new Promise<void>((resolve) => (listening = resolve));
@@ -133,7 +160,7 @@ export async function startServerProcess(
       for (const line of parts) {
         output.push(line);
         if (output.length > 50) output.shift();
-        if (line.includes("listening on")) listening();
+        if (options.ready === "output" && line.includes("listening on")) listening();
       }
     }
   };
@@ -143,6 +170,9 @@ export async function startServerProcess(
     exited = true;
     return s;
   });
+  if (options.ready === "port") {
+    portAnswers(port, () => exited).then((answered) => answered && listening());
+  }
   const timeoutMs = options.timeoutMs ?? 30_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const outcome = await Promise.race([
@@ -154,6 +184,7 @@ export async function startServerProcess(
   if (outcome !== "ready") {
     if (!exited) child.kill("SIGKILL");
     await status;
+    await pumps;
     throw new Error(`Cannot start the server (${outcome}): ${output.slice(-10).join("\n")}`);
   }
   const url = `http://127.0.0.1:${port}`;
@@ -163,33 +194,49 @@ export async function startServerProcess(
     url,
     output,
     async health() {
+      if (options.health === false) return {};
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
       return await res.json();
     },
     async stop(stopTimeoutMs = 15_000) {
-      if (exited) return;
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      let killTimer: ReturnType<typeof setTimeout> | undefined;
-      const killed = new Promise<void>((resolve) => {
-        killTimer = setTimeout(() => {
-          if (!exited) {
-            try {
-              child.kill("SIGKILL");
-            } catch {
-              // Already gone.
+      if (!exited) {
+        try {
+          child.kill("SIGTERM");
+        } catch {
+          // Already gone.
+        }
+        let killTimer: ReturnType<typeof setTimeout> | undefined;
+        const killed = new Promise<void>((resolve) => {
+          killTimer = setTimeout(() => {
+            if (!exited) {
+              try {
+                child.kill("SIGKILL");
+              } catch {
+                // Already gone.
+              }
             }
-          }
-          resolve();
-        }, stopTimeoutMs);
-      });
-      await Promise.race([status, killed]);
-      clearTimeout(killTimer);
+            resolve();
+          }, stopTimeoutMs);
+        });
+        await Promise.race([status, killed]);
+        clearTimeout(killTimer);
+      }
       await status;
       await pumps;
     },
   };
+}
+
+/** Resolves true once a TCP connection to `port` on loopback succeeds, false if `gone()` first. */
+async function portAnswers(port: number, gone: () => boolean): Promise<boolean> {
+  while (!gone()) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return false;
 }

@@ -6,6 +6,7 @@
  * deliver per second if everything else were free. Prints one JSON line.
  *
  *   deno run -A tests/bench/store_ceiling.ts --kv PATH [--users 200] [--per-user 50]
+ *     [--guide]            messages as the guide's client sends them, without a clientId
  *     [--server-dir DIR]   the checkout whose store is measured (default: this one)
  *     [--help]
  */
@@ -48,6 +49,10 @@ const FLAGS = {
     help: "senders, each writing to random others (default 200)",
   },
   "per-user": { type: "string", value: "N", help: "messages per sender (default 50)" },
+  guide: {
+    type: "boolean",
+    help: "messages as the guide's client sends them, without a clientId (default: with one)",
+  },
   "server-dir": {
     type: "string",
     value: "DIR",
@@ -59,7 +64,7 @@ const FLAGS = {
 /** What to run, from `args`; throws on an unknown option, a missing value or a bad one. */
 function parseOptions(
   args: string[],
-): { kv: string; users: number; perUser: number; dir: string; help: boolean } {
+): { kv: string; users: number; perUser: number; guide: boolean; dir: string; help: boolean } {
   const values = parseFlags(args, FLAGS);
   const help = values.help ?? false;
   if (!values.kv && !help) {
@@ -69,6 +74,7 @@ function parseOptions(
     kv: values.kv ?? "",
     users: wholeNumber("users", values.users ?? "200", { min: 2 }),
     perUser: wholeNumber("per-user", values["per-user"] ?? "50", { min: 1 }),
+    guide: values.guide ?? false,
     dir: resolve(values["server-dir"] ?? ROOT),
     help,
   };
@@ -79,7 +85,7 @@ async function main(): Promise<void> {
     parseOptions,
     usage("deno run -A tests/bench/store_ceiling.ts --kv PATH [options]", FLAGS),
   );
-  const { kv: path, users, perUser, dir } = args;
+  const { kv: path, users, perUser, guide, dir } = args;
   const { KvChatStore } = await import(join(dir, "server/store/kv_store.ts"));
   const { createMessageIdGenerator, newUserId } = await import(join(dir, "server/chat/ids.ts"));
   const kv = await Deno.openKv(path);
@@ -100,7 +106,7 @@ async function main(): Promise<void> {
           // The load generator's content: a tag, an index and a send time.
           content: `b ${messages.length} ${performance.now().toFixed(3)}`,
           timestamp,
-          clientId: crypto.randomUUID(),
+          ...(guide ? {} : { clientId: crypto.randomUUID() }),
         });
       }
     }

@@ -4,7 +4,7 @@
  * `load messages`.
  */
 
-import { join } from "node:path";
+import { benchCacheDir } from "../cache.ts";
 import { LoadGenerator } from "../load.ts";
 import { cachedPrefill, type Prefilled } from "../prefill.ts";
 import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
@@ -27,7 +27,7 @@ export async function history(
   );
   const storedPath = await runner.tempKv("history-stored");
   const emptyPath = await runner.tempKv("history-empty");
-  const cacheDir = join(Deno.env.get("TMPDIR") ?? "/tmp", "chat-bench-cache");
+  const cacheDir = benchCacheDir();
   const stored = await cachedPrefill(storedPath, {
     users,
     messages,

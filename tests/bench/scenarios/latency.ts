@@ -1,12 +1,32 @@
-/** Latency: 200 users paced at 2,000 msg/s in total on a KV file, after a warm-up phase. */
+/**
+ * Latency: 200 users paced at 2,000 msg/s in total, after a warm-up second. Each
+ * rep runs ours on a fresh KV file with the guide protocol, the peer with the
+ * same load, and ours with the widget protocol, in alternating order; the
+ * floor (Socket.IO storing nothing) runs once after the reps.
+ */
 
-import { LoadGenerator, range, usernames } from "../load.ts";
+import { LoadGenerator } from "../load.ts";
+import type { LoadProtocol } from "../load_worker.ts";
+import { connectUsers, pacedPhase, peerSkipped } from "../phases.ts";
 import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
 import { Samples, sendRecord } from "../results.ts";
+import type { Side } from "../runner.ts";
 import { fmt } from "../stats.ts";
-import { measured, target, TARGETS } from "../targets.ts";
+import { measured, ratios, target, TARGETS } from "../targets.ts";
 
-/** Delivery latency at a steady rate, each rep on the chat server and once on the floor. */
+/** One measured run of the plan: which server, speaking which protocol. */
+interface Leg {
+  rep: number;
+  side: Side;
+  protocol: LoadProtocol;
+}
+
+/** The figure-name prefix of a leg, e.g. "ours, guide". */
+function legName({ side, protocol }: Pick<Leg, "side" | "protocol">): string {
+  return `${side}, ${protocol}`;
+}
+
+/** Delivery latency and server CPU per message at a steady rate, ours beside the peer's. */
 export async function latency(
   { runs, workers, quick }: ScenarioOptions,
   { runner, progress }: ScenarioTools,
@@ -16,54 +36,58 @@ export async function latency(
   const seconds = quick ? 3 : 5;
   const samples = new Samples();
   const records: Run[] = [];
-  // The floor (Socket.IO storing nothing) once, after the chat server's reps.
-  const plan = [
-    ...range(runs).map((i) => ({ rep: i + 1, floor: false })),
-    { rep: 1, floor: true },
-  ];
-  for (const { rep, floor } of plan) {
-    const label = floor ? "latency floor" : `latency ${rep}/${runs}`;
-    const push = (k: string, v: number) => samples.push(floor ? `floor ${k}` : k, v);
+  const skipped: Record<string, string> = {};
+  const peerReason = await peerSkipped("latency", { runner, progress });
+  if (peerReason) skipped["latency peer"] = peerReason;
+  const plan: Leg[] = [];
+  for (let rep = 1; rep <= runs; rep++) {
+    const legs: Leg[] = [
+      { rep, side: "ours", protocol: "guide" },
+      ...(peerReason ? [] : [{ rep, side: "peer", protocol: "guide" } as const]),
+      { rep, side: "ours", protocol: "widget" },
+    ];
+    plan.push(...(rep % 2 === 1 ? legs : legs.reverse()));
+  }
+  plan.push({ rep: 1, side: "floor", protocol: "widget" });
+  for (const leg of plan) {
+    const name = legName(leg);
+    const label = `latency ${name} ${leg.side === "floor" ? "" : `${leg.rep}/${runs}`}`.trim();
+    const push = (k: string, v: number) => samples.push(`${name}: ${k}`, v);
     progress.status(`${label}: connecting ${users} users`);
-    await runner.withServer({ KV_PATH: await runner.tempKv("latency") }, async (run) => {
-      const gen = new LoadGenerator(run.server.url, workers);
+    const env = { KV_PATH: await runner.tempKv("latency") };
+    await runner.withSide(leg.side, env, async (run) => {
+      const gen = new LoadGenerator(run.server.url, workers, { protocol: leg.protocol });
       try {
-        const c = await gen.connect(usernames("l", users), { concurrency: 100 });
-        if (c.errors.length > 0) throw new Error(`connect failed: ${c.errors[0]}`);
-        progress.status(`${label}: warming up 1 s`);
-        await gen.send({
-          senders: range(users),
-          perUser: Math.ceil(rate / users),
+        await connectUsers(gen, { users, prefix: "l" });
+        const { send: r, resources, cpuPerMessageUs } = await pacedPhase(run, gen, {
+          users,
           rate,
-          durationMs: 1000,
+          messages: rate * seconds,
+          label,
+          progress,
         });
-        run.begin();
-        const perUser = Math.ceil((rate * seconds) / users);
-        const r = await gen.send({
-          senders: range(users),
-          perUser,
-          rate,
-          durationMs: seconds * 1000,
-          onProgress: progress.delivered(label, perUser * users),
-        });
-        const resources = await run.end();
         push("p50 ms", r.latency.p50);
         push("p95 ms", r.latency.p95);
         push("p99 ms", r.latency.p99);
         push("max ms", r.latency.max);
-        push("ack p99 ms", r.ackLatency.p99);
+        if (leg.protocol === "widget") push("ack p99 ms", r.ackLatency.p99);
         push("delivered/s", r.delivered / seconds);
         push("lost", r.lost);
         push("duplicated", r.duplicated);
         push("server CPU %", resources.serverCpu);
+        push("server CPU µs/message", cpuPerMessageUs);
         push("client CPU %", resources.clientCpu);
-        // The writer's commits count the warm-up second too.
-        push("commits/s", Number(resources.writes?.commits ?? NaN) / (seconds + 1));
+        push("RSS peak MB", resources.rssPeakKB / 1024);
+        if (leg.side === "ours") {
+          // The writer's commits count the warm-up second too.
+          push("commits/s", Number(resources.writes?.commits ?? NaN) / (seconds + 1));
+        }
         records.push({
           scenario: "latency",
-          variant: floor ? "floor" : "file",
-          rep,
-          figures: { p50: r.latency.p50, p99: r.latency.p99 },
+          variant: name,
+          server: leg.side,
+          rep: leg.rep,
+          figures: { p50: r.latency.p50, p99: r.latency.p99, cpuPerMessageUs },
           resources,
           send: sendRecord(r),
         });
@@ -72,21 +96,35 @@ export async function latency(
             fmt(r.latency.p99)
           } ms, max ${fmt(r.latency.max)} ms, lost ${r.lost}, server CPU ${
             fmt(resources.serverCpu)
-          }%, client CPU ${fmt(resources.clientCpu)}%`,
+          }% (${fmt(cpuPerMessageUs)} µs/message), client CPU ${fmt(resources.clientCpu)}%`,
         );
       } finally {
         await gen.close();
       }
-    }, { floor });
+    });
   }
   const f = samples.spreads();
+  const ours = (k: string) => f[`ours, guide: ${k}`];
+  const theirs = (k: string) => f[`peer, guide: ${k}`];
+  const beside = (k: string) => {
+    if (!theirs(k)) return { note: "peer skipped" };
+    const r = f[`ours / peer, guide: ${k}`] = ratios(ours(k).runs, theirs(k).runs);
+    return { peer: measured(theirs(k)), ratio: measured(r) };
+  };
+  const widget = (k: string) => f[`ours, widget: ${k}`];
   return {
     runs: records,
     figures: f,
     targets: [
-      target(TARGETS.latencyP50, measured(f["p50 ms"])),
-      target(TARGETS.latencyP99, measured(f["p99 ms"])),
+      target(TARGETS.latencyP50, measured(ours("p50 ms")), beside("p50 ms")),
+      target(TARGETS.latencyP99, measured(ours("p99 ms")), beside("p99 ms")),
+      target(TARGETS.cpuPerMessage, measured(ours("server CPU µs/message")), {
+        ...beside("server CPU µs/message"),
+        detail: "all threads, utime + stime",
+      }),
+      target(TARGETS.latencyWidgetP50, measured(widget("p50 ms"))),
+      target(TARGETS.latencyWidgetP99, measured(widget("p99 ms"))),
     ],
-    skipped: {},
+    skipped,
   };
 }

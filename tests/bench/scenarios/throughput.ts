@@ -1,63 +1,68 @@
 /**
- * Throughput: 200 users x 50 messages unpaced, KV file vs :memory: vs Socket.IO
- * alone, alternating order; then the same messages through the storage path
- * alone, on a file and :memory:.
+ * Throughput: 200 users x 20 messages unpaced, guide protocol, ours on a fresh
+ * KV file and the peer, in alternating order; then the same messages through
+ * the storage path alone, on a file and :memory:.
  */
 
-import { LoadGenerator, range, usernames } from "../load.ts";
+import { LoadGenerator } from "../load.ts";
+import { connectUsers, peerSkipped, unpacedPhase } from "../phases.ts";
 import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
 import { Samples, sendRecord } from "../results.ts";
-import { wait } from "../runner.ts";
+import { type Side, wait } from "../runner.ts";
 import { fmt } from "../stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "../store_ceiling.ts";
-import { measured, target, TARGETS } from "../targets.ts";
+import { measured, ratios, target, TARGETS } from "../targets.ts";
 
-/** Delivered messages per second, durable and not, against the floor and the storage path alone. */
+/** Durable delivered messages per second, ours beside the peer's and the storage path alone. */
 export async function throughput(
   { runs, workers }: ScenarioOptions,
   { runner, progress }: ScenarioTools,
 ): Promise<ScenarioResult> {
   const users = 200;
-  const perUser = 50;
+  const perUser = 20;
   const samples = new Samples();
   const records: Run[] = [];
+  const skipped: Record<string, string> = {};
+  const peerReason = await peerSkipped("throughput", { runner, progress });
+  if (peerReason) skipped["throughput peer"] = peerReason;
   for (let rep = 1; rep <= runs; rep++) {
-    const order = rep % 2 === 1 ? ["file", "memory", "floor"] : ["floor", "memory", "file"];
-    const dps: Record<string, number> = {};
-    for (const variant of order) {
-      const kvPath = variant === "file" ? await runner.tempKv("throughput") : ":memory:";
-      const label = `throughput ${variant} ${rep}/${runs}`;
+    const sides: Side[] = peerReason ? ["ours"] : ["ours", "peer"];
+    for (const side of rep % 2 === 1 ? sides : sides.reverse()) {
+      const label = `throughput ${side} ${rep}/${runs}`;
       progress.status(`${label}: connecting ${users} users`);
-      await runner.withServer({ KV_PATH: kvPath }, async (run) => {
-        const gen = new LoadGenerator(run.server.url, workers);
+      const env = { KV_PATH: await runner.tempKv("throughput") };
+      await runner.withSide(side, env, async (run) => {
+        const gen = new LoadGenerator(run.server.url, workers, { protocol: "guide" });
         try {
-          const c = await gen.connect(usernames("t", users), { concurrency: 100 });
-          if (c.errors.length > 0) throw new Error(`connect failed: ${c.errors[0]}`);
+          await connectUsers(gen, { users, prefix: "t" });
           await wait(200);
-          run.begin();
-          const r = await gen.send({
-            senders: range(users),
+          const { send: r, resources, cpuPerMessageUs } = await unpacedPhase(run, gen, {
+            users,
             perUser,
-            onProgress: progress.delivered(label, users * perUser),
+            label,
+            progress,
           });
-          const resources = await run.end();
-          dps[variant] = r.deliveredPerSecond;
-          samples.push(`${variant} delivered/s`, r.deliveredPerSecond);
-          samples.push(`${variant} lost`, r.lost);
-          samples.push(`${variant} duplicated`, r.duplicated);
-          samples.push(`${variant} latency p50 ms`, r.latency.p50);
-          samples.push(`${variant} latency p99 ms`, r.latency.p99);
-          samples.push(`${variant} server CPU %`, resources.serverCpu);
-          samples.push(`${variant} client CPU %`, resources.clientCpu);
-          samples.push(`${variant} commits`, Number(resources.writes?.commits ?? NaN));
+          samples.push(`${side} delivered/s`, r.deliveredPerSecond);
+          samples.push(`${side} lost`, r.lost);
+          samples.push(`${side} duplicated`, r.duplicated);
+          samples.push(`${side} latency p50 ms`, r.latency.p50);
+          samples.push(`${side} latency p99 ms`, r.latency.p99);
+          samples.push(`${side} server CPU %`, resources.serverCpu);
+          samples.push(`${side} server CPU µs/message`, cpuPerMessageUs);
+          samples.push(`${side} client CPU %`, resources.clientCpu);
+          if (side === "ours") {
+            samples.push(`${side} commits`, Number(resources.writes?.commits ?? NaN));
+          }
           records.push({
             scenario: "throughput",
-            variant,
+            variant: side,
+            server: side,
             rep,
             figures: {
               deliveredPerSecond: r.deliveredPerSecond,
               lost: r.lost,
               duplicated: r.duplicated,
+              cpuPerMessageUs,
             },
             resources,
             send: sendRecord(r),
@@ -67,17 +72,15 @@ export async function throughput(
               fmt(r.deliveredPerSecond)
             } delivered/s, lost ${r.lost}, dup ${r.duplicated}, p99 ${
               fmt(r.latency.p99)
-            } ms, server CPU ${fmt(resources.serverCpu)}%, ${
-              resources.writes?.commits ?? "?"
-            } commits`,
+            } ms, server CPU ${fmt(resources.serverCpu)}% (${fmt(cpuPerMessageUs)} µs/message)${
+              side === "ours" ? `, ${resources.writes?.commits ?? "?"} commits` : ""
+            }`,
           );
         } finally {
           await gen.close();
         }
-      }, { floor: variant === "floor" });
+      });
     }
-    samples.push("file / memory", dps.file / dps.memory);
-    samples.push("file / floor", dps.file / dps.floor);
     for (const variant of ["file", "memory"] as const) {
       const label = `throughput storage alone, ${variant} ${rep}/${runs}`;
       progress.status(`${label}: writing ${users * perUser} messages through KvChatStore`);
@@ -99,27 +102,29 @@ export async function throughput(
     }
   }
   const f = samples.spreads();
-  const lostDup = [
-    ...f["file lost"].runs,
-    ...f["memory lost"].runs,
-    ...f["file duplicated"].runs,
-    ...f["memory duplicated"].runs,
-  ]
-    .reduce((a, b) => a + b, 0);
+  const ours = f["ours delivered/s"];
+  const theirs = f["peer delivered/s"];
+  const beside = theirs
+    ? {
+      peer: measured(theirs),
+      ratio: measured(f["ours / peer delivered/s"] = ratios(ours.runs, theirs.runs)),
+    }
+    : { note: "peer skipped" };
   return {
     runs: records,
     figures: f,
     targets: [
-      target(TARGETS.throughputFile, measured(f["file delivered/s"])),
-      target(TARGETS.throughputFileVsMemory, measured(f["file / memory"])),
+      target(TARGETS.throughputVsPeer, measured(ours), beside),
       target(TARGETS.storageAloneFile, measured(f["storage alone file msg/s"])),
-      target(TARGETS.throughputLostDuplicated, { value: lostDup }),
     ],
-    skipped: {},
+    skipped,
   };
 }
 
-/** The storage path alone (no Socket.IO) on `kvPath`, in its own process, for the server under test. */
+/**
+ * The storage path alone (no Socket.IO) on `kvPath`, in its own process, for the
+ * server under test: the scenario's messages, without a clientId as in the guide protocol.
+ */
 async function storeCeiling(
   kvPath: string,
   { users, perUser, serverDir }: { users: number; perUser: number; serverDir: string },
@@ -131,6 +136,7 @@ async function storeCeiling(
     String(users),
     "--per-user",
     String(perUser),
+    "--guide",
     "--server-dir",
     serverDir,
   ]);
