@@ -12,9 +12,11 @@ import {
   cpuPercent,
   ProcSampler,
   readProc,
+  readThreads,
   ROOT,
   type ServerProcess,
   startServerProcess,
+  threadDeltas,
 } from "./server_process.ts";
 
 /** Server resources around one run. */
@@ -26,6 +28,8 @@ export interface Resources {
   serverCpu: number;
   /** Server CPU time during the measured phase, all threads (utime + stime), seconds. */
   serverCpuSeconds: number;
+  /** The same by kind of thread (see `readThreads()`): where the CPU went. */
+  serverThreadSeconds: Record<string, number>;
   /** The load generator's CPU (this process, all workers) during the same phase. */
   clientCpu: number;
   writes?: Record<string, unknown>;
@@ -163,16 +167,19 @@ export function measure(server: ServerProcess): ServerRun {
   const client = new ProcSampler(Deno.pid);
   const before = readProc(server.pid);
   let serverStart: ReturnType<typeof readProc> = null;
+  let threadsStart = new Map<string, number>();
   let clientStart: ReturnType<typeof readProc> = null;
   return {
     server,
     sampler,
     begin() {
+      threadsStart = readThreads(server.pid);
       serverStart = sampler.start(100);
       clientStart = client.start(1000);
     },
     async end() {
       const { last, peakRssKB } = sampler.stop();
+      const serverThreadSeconds = threadDeltas(threadsStart, readThreads(server.pid));
       const clientEnd = client.stop().last;
       let writes: Record<string, unknown> | undefined;
       let memory: Record<string, number> | undefined;
@@ -190,6 +197,7 @@ export function measure(server: ServerProcess): ServerRun {
         rssAfterKB: last?.rssKB ?? NaN,
         serverCpu: serverStart && last ? cpuPercent(serverStart, last) : NaN,
         serverCpuSeconds: serverStart && last ? last.cpuSeconds - serverStart.cpuSeconds : NaN,
+        serverThreadSeconds,
         clientCpu: clientStart && clientEnd ? cpuPercent(clientStart, clientEnd) : NaN,
         writes,
         heapUsedKB: memory?.heapUsed !== undefined ? memory.heapUsed / 1024 : NaN,

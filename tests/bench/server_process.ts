@@ -36,6 +36,48 @@ export function readProc(pid: number): ProcSample | null {
   }
 }
 
+/**
+ * CPU time so far (seconds) of each thread of `pid`, by thread kind: `main` for the
+ * thread that runs JavaScript (the process's first thread), the others by their name
+ * with trailing digits dropped (Deno KV's SQLite work runs on `sw-*`, node's on
+ * `libuv-worker`). Empty once the process is gone.
+ */
+export function readThreads(pid: number): Map<string, number> {
+  const threads = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = [...Deno.readDirSync(`/proc/${pid}/task`)].map((e) => e.name);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const kind = tid === String(pid) ? "main" : name.replace(/[-#\s]*\d+$/, "").trim();
+      const seconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+      threads.set(kind, (threads.get(kind) ?? 0) + seconds);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return threads;
+}
+
+/** CPU seconds each kind of thread spent between two `readThreads()` readings. */
+export function threadDeltas(
+  from: Map<string, number>,
+  to: Map<string, number>,
+): Record<string, number> {
+  const deltas: Record<string, number> = {};
+  for (const [kind, seconds] of to) {
+    const spent = seconds - (from.get(kind) ?? 0);
+    if (spent > 0) deltas[kind] = spent;
+  }
+  return deltas;
+}
+
 /** CPU use between two samples, as a share of one core (100 = one core busy). */
 export function cpuPercent(from: ProcSample, to: ProcSample): number {
   const seconds = (to.at - from.at) / 1000;

@@ -76,6 +76,10 @@ export async function latency(
         push("duplicated", r.duplicated);
         push("server CPU %", resources.serverCpu);
         push("server CPU µs/message", cpuPerMessageUs);
+        // Where the CPU went: the JavaScript thread, Deno KV's SQLite thread (sw), and the rest.
+        for (const [kind, cpuSeconds] of Object.entries(resources.serverThreadSeconds)) {
+          push(`server CPU µs/message, ${kind} thread`, (cpuSeconds / r.delivered) * 1e6);
+        }
         push("client CPU %", resources.clientCpu);
         push("RSS peak MB", resources.rssPeakKB / 1024);
         if (leg.side === "ours") {
