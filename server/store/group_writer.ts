@@ -31,6 +31,18 @@ export interface WriterStats {
   lockRetries: number;
   pending: number;
   largestBatch: number;
+  /** How long the latest commits took (up to `COMMIT_TIMES` of them), median and 99th percentile, ms. */
+  commitP50Ms: number;
+  commitP99Ms: number;
+}
+
+// Commits whose durations the statistics are drawn from.
+const COMMIT_TIMES = 1024;
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0
+    ? 0
+    : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
 /** A write's check did not hold: nothing of that write was stored. */
@@ -117,14 +129,15 @@ export class GroupWriter {
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
   #closed = false;
-  #stats: WriterStats = {
+  #stats = {
     commits: 0,
     writes: 0,
     mutations: 0,
     lockRetries: 0,
-    pending: 0,
     largestBatch: 0,
   };
+  /** Durations of the latest commits, ms, as a ring. */
+  #commitMs = new Float64Array(COMMIT_TIMES);
 
   constructor(kv: Deno.Kv) {
     this.#kv = kv;
@@ -132,7 +145,13 @@ export class GroupWriter {
 
   /** Current counters. */
   get stats(): WriterStats {
-    return { ...this.#stats, pending: this.#queue.length };
+    const recent = this.#commitMs.slice(0, Math.min(this.#stats.commits, COMMIT_TIMES)).sort();
+    return {
+      ...this.#stats,
+      pending: this.#queue.length,
+      commitP50Ms: percentile(recent, 0.5),
+      commitP99Ms: percentile(recent, 0.99),
+    };
   }
 
   /** Resolves once `request` is committed; rejects if its commit fails. */
@@ -276,6 +295,7 @@ export class GroupWriter {
         sums.set(id, { key: s.key, by: (prev?.by ?? 0n) + s.by });
       }
     }
+    const started = performance.now();
     const ok = await retryLocked(async () => {
       const op = this.#kv.atomic();
       for (const c of checks) op.check(c);
@@ -285,6 +305,7 @@ export class GroupWriter {
       for (const s of sums.values()) op.sum(s.key, s.by);
       return (await op.commit()).ok;
     }, { onRetry: () => this.#stats.lockRetries++ });
+    this.#commitMs[this.#stats.commits % COMMIT_TIMES] = performance.now() - started;
     this.#stats.commits++;
     if (!ok) throw new CheckFailedError();
     this.#stats.mutations += sets.size + sums.size;

@@ -81,6 +81,8 @@ Deno.test("GET /health reports status and write statistics", async () => {
   assert.equal(typeof body.uptimeSeconds, "number");
   assert.equal(body.sockets, 0);
   assert.deepEqual(Object.keys(body.writes).sort(), [
+    "commitP50Ms",
+    "commitP99Ms",
     "commits",
     "largestBatch",
     "lockRetries",

@@ -48,6 +48,7 @@ Deno.test("GroupWriter.write() merges concurrent writes into few commits", async
   // 500 sets, and one merged sum per commit.
   assert.equal(stats.mutations, 500 + stats.commits);
   assert.equal((await kv.get<Deno.KvU64>(["total"])).value?.value, 500n);
+  assert.ok(stats.commitP50Ms > 0 && stats.commitP50Ms <= stats.commitP99Ms, JSON.stringify(stats));
   for (const i of [0, 250, 499]) assert.equal((await kv.get(["k", i])).value, i);
 });
 

@@ -85,6 +85,9 @@ export async function latency(
         if (leg.side === "ours") {
           // The writer's commits count the warm-up second too.
           push("commits/s", Number(resources.writes?.commits ?? NaN) / (seconds + 1));
+          // The latest 1,024 commits: how much of a message's time is the commit's.
+          push("commit p50 ms", Number(resources.writes?.commitP50Ms ?? NaN));
+          push("commit p99 ms", Number(resources.writes?.commitP99Ms ?? NaN));
         }
         records.push({
           scenario: "latency",
