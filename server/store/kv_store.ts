@@ -151,11 +151,14 @@ export class KvChatStore implements ChatStore {
   async listConversations(userID: string, limit: number): Promise<ConversationRecord[]> {
     // Bounded so a user with a vast number of peers still connects in bounded time.
     const options = { limit: Math.max(limit, 1000), batchSize: 500 };
-    const [received, sent, read] = await Promise.all([
+    const [received, sent] = await Promise.all([
       Array.fromAsync(this.#kv.list<Deno.KvU64>({ prefix: receivedPrefix(userID) }, options)),
       Array.fromAsync(this.#kv.list<Deno.KvU64>({ prefix: sentPrefix(userID) }, options)),
-      Array.fromAsync(this.#kv.list<ReadMark>({ prefix: readPrefix(userID) }, options)),
     ]);
+    // Nothing received, nothing unread: a new user's connect skips the read marks.
+    const read = received.length === 0
+      ? []
+      : await Array.fromAsync(this.#kv.list<ReadMark>({ prefix: readPrefix(userID) }, options));
     const conversations = new Map<string, ConversationRecord>();
     for (const entry of [...received, ...sent]) {
       const peerID = entry.key[2] as string;
