@@ -86,7 +86,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
       sockets: io.engine.clientsCount,
       writes: store.writerStats,
       memory: Deno.memoryUsage(),
-      ...(cluster ? { node: cluster.nodeID, redis: redis?.ready ? "up" : "down" } : {}),
+      ...(cluster
+        ? { node: cluster.nodeID, redis: redis?.ready ? "up" : "down", relay: redis?.times }
+        : {}),
     }),
   }));
   const io = new Server(http, {

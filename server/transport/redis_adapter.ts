@@ -32,10 +32,41 @@ export interface RedisAdapterOptions {
   logger: Logger;
 }
 
+/** Where a cross-node message's time goes, medians and 99th percentiles of the latest 1,024, ms. */
+export interface RelayTimes {
+  /** This node's append to the stream (`XADD`), call to reply. */
+  publishP50Ms: number;
+  publishP99Ms: number;
+  /** From Redis appending another node's message (the entry ID's time) to this node reading it. */
+  readLagP50Ms: number;
+  readLagP99Ms: number;
+}
+
+// Messages the relay times are drawn from.
+const TIMED = 1024;
+
+/** The latest `TIMED` durations, as a ring. */
+class Durations {
+  #ms = new Float64Array(TIMED);
+  #count = 0;
+
+  add(ms: number): void {
+    this.#ms[this.#count++ % TIMED] = ms;
+  }
+
+  /** The `p`-th quantile of what the ring holds; 0 when it is empty. */
+  quantile(p: number): number {
+    const held = this.#ms.slice(0, Math.min(this.#count, TIMED)).sort();
+    return held.length === 0 ? 0 : held[Math.min(held.length - 1, Math.floor(held.length * p))];
+  }
+}
+
 /** A Redis connection and the adapter built on it. */
 export interface RedisLink extends RoomRelay {
   /** For `new Server(http, { adapter })` or `io.adapter()`. */
   adapter: ReturnType<typeof createAdapter>;
+  /** How long the stream takes, over the latest messages; see `RelayTimes`. */
+  readonly times: RelayTimes;
   /** True while the publishing connection is up. */
   readonly ready: boolean;
   /** Closes the connection, waiting briefly for pending commands. */
@@ -110,9 +141,15 @@ export async function connectRedisAdapter(options: RedisAdapterOptions): Promise
   // A Redis that hangs with its connection open would hold every relay, local
   // ones included, for as long as it hangs: give up on the publish instead.
   const xAdd = client.xAdd.bind(client);
+  const publishes = new Durations();
+  const readLags = new Durations();
   // deno-lint-ignore no-explicit-any
-  (client as any).xAdd = (...args: Parameters<typeof xAdd>) =>
-    withTimeout(xAdd(...args), options.publishTimeoutMs ?? 2000);
+  (client as any).xAdd = (...args: Parameters<typeof xAdd>) => {
+    const started = performance.now();
+    const added = withTimeout(xAdd(...args), options.publishTimeoutMs ?? 2000);
+    added.then(() => publishes.add(performance.now() - started), () => {});
+    return added;
+  };
 
   let up = false;
   let lost = false;
@@ -185,6 +222,11 @@ export async function connectRedisAdapter(options: RedisAdapterOptions): Promise
     const a = instance as any;
     const onMessage = a.onMessage.bind(a);
     a.onMessage = (message: RelayedMessage, offset?: string) => {
+      // A stream entry's ID starts with the Redis clock's milliseconds at the append.
+      const appendedAt = Number(offset?.split("-")[0]);
+      if (message?.uid !== a.uid && Number.isFinite(appendedAt)) {
+        readLags.add(Date.now() - appendedAt);
+      }
       if (relays.size > 0 && message?.uid !== a.uid && message?.nsp === nsp.name) {
         const rooms = message.data?.opts?.rooms;
         const args = message.data?.packet?.data;
@@ -211,6 +253,14 @@ export async function connectRedisAdapter(options: RedisAdapterOptions): Promise
     },
     get ready() {
       return up && client.isReady;
+    },
+    get times() {
+      return {
+        publishP50Ms: publishes.quantile(0.5),
+        publishP99Ms: publishes.quantile(0.99),
+        readLagP50Ms: readLags.quantile(0.5),
+        readLagP99Ms: readLags.quantile(0.99),
+      };
     },
     close() {
       closing ??= (async () => {

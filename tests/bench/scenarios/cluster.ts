@@ -68,6 +68,21 @@ export async function cluster(
         samples.push(`${variant} p50 ms`, r.latency.p50);
         samples.push(`${variant} p99 ms`, r.latency.p99);
         samples.push(`${variant} lost`, r.lost);
+        // Where a cross-node message's time goes: each node's commits, its appends to the
+        // stream, and the time from another node's append to its read.
+        for (const [node, server, res] of [["A", a, resA], ["B", b, resB]] as const) {
+          if (!server || !res) continue;
+          samples.push(
+            `${variant} node ${node} commit p99 ms`,
+            Number(res.writes?.commitP99Ms ?? NaN),
+          );
+          const health: Record<string, unknown> = await server.health().catch(() => ({}));
+          const relay = health.relay as Record<string, number> | undefined;
+          if (!relay) continue;
+          for (const k of ["publishP50Ms", "publishP99Ms", "readLagP50Ms", "readLagP99Ms"]) {
+            samples.push(`${variant} node ${node} ${k}`, relay[k]);
+          }
+        }
         samples.push(`${variant} duplicated`, r.duplicated);
         records.push({
           scenario: "cluster",
