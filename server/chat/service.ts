@@ -201,8 +201,10 @@ export class ChatService {
     const key = request.clientId === undefined ? undefined : `${userID}\u0000${request.clientId}`;
     let registered = false;
     try {
-      await previous;
-      if (request.to !== userID && !(await this.getUser(request.to))) {
+      if (previous) await previous;
+      const known = request.to === userID || this.#users.has(request.to) ||
+        await this.getUser(request.to) !== null;
+      if (!known) {
         throw new ChatError("unknown_recipient", `Unknown user "${request.to}"`);
       }
       if (key !== undefined) {

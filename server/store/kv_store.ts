@@ -32,8 +32,6 @@ const UNREAD_SCAN_LIMIT = 1000;
 // Counts of one conversation before markRead gives up on a conversation that keeps changing.
 const MARK_READ_ATTEMPTS = 8;
 
-const encoder = new TextEncoder();
-
 /** A read mark: read up to `upTo`, when the conversation's received counter stood at `received`. */
 export interface ReadMark {
   upTo: string;
@@ -127,7 +125,8 @@ export class KvChatStore implements ChatStore {
     return this.#writer.write({
       sets: [{ key: messageKey(from, to, id), value: message }],
       sums,
-      bytes: encoder.encode(message.content).length + 512,
+      // An upper bound: a UTF-16 code unit is at most 3 bytes of UTF-8.
+      bytes: message.content.length * 3 + 512,
     });
   }
 
