@@ -202,9 +202,7 @@ export class ChatService {
     let registered = false;
     try {
       if (previous) await previous;
-      const known = request.to === userID || this.#users.has(request.to) ||
-        await this.getUser(request.to) !== null;
-      if (!known) {
+      if (request.to !== userID && !(await this.getUser(request.to))) {
         throw new ChatError("unknown_recipient", `Unknown user "${request.to}"`);
       }
       if (key !== undefined) {

@@ -98,14 +98,8 @@ export function readPrefix(userID: string): Deno.KvKey {
 
 /** The keys of storage format 1 that format 2 replaced: read only by the migration. */
 export const FORMAT_1 = {
-  /** `{ peerID, lastMessageID, lastAt }` per conversation of a user. */
-  conversationsPrefix: (userID: string): Deno.KvKey => ["conversations", userID],
-  /** Every user's conversation records. */
+  /** Every user's `{ peerID, lastMessageID, lastAt }` per conversation. */
   allConversations: (): Deno.KvKey => ["conversations"],
-  conversationKey: (
-    userID: string,
-    peerID: string,
-  ): Deno.KvKey => ["conversations", userID, peerID],
   /** KvU64: messages from `peerID` that `userID` had not read. */
   unreadKey: (userID: string, peerID: string): Deno.KvKey => ["unread", userID, peerID],
   /** messageID: read up to here. */
