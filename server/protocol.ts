@@ -30,7 +30,12 @@ export type ErrorCode =
   | "internal"
   | "invalid_username"
   | "username_taken"
-  | "invalid_session";
+  | "invalid_session"
+  | "invalid_token"
+  | "token_expired"
+  | "auth_required"
+  | "recipient_deleted"
+  | "not_allowed";
 
 /** The error half of an ack. `message` is meant for people, `code` for programs. */
 export interface WireError {
@@ -55,6 +60,11 @@ export interface Message {
   timestamp: number;
   /** The sender's idempotency key, when it sent one. */
   clientId?: string;
+  /**
+   * A tombstone: the message was deleted (its sender deleted the account), and
+   * `content` is "". It keeps its place in the conversation.
+   */
+  deleted?: true;
 }
 
 /** One entry of the `users` event (the guide's shape plus extensions). */
@@ -70,6 +80,8 @@ export interface UserEntry {
   unread?: number;
   /** Set on the entry of the receiving user itself. */
   self?: boolean;
+  /** The user deleted the account: `username` is "Deleted user", and nothing can be sent to it. */
+  deleted?: true;
 }
 
 /** `session`: sent first after a successful connect. */
@@ -79,12 +91,23 @@ export interface SessionInfo {
   username: string;
   /** The server's limit on message content (`MAX_CONTENT_LENGTH`), for the client's counter. */
   maxContentLength?: number;
+  /**
+   * How the user is known: `"anonymous"` (a self-chosen username and this
+   * `sessionID`), or `"host"` (signed in by the host site's token; `sessionID`
+   * is "" and there is nothing to keep: the next connect needs a token again).
+   */
+  identity?: "anonymous" | "host";
 }
 
-/** Handshake `auth` payload: a stored session, or a username for a new one. */
+/**
+ * Handshake `auth` payload: a stored session, or a username for a new one, or,
+ * when the server verifies host-issued tokens, a token.
+ */
 export interface HandshakeAuth {
   sessionID?: string;
   username?: string;
+  /** A JWT signed by the host site: `sub` (its user id), `name` (display name), `exp`. */
+  token?: string;
   /**
    * True: hear presence as `presence` events, one per burst, instead of one
    * `user connected` / `user disconnected` event per user.
@@ -145,6 +168,15 @@ export interface MessagesReadNotice {
   unread: number;
 }
 
+/** `user updated`: a user's display name changed (a host-issued token carried a new `name`). */
+export interface UserUpdate {
+  userID: string;
+  username: string;
+}
+
+/** The display name of a deleted user's entry in `users` (the widget shows its own words). */
+export const DELETED_USERNAME = "Deleted user";
+
 /** Events the server emits. */
 export interface ServerToClientEvents {
   session: (session: SessionInfo) => void;
@@ -155,6 +187,12 @@ export interface ServerToClientEvents {
   presence: (changes: PresenceChange[]) => void;
   "private message": (message: Message) => void;
   "messages read": (notice: MessagesReadNotice) => void;
+  "user updated": (update: UserUpdate) => void;
+  /**
+   * The user deleted the account: show it as deleted, its messages as tombstones,
+   * and send it nothing more.
+   */
+  "user deleted": (userID: string) => void;
 }
 
 /** Events the server accepts. Every ack is optional: the guide's client sends none. */
@@ -173,6 +211,16 @@ export interface ClientToServerEvents {
   ) => void;
   /** Ends the session for good: every socket of the session is disconnected. */
   logout: (ack?: (response: { ok: true } | FailedAck) => void) => void;
+  /**
+   * Deletes the caller's anonymous account: every session ends, the name is free
+   * again, every message the user wrote becomes a tombstone, and every socket of
+   * the user, on every node, is disconnected. Refused with `not_allowed` for a
+   * user signed in by the host site.
+   */
+  "delete account": (
+    request: Record<string, never>,
+    ack?: (response: { ok: true } | FailedAck) => void,
+  ) => void;
 }
 
 /**
@@ -180,7 +228,10 @@ export interface ClientToServerEvents {
  * `err.data.code` for programs. No auth at all, or an unknown session without a
  * username, gives the guide's message "invalid username" (its client then shows
  * the username form again); a refused name gives a message that says why, such as
- * `Username "bob" is already taken`.
+ * `Username "bob" is already taken`. When the server verifies host-issued tokens,
+ * anything but a good token is refused: `auth_required` (no token offered),
+ * `invalid_token` (malformed, bad signature, wrong audience or issuer, bad
+ * claims) or `token_expired`; the message says what is wrong, never the token.
  */
 export interface ConnectErrorData {
   code: ErrorCode;
