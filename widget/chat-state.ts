@@ -4,6 +4,7 @@
  * storage: the connection calls these and keeps what they return.
  */
 import {
+  type ErrorCode,
   LIMITS,
   type Message,
   type SessionInfo,
@@ -21,6 +22,15 @@ export type ConnectionState =
   | "reconnecting"
   | "offline"
   | "unreachable";
+
+/** What the widget reports in `chat-error`: the server's codes, and `token_unavailable` (the host's `tokenProvider` failed). */
+export type ChatErrorCode = ErrorCode | "token_unavailable";
+
+/** A refusal or failure as the widget reports it: `message` for people, `code` for programs. */
+export interface ChatError {
+  code: ChatErrorCode;
+  message: string;
+}
 
 /** Delivery state of one of your own messages. */
 export type DeliveryState = "pending" | "sent" | "failed";
