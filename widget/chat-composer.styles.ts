@@ -43,6 +43,11 @@ export const chatComposerStyles = [
       color: var(--_muted);
       text-align: end;
     }
+    .notice {
+      margin: 6px 4px 0;
+      font-size: 13px;
+      color: var(--_muted);
+    }
     .counter.over {
       color: var(--_danger);
       font-weight: 600;
