@@ -66,8 +66,26 @@ export const chatWidgetStyles = [
       display: flex;
       min-height: 0;
     }
-    chat-login {
+    chat-login,
+    .auth {
       flex: 1;
+    }
+    .auth {
+      display: flex;
+      flex-direction: column;
+      align-items: center;
+      justify-content: center;
+      gap: 12px;
+      padding: 24px 16px;
+      text-align: center;
+    }
+    .auth p {
+      margin: 0;
+      max-width: 340px;
+      font-size: 16px;
+    }
+    .auth [role="alert"] {
+      font-weight: 600;
     }
     chat-user-list {
       flex: 0 0 240px;

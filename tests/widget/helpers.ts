@@ -177,6 +177,32 @@ export async function login(el: ChatWidget, username: string): Promise<void> {
   );
 }
 
+/**
+ * Presses Log out and makes a choice in the dialog that opens: log out on this device, delete
+ * the account, or cancel. Returns the dialog.
+ */
+export async function leave(
+  el: ChatWidget,
+  choice: "device" | "delete" | "cancel",
+): Promise<HTMLDialogElement> {
+  deep<HTMLButtonElement>(el, "[part=logout-button]")!.click();
+  const dialog = await waitFor(
+    () => deep<HTMLDialogElement>(el, "chat-logout-dialog", "dialog[open]"),
+    "the log-out dialog",
+  );
+  const button = {
+    device: "button[aria-describedby=device]",
+    delete: "button[aria-describedby=delete]",
+    cancel: ".end button",
+  }[choice];
+  await waitFor(
+    () => !dialog.querySelector<HTMLButtonElement>(button)!.disabled,
+    `the ${choice} button to be enabled`,
+  );
+  dialog.querySelector<HTMLButtonElement>(button)!.click();
+  return dialog;
+}
+
 /** The userID of the person called `username` in `el`'s list, once listed. */
 export async function userIdOf(el: ChatWidget, username: string): Promise<string> {
   const user = await waitFor(
