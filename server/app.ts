@@ -2,6 +2,7 @@
 
 import { createServer, type Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
+import { createTokenVerifier, signToken } from "./auth/tokens.ts";
 import type { Config } from "./config.ts";
 import { LocalPresence } from "./chat/presence.ts";
 import { ChatService } from "./chat/service.ts";
@@ -35,6 +36,19 @@ export interface StartOptions {
   kv?: Deno.Kv;
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+// How often abandoned accounts are looked for; the first look is soon after start.
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+const FIRST_SWEEP_MS = 30_000;
+
+/** The two fixed users `/demo-token` signs for when `DEMO_AUTH=1`. */
+export const DEMO_USERS: Readonly<Record<string, { sub: string; name: string }>> = {
+  ada: { sub: "demo-ada", name: "Ada Lovelace" },
+  grace: { sub: "demo-grace", name: "Grace Hopper" },
+};
+// Demo tokens are short-lived so that the widget's refresh is seen at work.
+const DEMO_TOKEN_SECONDS = 10 * 60;
+
 function listen(http: HttpServer, config: Config): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -50,7 +64,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const { logger } = options;
   const kv = options.kv ?? await openKv(config.kvPath);
   try {
-    await migrate(kv, { logger });
+    await migrate(kv, { logger, sessionTtlMs: config.sessionTtlDays * DAY_MS });
   } catch (error) {
     if (!options.kv) kv.close();
     throw error;
@@ -69,18 +83,50 @@ export async function startServer(config: Config, options: StartOptions): Promis
     cluster = new KvPresence(kv, { ttlMs: config.presenceTtlSeconds * 1000, logger });
   }
   const presence = cluster ?? new LocalPresence();
-  const chat = new ChatService({ store, presence }, {
+  // The demo signs with AUTH_SECRET, or with a secret that lives as long as the process.
+  const secret = config.authSecret !== "" || !config.demoAuth
+    ? config.authSecret
+    : btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  if (config.demoAuth) {
+    logger.warn(
+      { event: "demo auth", users: Object.keys(DEMO_USERS) },
+      "DEMO_AUTH=1: /demo-token signs tokens for anyone who asks; never use it in production",
+    );
+  }
+  const verifier = secret !== "" || config.authJwksUrl !== ""
+    ? createTokenVerifier({
+      secret: secret !== "" ? secret : undefined,
+      jwksUrl: config.authJwksUrl !== "" ? config.authJwksUrl : undefined,
+      audience: config.authAudience || undefined,
+      issuer: config.authIssuer || undefined,
+    })
+    : undefined;
+  const chat = new ChatService({ store, presence, verifier }, {
     maxContentLength: config.maxContentLength,
     userListLimit: config.userListLimit,
     historyPageSize: config.historyPageSize,
     historyBudget: config.historyBudget,
-    sessionTtlMs: config.sessionTtlDays * 24 * 60 * 60 * 1000,
+    sessionTtlMs: config.sessionTtlDays * DAY_MS,
+    accountTtlMs: config.accountTtlDays * DAY_MS,
   });
   const startedAt = Date.now();
   const http: HttpServer = createServer(createHttpHandler({
     demoDir: config.demoDir,
     bundlePath: config.bundlePath,
     logger,
+    demoToken: config.demoAuth
+      ? (user) => {
+        const demo = DEMO_USERS[user];
+        if (!demo) return null;
+        return signToken({
+          secret,
+          ...demo,
+          expiresInSeconds: DEMO_TOKEN_SECONDS,
+          audience: config.authAudience || undefined,
+          issuer: config.authIssuer || undefined,
+        });
+      }
+      : undefined,
     health: () => ({
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       sockets: io.engine.clientsCount,
@@ -104,10 +150,32 @@ export async function startServer(config: Config, options: StartOptions): Promis
   });
   await cluster?.start({ onUsersGone: wiring.usersGone, onUsersBack: wiring.usersBack });
 
+  let sweeping: Promise<void> | undefined;
+  const sweep = () => {
+    sweeping ??= chat.sweepAccounts().then((deleted) => {
+      if (deleted.length > 0) {
+        logger.info(
+          { event: "account sweep", deleted: deleted.length },
+          "Deleted abandoned accounts",
+        );
+        wiring.usersDeleted(deleted);
+      }
+    }).catch((error) => {
+      logger.error({ event: "account sweep", err: error }, "Sweeping abandoned accounts failed");
+    }).finally(() => (sweeping = undefined));
+  };
+  const firstSweep = setTimeout(sweep, FIRST_SWEEP_MS);
+  const sweeps = setInterval(sweep, SWEEP_INTERVAL_MS);
+  Deno.unrefTimer(firstSweep);
+  Deno.unrefTimer(sweeps);
+
   try {
     await listen(http, config);
   } catch (error) {
     // Stop heartbeats and Redis so a failed start leaves nothing running.
+    clearTimeout(firstSweep);
+    clearInterval(sweeps);
+    await sweeping;
     await cluster?.close().catch(() => {});
     await redis?.close();
     if (!options.kv) kv.close();
@@ -132,6 +200,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
         const force = setTimeout(() => http.closeAllConnections(), 2000);
         await closed;
         clearTimeout(force);
+        clearTimeout(firstSweep);
+        clearInterval(sweeps);
+        await sweeping;
         wiring.close();
         // Users only this node held are gone: say so while Redis is still open.
         if (cluster) wiring.usersGone(await cluster.close());

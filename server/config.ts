@@ -30,6 +30,18 @@ export interface Config {
   messageBurst: number;
   /** Days a session stays valid after its last use. */
   sessionTtlDays: number;
+  /** Days an anonymous account with no live session is kept; 0 keeps it forever. */
+  accountTtlDays: number;
+  /** HS256 secret host sites sign tokens with; "" for none. */
+  authSecret: string;
+  /** URL of the host site's JWKS (RS256/ES256); "" for none. */
+  authJwksUrl: string;
+  /** Required `aud` of tokens; "" for any. */
+  authAudience: string;
+  /** Required `iss` of tokens; "" for any. */
+  authIssuer: string;
+  /** Serve `/demo-token` for the signed-in demo page (never in production). */
+  demoAuth: boolean;
   /** Largest Socket.IO packet in bytes. */
   maxPacketBytes: number;
   /** Redis URL for multi-node operation; empty for a single process. */
@@ -86,6 +98,48 @@ function oneOf<T extends string>(values: readonly T[]): (raw: string, env: strin
   };
 }
 
+function flag(raw: string, env: string): boolean {
+  if (raw === "1" || raw === "true") return true;
+  if (raw === "0" || raw === "false") return false;
+  throw new TypeError(`Cannot use ${env} "${raw}": must be 1 or 0`);
+}
+
+// The secret itself never appears in an error message.
+function parseSecret(raw: string, env: string): string {
+  if (raw.length < 32) {
+    throw new RangeError(
+      `Cannot use ${env}: it has ${raw.length} characters, at least 32 are needed (256 bits for HS256)`,
+    );
+  }
+  return raw;
+}
+
+function url(raw: string, env: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new TypeError(`Cannot parse ${env} "${raw}": not a URL`);
+  }
+}
+
+function parseHttpsUrl(raw: string, env: string): string {
+  const parsed = url(raw, env);
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && loopback)) {
+    throw new TypeError(`Cannot use ${env} "${raw}": must be https (http only on loopback)`);
+  }
+  return raw;
+}
+
+function parseParts(raw: string, env: string): string {
+  if (/\p{Cc}/u.test(raw) || raw.length > 512) {
+    throw new TypeError(
+      `Cannot use ${env}: must be up to 512 characters without control characters`,
+    );
+  }
+  return raw;
+}
+
 function parseHost(raw: string, env: string): string {
   if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(raw)) {
     throw new TypeError(`Cannot use ${env} "${raw}": not a host name or address`);
@@ -131,13 +185,8 @@ function parseKvPath(raw: string, env: string): string {
 }
 
 function parseRedisUrl(raw: string, env: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new TypeError(`Cannot parse ${env} "${raw}": not a URL`);
-  }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+  const { protocol } = url(raw, env);
+  if (protocol !== "redis:" && protocol !== "rediss:") {
     throw new TypeError(`Cannot use ${env} "${raw}": must start with redis:// or rediss://`);
   }
   return raw;
@@ -234,6 +283,49 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     doc: "A session unused this many days expires",
     parse: integer(1, 3650),
   },
+  accountTtlDays: {
+    env: "ACCOUNT_TTL_DAYS",
+    default: 90,
+    shown: "90",
+    doc: "An anonymous account with no live session this many days is deleted (0: never)",
+    parse: integer(0, 36500),
+  },
+  authSecret: {
+    env: "AUTH_SECRET",
+    default: "",
+    shown: "(anonymous usernames)",
+    doc: "HS256 secret the host site signs tokens with; switches on host identity",
+    parse: parseSecret,
+  },
+  authJwksUrl: {
+    env: "AUTH_JWKS_URL",
+    default: "",
+    shown: "(none)",
+    doc: "JWKS URL of the host site's RS256/ES256 keys; switches on host identity",
+    parse: parseHttpsUrl,
+  },
+  authAudience: {
+    env: "AUTH_AUDIENCE",
+    default: "",
+    shown: "(any)",
+    doc: "The aud a token must carry",
+    parse: parseParts,
+  },
+  authIssuer: {
+    env: "AUTH_ISSUER",
+    default: "",
+    shown: "(any)",
+    doc: "The iss a token must carry",
+    parse: parseParts,
+  },
+  demoAuth: {
+    env: "DEMO_AUTH",
+    default: false,
+    shown: "0",
+    doc:
+      "1: serve /demo-token, signing tokens for two demo users (AUTH_SECRET, else a random one); a demo, never production",
+    parse: flag,
+  },
   maxPacketBytes: {
     env: "MAX_PACKET_BYTES",
     default: 256 * 1024,
@@ -321,7 +413,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? structuredClone(setting.default)
       : setting.parse(raw, setting.env);
   }
-  return config as unknown as Config;
+  const result = config as unknown as Config;
+  if (result.authSecret !== "" && result.authJwksUrl !== "") {
+    throw new TypeError("Cannot use both AUTH_SECRET and AUTH_JWKS_URL: set one of them");
+  }
+  if (result.demoAuth && result.authJwksUrl !== "") {
+    throw new TypeError(
+      "Cannot use DEMO_AUTH=1 with AUTH_JWKS_URL: the demo signs its tokens with AUTH_SECRET",
+    );
+  }
+  return result;
 }
 
 /** The settings table as `--help` prints it: name, default, meaning. */

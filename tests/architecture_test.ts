@@ -18,6 +18,7 @@ type Layer =
   | "protocol"
   | "log"
   | "chat"
+  | "auth"
   | "store"
   | "transport"
   | "http"
@@ -27,10 +28,11 @@ type Layer =
 /** The layers each layer may import besides itself; `tools` may import any but `main`. */
 const MAY_IMPORT: Record<Exclude<Layer, "tools">, readonly Layer[]> = {
   main: ["app", "config", "log", "protocol", "store"],
-  app: ["chat", "store", "transport", "http", "config", "log", "protocol"],
+  app: ["chat", "auth", "store", "transport", "http", "config", "log", "protocol"],
   config: ["log", "protocol"],
   transport: ["chat", "log", "protocol"],
   store: ["chat", "log", "protocol"],
+  auth: ["chat", "log", "protocol"],
   http: ["log", "protocol"],
   chat: ["log", "protocol"],
   protocol: [],
@@ -48,7 +50,7 @@ export function layerOf(path: string): Layer | null {
     "server/log.ts": "log",
   };
   if (path in single) return single[path];
-  const folder = /^server\/(chat|store|transport|http)\//.exec(path)?.[1] as Layer | undefined;
+  const folder = /^server\/(chat|auth|store|transport|http)\//.exec(path)?.[1] as Layer | undefined;
   if (folder) return folder;
   if (path.startsWith("widget/")) return "widget";
   if (path.startsWith("tools/")) return "tools";

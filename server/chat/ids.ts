@@ -19,6 +19,18 @@ export function newSessionId(): string {
   return randomBase64Url(32);
 }
 
+/**
+ * The user ID of a host site's user: the first 128 bits of SHA-256 over its
+ * `sub`, hex. The same `sub` gives the same ID on every node and every connect.
+ */
+export async function hostUserId(sub: string): Promise<string> {
+  const data = new TextEncoder().encode(`chat-widget host user\u0000${sub}`);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  let out = "";
+  for (const b of digest.subarray(0, 16)) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
 /** A user ID: 128 random bits, hex. */
 export function newUserId(): string {
   return randomHex(16);

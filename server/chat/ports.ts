@@ -9,8 +9,27 @@ import type { Message } from "../protocol.ts";
 /** A registered user. */
 export interface UserRecord {
   userID: string;
+  /** The display name; "" once the account is deleted. */
   username: string;
   createdAt: number;
+  /** Signed in by the host site's token: the name may change, and no name is reserved. */
+  host?: true;
+  /** The account was deleted: only the ID is left, so conversations with it still resolve. */
+  deleted?: true;
+  deletedAt?: number;
+}
+
+/** What a verified host-issued token says about its user. */
+export interface HostClaims {
+  /** The host site's user id, 1-128 characters. */
+  sub: string;
+  /** The display name, not yet normalised. */
+  name: string;
+}
+
+/** Checks host-issued tokens; throws `ChatError` (`invalid_token`, `token_expired`) or, when keys cannot be had, another error. */
+export interface TokenVerifier {
+  verify(token: string): Promise<HostClaims>;
 }
 
 /**
@@ -60,8 +79,6 @@ export interface ChatStore {
   getSession(sessionID: string): Promise<SessionRecord | null>;
   /** Pushes the session's expiry back by `ttlMs`. */
   refreshSession(sessionID: string, options: { userID: string; ttlMs: number }): Promise<void>;
-  /** Deletes a session. */
-  deleteSession(sessionID: string): Promise<void>;
   /**
    * Creates a user and its first session in one atomic write. Returns false,
    * writing nothing, when `foldedName` is taken.
@@ -70,8 +87,29 @@ export interface ChatStore {
     user: UserRecord,
     options: { foldedName: string; sessionID: string; ttlMs: number },
   ): Promise<boolean>;
+  /**
+   * Ends a session and reports whether the user still has another live one; when
+   * not, the user's sessions ended now (`sessionsUntil`).
+   */
+  endSession(sessionID: string, userID: string): Promise<{ othersLive: boolean }>;
   /** The user, or null. */
   getUser(userID: string): Promise<UserRecord | null>;
+  /** Writes a user record as is (host users: created on first sign-in, renamed by a token). */
+  putUser(user: UserRecord): Promise<void>;
+  /**
+   * Deletes an anonymous account: tombstones the user record, frees the name,
+   * ends every session, then turns every message the user wrote into a
+   * tombstone. Returns false when there was no such live account. Safe to
+   * repeat: an interrupted deletion is finished by `finishDeletions()`.
+   */
+  deleteAccount(userID: string): Promise<boolean>;
+  /** Finishes deletions interrupted before every message was tombstoned; returns how many. */
+  finishDeletions(): Promise<number>;
+  /**
+   * Anonymous accounts with no live session whose sessions all ended at or
+   * before `endedBy` (ms), at most `limit` of them.
+   */
+  listAbandoned(endedBy: number, limit: number): Promise<string[]>;
   /** Up to `limit` users in storage order. */
   listUsers(limit: number): Promise<UserRecord[]>;
   /**

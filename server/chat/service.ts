@@ -1,13 +1,14 @@
 /** The chat domain: identity, messages, history and unread counts. Knows neither Socket.IO nor KV. */
 
 import type { Message, MessagesReadNotice, SessionInfo, UserEntry } from "../protocol.ts";
-import { INVALID_USERNAME } from "../protocol.ts";
+import { DELETED_USERNAME, INVALID_USERNAME } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
-import { createMessageIdGenerator, newSessionId, newUserId } from "./ids.ts";
-import type { ChatStore, MessagePage, Presence, UserRecord } from "./ports.ts";
+import { createMessageIdGenerator, hostUserId, newSessionId, newUserId } from "./ids.ts";
+import type { ChatStore, MessagePage, Presence, TokenVerifier, UserRecord } from "./ports.ts";
 import { foldUsername, normalizeUsername } from "./usernames.ts";
 import {
   type HandshakeRequest,
+  parseDeleteAccountRequest,
   parseLoadRequest,
   parseReadRequest,
   parseSendRequest,
@@ -20,6 +21,14 @@ export interface ChatServiceOptions {
   historyPageSize: number;
   historyBudget: number;
   sessionTtlMs: number;
+  /** An anonymous account with no live session this long is deleted; 0 keeps accounts. */
+  accountTtlMs: number;
+}
+
+/** A resolved handshake. */
+export interface Authenticated extends SessionInfo {
+  /** A host-issued token carried a new display name for a known user. */
+  renamed?: boolean;
 }
 
 /** The result of a send. */
@@ -31,7 +40,8 @@ export interface SendResult {
 
 // Sessions are re-stamped at most this often, not on every connect.
 const SESSION_REFRESH_MS = 24 * 60 * 60 * 1000;
-// Usernames never change, so a cache entry never goes stale; the bound only caps memory.
+// Anonymous names never change; a host user's rename or an account deletion is
+// forgotten on every node (`forgetUser()`). The bound only caps memory.
 const USER_CACHE_LIMIT = 100_000;
 // Idempotency keys this node stored lately: most retries are answered from here, the
 // rest from the conversation's latest messages.
@@ -41,6 +51,7 @@ const RECENT_SENDS_LIMIT = 20_000;
 export class ChatService {
   #store: ChatStore;
   #presence: Presence;
+  #verifier: TokenVerifier | undefined;
   #options: ChatServiceOptions;
   #nextId = createMessageIdGenerator();
   #users = new Map<string, UserRecord>();
@@ -50,33 +61,90 @@ export class ChatService {
   #lanes = new Map<string, Promise<void>>();
 
   constructor(
-    deps: { store: ChatStore; presence: Presence },
+    deps: { store: ChatStore; presence: Presence; verifier?: TokenVerifier },
     options: ChatServiceOptions,
   ) {
     this.#store = deps.store;
     this.#presence = deps.presence;
+    this.#verifier = deps.verifier;
     this.#options = options;
   }
 
+  /** True when identity comes from host-issued tokens, not self-chosen usernames. */
+  get hostIdentity(): boolean {
+    return this.#verifier !== undefined;
+  }
+
   /**
-   * Resolves a handshake (see `parseHandshake()`) to a session: a known
-   * `sessionID` restores it, else a `username` registers a new user. Throws
-   * `ChatError` otherwise.
+   * Resolves a handshake (see `parseHandshake()`) to a session: with host
+   * identity, a token; else a known `sessionID` restores it, or a `username`
+   * registers a new user. Throws `ChatError` otherwise.
    */
-  async authenticate(request: HandshakeRequest): Promise<SessionInfo> {
+  authenticate(request: HandshakeRequest): Promise<Authenticated> {
+    return this.#verifier
+      ? this.#authenticateHost(request, this.#verifier)
+      : this.#authenticateAnonymous(request);
+  }
+
+  async #authenticateHost(
+    request: HandshakeRequest,
+    verifier: TokenVerifier,
+  ): Promise<Authenticated> {
+    if (request.token === undefined) {
+      throw new ChatError(
+        "auth_required",
+        request.sessionID !== undefined || request.username !== undefined
+          ? "This chat signs people in through the site: usernames and earlier sessions are not accepted"
+          : "This chat signs people in through the site: no token was offered",
+      );
+    }
+    const claims = await verifier.verify(request.token);
+    let name: string;
+    try {
+      name = normalizeUsername(claims.name);
+    } catch (error) {
+      if (!(error instanceof ChatError)) throw error;
+      throw new ChatError(
+        "invalid_token",
+        `Token claim "name" is not a usable display name: ${error.message}`,
+      );
+    }
+    const userID = await hostUserId(claims.sub);
+    const known = await this.#store.getUser(userID);
+    let renamed = false;
+    if (!known || known.username !== name || known.deleted) {
+      const user: UserRecord = {
+        userID,
+        username: name,
+        createdAt: known?.createdAt ?? Date.now(),
+        host: true,
+      };
+      await this.#store.putUser(user);
+      renamed = known !== null;
+      this.#remember(user);
+    }
+    return { sessionID: "", userID, username: name, identity: "host", renamed };
+  }
+
+  async #authenticateAnonymous(request: HandshakeRequest): Promise<Authenticated> {
     const { sessionID, username } = request;
     let staleSession = false;
     if (sessionID !== undefined) {
       const session = await this.#store.getSession(sessionID);
       const user = session && await this.getUser(session.userID);
-      if (session && user) {
+      if (session && user && !user.deleted && !user.host) {
         if (Date.now() - session.refreshedAt > SESSION_REFRESH_MS) {
           await this.#store.refreshSession(sessionID, {
             userID: user.userID,
             ttlMs: this.#options.sessionTtlMs,
           });
         }
-        return { sessionID, userID: user.userID, username: user.username };
+        return {
+          sessionID,
+          userID: user.userID,
+          username: user.username,
+          identity: "anonymous",
+        };
       }
       staleSession = true;
     }
@@ -95,12 +163,53 @@ export class ChatService {
       throw new ChatError("username_taken", `Username "${name}" is already taken`);
     }
     this.#remember(user);
-    return { sessionID: newSession, userID: user.userID, username: name };
+    return { sessionID: newSession, userID: user.userID, username: name, identity: "anonymous" };
   }
 
-  /** Ends a session. */
-  async logout(sessionID: string): Promise<void> {
-    await this.#store.deleteSession(sessionID);
+  /** Ends a session; the user's other sessions, and so the name, stay. */
+  async logout(sessionID: string, userID: string): Promise<void> {
+    if (sessionID === "") return;
+    await this.#store.endSession(sessionID, userID);
+  }
+
+  /**
+   * Deletes the caller's anonymous account (see `ChatStore.deleteAccount()`).
+   * Refused with `not_allowed` for a user the host site signs in.
+   */
+  async deleteAccount(userID: string, payload: unknown): Promise<void> {
+    parseDeleteAccountRequest(payload);
+    const user = await this.getUser(userID);
+    if (this.#verifier || user?.host) {
+      throw new ChatError(
+        "not_allowed",
+        "This account belongs to the site: it is deleted there, not in the chat",
+      );
+    }
+    await this.#store.deleteAccount(userID);
+    this.forgetUser(userID);
+  }
+
+  /**
+   * Deletes every anonymous account with no live session for `accountTtlMs`,
+   * and finishes interrupted deletions. Returns the IDs deleted now.
+   */
+  async sweepAccounts(now = Date.now()): Promise<string[]> {
+    const deleted: string[] = [];
+    if (this.#options.accountTtlMs > 0) {
+      for (
+        const userID of await this.#store.listAbandoned(now - this.#options.accountTtlMs, 1000)
+      ) {
+        if (await this.#store.deleteAccount(userID)) deleted.push(userID);
+        this.forgetUser(userID);
+      }
+    }
+    await this.#store.finishDeletions();
+    return deleted;
+  }
+
+  /** Drops a cached user record: its name changed or the account was deleted, on this node or another. */
+  forgetUser(userID: string): void {
+    this.#users.delete(userID);
   }
 
   /** A user by ID, from the cache when possible. */
@@ -149,7 +258,8 @@ export class ChatService {
     if (ids.length < userListLimit) {
       for (const user of await this.#store.listUsers(userListLimit)) {
         this.#remember(user);
-        include(user.userID);
+        // A deleted account is listed only as a conversation partner.
+        if (!user.deleted) include(user.userID);
       }
     }
     const partners = new Set(conversations.map((c) => c.peerID));
@@ -172,13 +282,14 @@ export class ChatService {
       const page = await pages.get(record.userID);
       const entry: UserEntry = {
         userID: record.userID,
-        username: record.username,
-        connected: record.userID === userID || connected.has(record.userID),
+        username: record.deleted ? DELETED_USERNAME : record.username,
+        connected: !record.deleted && (record.userID === userID || connected.has(record.userID)),
         messages: page?.messages ?? [],
         hasMore: page ? page.hasMore : partners.has(record.userID),
         unread: unread.get(record.userID) ?? 0,
       };
       if (record.userID === userID) entry.self = true;
+      if (record.deleted) entry.deleted = true;
       entries.push(entry);
     }
     return entries;
@@ -202,8 +313,12 @@ export class ChatService {
     let registered = false;
     try {
       if (previous) await previous;
-      if (request.to !== userID && !(await this.getUser(request.to))) {
-        throw new ChatError("unknown_recipient", `Unknown user "${request.to}"`);
+      if (request.to !== userID) {
+        const recipient = await this.getUser(request.to);
+        if (!recipient) throw new ChatError("unknown_recipient", `Unknown user "${request.to}"`);
+        if (recipient.deleted) {
+          throw new ChatError("recipient_deleted", "This person deleted their account");
+        }
       }
       if (key !== undefined) {
         const inflight = this.#inflight.get(key);

@@ -71,6 +71,8 @@ export interface HandshakeRequest {
    * over a malformed name.
    */
   username?: unknown;
+  /** A host-issued token, when the client offered text (its checks are the verifier's). */
+  token?: string;
   /** The client asked to hear presence as one `presence` event per burst. */
   batchPresence: boolean;
 }
@@ -92,6 +94,7 @@ export function parseHandshake(auth: unknown): HandshakeRequest {
     request.sessionID = sessionID;
   }
   if (username !== undefined && username !== null && username !== "") request.username = username;
+  if (typeof body.token === "string" && body.token !== "") request.token = body.token;
   return request;
 }
 
@@ -170,6 +173,11 @@ export function parseLoadRequest(
     limit = body.limit;
   }
   return { with: peer, before, limit };
+}
+
+/** Validates a `delete account` payload: an empty object, or nothing at all. */
+export function parseDeleteAccountRequest(payload: unknown): void {
+  if (payload !== undefined) plainObject(payload, []);
 }
 
 /** Validates a `messages read` payload. */

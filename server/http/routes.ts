@@ -1,4 +1,4 @@
-/** The HTTP routes besides Socket.IO's: `/health`, then the static files. */
+/** The HTTP routes besides Socket.IO's: `/health`, `/demo-token` (demo only), then the static files. */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
@@ -10,6 +10,11 @@ export interface RoutesOptions extends StaticFilesOptions {
   /** Extra fields for `GET /health`. */
   health: () => Record<string, unknown>;
   logger: Logger;
+  /**
+   * Set only for the signed-in demo (`DEMO_AUTH=1`): a token for the demo user
+   * named `user`, or null for no such user. `GET /demo-token?user=NAME`.
+   */
+  demoToken?: (user: string) => Promise<string> | null;
 }
 
 /** The request handler for every path Socket.IO does not own. */
@@ -46,6 +51,18 @@ async function handle(
   if (path === "/health") {
     send(res, 200, {
       body: JSON.stringify({ status: "ok", ...options.health() }),
+      headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
+      head,
+    });
+    return;
+  }
+  if (path === "/demo-token" && options.demoToken) {
+    const user = new URL(req.url ?? "/", "http://localhost").searchParams.get("user") ?? "";
+    const token = await options.demoToken(user);
+    send(res, token === null ? 404 : 200, {
+      body: JSON.stringify(
+        token === null ? { error: `No demo user "${user.slice(0, 40)}"` } : { token },
+      ),
       headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
       head,
     });

@@ -1,12 +1,15 @@
 /**
- * The one place that names Deno KV keys. Every key of the chat (storage format 2),
+ * The one place that names Deno KV keys. Every key of the chat (storage format 3),
  * its value, and why it exists:
  *
  * ```
  * ["meta", "format"]                      number          storage format version (migrations.ts)
- * ["users", userID]                       { userID, username, createdAt }
- * ["usernames", foldedName]               userID          unique names, case-insensitive
+ * ["users", userID]                       { userID, username, createdAt, host?, deleted? }
+ * ["usernames", foldedName]               userID          unique names, case-insensitive (anonymous users)
  * ["sessions", sessionID]                 { userID, refreshedAt }   expires after SESSION_TTL_DAYS unused
+ * ["user_sessions", userID, sessionID]    true            a user's sessions, to end them all; may outlive one
+ * ["activity", userID]                    { sessionsUntil }   when the user's last session ends (anonymous users)
+ * ["deletions", userID]                   { since }       an account deletion whose messages are still being tombstoned
  * ["messages", pairID, messageID]         { id, from, to, content, timestamp, clientId? }
  * ["received", userID, peerID]            KvU64           messages userID has received from peerID
  * ["sent", userID, peerID]                KvU64           messages userID has sent to peerID
@@ -15,6 +18,11 @@
  * ["presence_nodes", nodeID, userID]      true            cluster: the users a node holds
  * ["cluster_nodes", nodeID]               { expiresAt } | { deadAt }     cluster: heartbeat or tombstone
  * ```
+ *
+ * A deleted account keeps its `users` row as `{ userID, username: "", createdAt,
+ * deleted: true, deletedAt }`, so conversations with it still resolve; its
+ * messages become tombstones (`deleted: true`, content ""), and its sessions,
+ * name, activity, counters and read marks are gone.
  *
  * `pairID` is the two user IDs sorted and joined, the same from both sides. A message
  * costs three rows: itself and the two counters, summed in its commit. The counters'
@@ -54,6 +62,41 @@ export function usernameKey(foldedName: string): Deno.KvKey {
 /** A session. */
 export function sessionKey(sessionID: string): Deno.KvKey {
   return ["sessions", sessionID];
+}
+
+/** Every session. */
+export function sessionsPrefix(): Deno.KvKey {
+  return ["sessions"];
+}
+
+/** The index entry saying `sessionID` belongs to `userID`. */
+export function userSessionKey(userID: string, sessionID: string): Deno.KvKey {
+  return ["user_sessions", userID, sessionID];
+}
+
+/** Every session index entry of `userID`. */
+export function userSessionsPrefix(userID: string): Deno.KvKey {
+  return ["user_sessions", userID];
+}
+
+/** When the sessions of an anonymous user end. */
+export function activityKey(userID: string): Deno.KvKey {
+  return ["activity", userID];
+}
+
+/** Every anonymous user's activity record. */
+export function activityPrefix(): Deno.KvKey {
+  return ["activity"];
+}
+
+/** A pending account deletion. */
+export function deletionKey(userID: string): Deno.KvKey {
+  return ["deletions", userID];
+}
+
+/** Every pending account deletion. */
+export function deletionsPrefix(): Deno.KvKey {
+  return ["deletions"];
 }
 
 /** One message of the conversation between `a` and `b`. */

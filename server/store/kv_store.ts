@@ -9,8 +9,13 @@ import {
   type SessionRecord,
   type UserRecord,
 } from "../chat/ports.ts";
+import { foldUsername } from "../chat/usernames.ts";
 import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.ts";
 import {
+  activityKey,
+  activityPrefix,
+  deletionKey,
+  deletionsPrefix,
   messageKey,
   messagesPrefix,
   readKey,
@@ -22,6 +27,8 @@ import {
   sessionKey,
   userKey,
   usernameKey,
+  userSessionKey,
+  userSessionsPrefix,
   usersPrefix,
 } from "./keys.ts";
 import { retryLocked } from "./retry.ts";
@@ -31,6 +38,15 @@ import { retryLocked } from "./retry.ts";
 const UNREAD_SCAN_LIMIT = 1000;
 // Counts of one conversation before markRead gives up on a conversation that keeps changing.
 const MARK_READ_ATTEMPTS = 8;
+
+// Rows rewritten or deleted per commit when an account is deleted, within KV's 1,000 mutations.
+const DELETE_BATCH = 500;
+
+/** When an anonymous user's sessions end: `["activity", userID]`. */
+export interface Activity {
+  /** Every session of the user has expired or ended by then (ms). */
+  sessionsUntil: number;
+}
 
 /** A read mark: read up to `upTo`, when the conversation's received counter stood at `received`. */
 export interface ReadMark {
@@ -73,12 +89,51 @@ export class KvChatStore implements ChatStore {
     sessionID: string,
     { userID, ttlMs }: { userID: string; ttlMs: number },
   ): Promise<void> {
-    const record: SessionRecord = { userID, refreshedAt: Date.now() };
-    await retryLocked(() => this.#kv.set(sessionKey(sessionID), record, { expireIn: ttlMs }));
+    const now = Date.now();
+    const record: SessionRecord = { userID, refreshedAt: now };
+    await retryLocked(async () => {
+      const entry = await this.#kv.get<SessionRecord>(sessionKey(sessionID));
+      // A session ended meanwhile (logout, account deleted) stays ended.
+      if (entry.value?.userID !== userID) return;
+      await this.#kv.atomic()
+        .check(entry)
+        .set(sessionKey(sessionID), record, { expireIn: ttlMs })
+        .set(userSessionKey(userID, sessionID), true)
+        .set(activityKey(userID), { sessionsUntil: now + ttlMs } satisfies Activity)
+        .commit();
+    });
   }
 
-  async deleteSession(sessionID: string): Promise<void> {
-    await retryLocked(() => this.#kv.delete(sessionKey(sessionID)));
+  async endSession(sessionID: string, userID: string): Promise<{ othersLive: boolean }> {
+    await retryLocked(() =>
+      this.#kv.atomic().delete(sessionKey(sessionID)).delete(userSessionKey(userID, sessionID))
+        .commit()
+    );
+    const othersLive = (await this.#liveSessions(userID)).length > 0;
+    if (!othersLive) {
+      const user = await this.#kv.get<UserRecord>(userKey(userID));
+      if (user.value && !user.value.deleted && !user.value.host) {
+        await retryLocked(() =>
+          this.#kv.atomic().check(user)
+            .set(activityKey(userID), { sessionsUntil: Date.now() } satisfies Activity).commit()
+        );
+      }
+    }
+    return { othersLive };
+  }
+
+  /** The user's sessions that still exist; index entries of ended ones are removed. */
+  async #liveSessions(userID: string): Promise<string[]> {
+    const live: string[] = [];
+    const stale: Deno.KvKey[] = [];
+    for await (const entry of this.#kv.list<true>({ prefix: userSessionsPrefix(userID) })) {
+      const sessionID = entry.key[2] as string;
+      const session = await this.#kv.get<SessionRecord>(sessionKey(sessionID));
+      if (session.value?.userID === userID) live.push(sessionID);
+      else stale.push(entry.key);
+    }
+    await this.#deleteKeys(stale);
+    return live;
   }
 
   async createUser(
@@ -94,8 +149,13 @@ export class KvChatStore implements ChatStore {
           { key: usernameKey(foldedName), value: user.userID },
           { key: userKey(user.userID), value: user },
           { key: sessionKey(sessionID), value: session, expireIn: ttlMs },
+          { key: userSessionKey(user.userID, sessionID), value: true },
+          {
+            key: activityKey(user.userID),
+            value: { sessionsUntil: user.createdAt + ttlMs } satisfies Activity,
+          },
         ],
-        bytes: 512,
+        bytes: 768,
       });
       return true;
     } catch (error) {
@@ -106,6 +166,132 @@ export class KvChatStore implements ChatStore {
 
   async getUser(userID: string): Promise<UserRecord | null> {
     return (await this.#kv.get<UserRecord>(userKey(userID))).value;
+  }
+
+  async putUser(user: UserRecord): Promise<void> {
+    await retryLocked(() => this.#kv.set(userKey(user.userID), user));
+  }
+
+  async deleteAccount(userID: string): Promise<boolean> {
+    for (let attempt = 1;; attempt++) {
+      const entry = await this.#kv.get<UserRecord>(userKey(userID));
+      const user = entry.value;
+      if (!user || user.deleted || user.host) return false;
+      const nameKey = usernameKey(foldUsername(user.username));
+      const name = await this.#kv.get<string>(nameKey);
+      const sessions = await Array.fromAsync(
+        this.#kv.list<true>({ prefix: userSessionsPrefix(userID) }),
+        (e) => e.key[2] as string,
+      );
+      const now = Date.now();
+      const tombstone: UserRecord = {
+        userID,
+        username: "",
+        createdAt: user.createdAt,
+        deleted: true,
+        deletedAt: now,
+      };
+      let op = this.#kv.atomic()
+        .check(entry)
+        .set(userKey(userID), tombstone)
+        .delete(activityKey(userID))
+        .set(deletionKey(userID), { since: now });
+      if (name.value === userID) op = op.check(name).delete(nameKey);
+      // The first sessions go with the record; a user with more has the rest removed next.
+      const first = sessions.slice(0, 400);
+      for (const sessionID of first) {
+        op = op.delete(sessionKey(sessionID)).delete(userSessionKey(userID, sessionID));
+      }
+      const { ok } = await retryLocked(() => op.commit());
+      if (!ok) {
+        if (attempt === 5) throw new Error(`Cannot delete account ${userID}: it keeps changing`);
+        continue;
+      }
+      const rest = sessions.slice(first.length).flatMap((id) => [
+        sessionKey(id),
+        userSessionKey(userID, id),
+      ]);
+      await this.#deleteKeys(rest);
+      await this.#tombstoneMessages(userID);
+      return true;
+    }
+  }
+
+  async finishDeletions(): Promise<number> {
+    let finished = 0;
+    for await (const entry of this.#kv.list({ prefix: deletionsPrefix() })) {
+      await this.#tombstoneMessages(entry.key[1] as string);
+      finished++;
+    }
+    return finished;
+  }
+
+  async listAbandoned(endedBy: number, limit: number): Promise<string[]> {
+    const found: string[] = [];
+    for await (const entry of this.#kv.list<Activity>({ prefix: activityPrefix() })) {
+      if (found.length >= limit) break;
+      if (entry.value.sessionsUntil > endedBy) continue;
+      const userID = entry.key[1] as string;
+      const user = await this.getUser(userID);
+      if (!user || user.deleted || user.host) {
+        await retryLocked(() => this.#kv.atomic().check(entry).delete(entry.key).commit());
+        continue;
+      }
+      if ((await this.#liveSessions(userID)).length === 0) found.push(userID);
+    }
+    return found;
+  }
+
+  /**
+   * Every message `userID` wrote becomes a tombstone, then the user's own
+   * counters and read marks go, then the pending deletion: repeating it after an
+   * interruption picks up where it stopped.
+   */
+  async #tombstoneMessages(userID: string): Promise<void> {
+    for await (const counter of this.#kv.list({ prefix: sentPrefix(userID) })) {
+      const peerID = counter.key[2] as string;
+      let batch: Message[] = [];
+      const flush = async () => {
+        let op = this.#kv.atomic();
+        for (const m of batch) {
+          const tombstone: Message = {
+            id: m.id,
+            from: m.from,
+            to: m.to,
+            content: "",
+            timestamp: m.timestamp,
+            deleted: true,
+          };
+          op = op.set(messageKey(m.from, m.to, m.id), tombstone);
+        }
+        await retryLocked(() => op.commit());
+        batch = [];
+      };
+      for await (
+        const entry of this.#kv.list<Message>({ prefix: messagesPrefix(userID, peerID) }, {
+          batchSize: DELETE_BATCH,
+        })
+      ) {
+        if (entry.value.from !== userID || entry.value.deleted) continue;
+        batch.push(entry.value);
+        if (batch.length === DELETE_BATCH) await flush();
+      }
+      if (batch.length > 0) await flush();
+    }
+    for (const prefix of [sentPrefix(userID), receivedPrefix(userID), readPrefix(userID)]) {
+      await this.#deleteKeys(
+        await Array.fromAsync(this.#kv.list({ prefix }), (entry) => entry.key),
+      );
+    }
+    await retryLocked(() => this.#kv.delete(deletionKey(userID)));
+  }
+
+  async #deleteKeys(keys: Deno.KvKey[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      let op = this.#kv.atomic();
+      for (const key of keys.slice(i, i + DELETE_BATCH)) op = op.delete(key);
+      await retryLocked(() => op.commit());
+    }
   }
 
   async listUsers(limit: number): Promise<UserRecord[]> {

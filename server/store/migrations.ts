@@ -9,26 +9,49 @@
  */
 
 import type { Logger } from "../log.ts";
-import { FORMAT_1, formatKey, readKey, receivedKey, sentKey } from "./keys.ts";
-import type { ReadMark } from "./kv_store.ts";
+import type { SessionRecord, UserRecord } from "../chat/ports.ts";
+import {
+  activityKey,
+  FORMAT_1,
+  formatKey,
+  readKey,
+  receivedKey,
+  sentKey,
+  sessionsPrefix,
+  userSessionKey,
+  usersPrefix,
+} from "./keys.ts";
+import type { Activity, ReadMark } from "./kv_store.ts";
 import { retryLocked } from "./retry.ts";
 
 /** The storage format this server reads and writes. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
+
+/** What a migration may need to know of the server's configuration. */
+export interface MigrationContext {
+  logger: Logger;
+  /** How long a session lives after its last use (ms). */
+  sessionTtlMs: number;
+}
 
 /** One step from format `from` to `from + 1`. */
 export interface Migration {
   from: number;
   /** What it changes, for the log. */
   description: string;
-  run(kv: Deno.Kv, logger: Logger): Promise<void>;
+  run(kv: Deno.Kv, context: MigrationContext): Promise<void>;
 }
 
 /** The steps from every older format to `FORMAT_VERSION`, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [{
   from: 1,
   description: "conversation records, unread counters and read marks become counters and marks",
-  run: formatOneToTwo,
+  run: (kv, { logger }) => formatOneToTwo(kv, logger),
+}, {
+  from: 2,
+  description:
+    "every session is indexed by its user, and every anonymous user gets an activity record",
+  run: formatTwoToThree,
 }];
 
 interface ConversationV1 {
@@ -158,9 +181,53 @@ async function deleteAll(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
   return count;
 }
 
+/**
+ * Format 2 -> 3. Sessions get their per-user index entries, and every
+ * anonymous user an activity record saying when its sessions end: the latest
+ * session's last use plus the session lifetime, and never earlier than now, so
+ * no account counts as abandoned for longer than it was watched. Only sets,
+ * so a second node doing the same at once writes the same rows.
+ */
+async function formatTwoToThree(kv: Deno.Kv, context: MigrationContext): Promise<void> {
+  const now = Date.now();
+  const latest = new Map<string, number>();
+  let pending: [Deno.KvKey, unknown][] = [];
+  const flush = async () => {
+    let op = kv.atomic();
+    for (const [key, value] of pending) op = op.set(key, value);
+    await retryLocked(() => op.commit());
+    pending = [];
+  };
+  let sessions = 0;
+  for await (
+    const entry of kv.list<SessionRecord>({ prefix: sessionsPrefix() }, {
+      batchSize: 500,
+    })
+  ) {
+    const { userID, refreshedAt } = entry.value;
+    latest.set(userID, Math.max(latest.get(userID) ?? 0, refreshedAt));
+    pending.push([userSessionKey(userID, entry.key[1] as string), true]);
+    sessions++;
+    if (pending.length === 500) await flush();
+  }
+  let users = 0;
+  for await (const entry of kv.list<UserRecord>({ prefix: usersPrefix() }, { batchSize: 500 })) {
+    if (entry.value.host || entry.value.deleted) continue;
+    const last = latest.get(entry.value.userID);
+    const sessionsUntil = Math.max(now, last === undefined ? 0 : last + context.sessionTtlMs);
+    pending.push([activityKey(entry.value.userID), { sessionsUntil } satisfies Activity]);
+    users++;
+    if (pending.length === 500) await flush();
+  }
+  if (pending.length > 0) await flush();
+  context.logger.info({ event: "migration", sessions, users }, "Indexed sessions for format 3");
+}
+
 /** Options of `migrate()`; the format and the steps are this server's by default. */
 export interface MigrateOptions {
   logger: Logger;
+  /** How long a session lives after its last use (ms); 30 days unless given. */
+  sessionTtlMs?: number;
   version?: number;
   migrations?: readonly Migration[];
 }
@@ -219,7 +286,10 @@ export async function migrate(kv: Deno.Kv, options: MigrateOptions): Promise<Mig
       { event: "migration", from: version, to: version + 1 },
       `Migrating storage: ${step.description}`,
     );
-    await step.run(kv, options.logger);
+    await step.run(kv, {
+      logger: options.logger,
+      sessionTtlMs: options.sessionTtlMs ?? 30 * 24 * 60 * 60 * 1000,
+    });
     const current = await kv.get<unknown>(formatKey());
     if (current.value === version) {
       await retryLocked(() => kv.atomic().check(current).set(formatKey(), version + 1).commit());

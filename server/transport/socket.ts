@@ -27,6 +27,11 @@ export interface ChatWiring {
   usersGone(userIDs: readonly string[]): void;
   /** Tells everyone that these users, held by this node, are here (after it was declared dead). */
   usersBack(userIDs: readonly string[]): void;
+  /**
+   * Tells everyone, on every node, that these accounts were deleted, and
+   * disconnects whatever sockets they still have.
+   */
+  usersDeleted(userIDs: readonly string[]): void;
   /** Sends queued presence notices; later ones go out at once. */
   close(): void;
 }
@@ -46,11 +51,36 @@ export function attachChat(
   const notices = createPresenceNotices(io, { ...PRESENCE_DELAY, relay: options.relay, logger });
   corkWebSocketBatches(io);
 
+  // Another node renamed or deleted a user: its cached record is stale here.
+  io.on("user changed", (userID) => {
+    if (typeof userID === "string") chat.forgetUser(userID);
+  });
+  const changed = (userID: string) => {
+    chat.forgetUser(userID);
+    if (!options.relay) return; // One process: no other node to tell.
+    try {
+      io.serverSideEmit("user changed", userID);
+    } catch (error) {
+      logger.warn({ event: "user changed", userID, err: error }, "Other nodes were not told");
+    }
+  };
+  const deleted = (userIDs: readonly string[]) => {
+    for (const userID of userIDs) {
+      changed(userID);
+      io.emit("user deleted", userID);
+      io.in(userID).disconnectSockets(true);
+    }
+  };
+
   io.use(async (socket, next) => {
     try {
       const handshake = parseHandshake(socket.handshake.auth);
-      const session = await chat.authenticate(handshake);
+      const { renamed, ...session } = await chat.authenticate(handshake);
       socket.data = { ...session, batchPresence: handshake.batchPresence };
+      if (renamed) {
+        changed(session.userID);
+        io.emit("user updated", { userID: session.userID, username: session.username });
+      }
       next();
     } catch (error) {
       const wire = toWireError(error);
@@ -64,7 +94,7 @@ export function attachChat(
   });
 
   io.on("connection", (socket: ChatSocket) => {
-    const { userID, username, sessionID } = socket.data;
+    const { userID, username, sessionID, identity } = socket.data;
     const bucket = new TokenBucket({ rate: options.messageRate, burst: options.messageBurst });
     const logged = new Set<ErrorCode>();
 
@@ -126,18 +156,28 @@ export function attachChat(
     }, ({ unread }) => ({ unread }));
 
     on("logout", async () => {
-      await chat.logout(sessionID);
+      await chat.logout(sessionID, userID);
       // Cluster-wide when the adapter can reach the other nodes, else this node's.
       const sockets: { id: string; data: SocketData; disconnect(close: boolean): unknown }[] =
         await io.in(userID).fetchSockets().catch((error) => {
           logger.warn({ event: "logout", userID, err: error }, "Logout reaches this node only");
           return [...io.of("/").sockets.values()];
         });
+      // A host-signed user has no session of its own: only this socket leaves.
       for (const s of sockets) {
-        if (s.data.sessionID === sessionID && s.id !== socket.id) s.disconnect(true);
+        if (sessionID !== "" && s.data.sessionID === sessionID && s.id !== socket.id) {
+          s.disconnect(true);
+        }
       }
       // Let the ack reach this socket before it is closed.
       setTimeout(() => socket.disconnect(true), 50);
+      return null;
+    }, () => ({}));
+
+    on("delete account", async (payload) => {
+      await chat.deleteAccount(userID, payload);
+      // Let the ack reach this socket before the user's sockets are closed.
+      setTimeout(() => deleted([userID]), 50);
       return null;
     }, () => ({}));
 
@@ -160,6 +200,7 @@ export function attachChat(
       sessionID,
       userID,
       username,
+      identity,
       maxContentLength: options.maxContentLength,
     });
     chat.usersFor(userID).then((users) => {
@@ -193,6 +234,7 @@ export function attachChat(
         );
       }
     },
+    usersDeleted: deleted,
     close: notices.close,
   };
 }

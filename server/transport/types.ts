@@ -9,11 +9,17 @@ export interface SocketData extends SessionInfo {
   batchPresence: boolean;
 }
 
+/** What the nodes of a cluster tell each other (`serverSideEmit`). */
+export interface InterServerEvents {
+  /** A user was renamed or deleted: drop its cached record. */
+  "user changed": (userID: string) => void;
+}
+
 /** The typed Socket.IO server. */
 export type ChatServer = Server<
   ClientToServerEvents,
   ServerToClientEvents,
-  Record<string, never>,
+  InterServerEvents,
   SocketData
 >;
 
@@ -21,7 +27,7 @@ export type ChatServer = Server<
 export type ChatSocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
-  Record<string, never>,
+  InterServerEvents,
   SocketData
 >;
 

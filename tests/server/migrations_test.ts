@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Message } from "../../server/protocol.ts";
+import type { SessionRecord, UserRecord } from "../../server/chat/ports.ts";
 import { formatKey, sessionKey, userKey } from "../../server/store/keys.ts";
 import { KvChatStore } from "../../server/store/kv_store.ts";
 import { FORMAT_VERSION, migrate, type Migration } from "../../server/store/migrations.ts";
@@ -84,13 +85,13 @@ interface FormatOneFixture {
   messages: Record<"bob3" | "d1", Message>;
 }
 
-Deno.test("migrate() moves a KV written by the format-1 server to format 2, keeping order and unread counts", async () => {
+Deno.test("migrate() moves a KV written by the format-1 server to format 3, keeping order and unread counts", async () => {
   await using dir = await tempDir();
   const { path, fixture } = await formatOneCopy(dir.path);
   const { ann, bob, cid, dee } = fixture.sessions;
   using kv = await Deno.openKv(path);
   const logger = memoryLogger();
-  assert.deepEqual(await migrate(kv, { logger }), { from: 1, to: 2 });
+  assert.deepEqual(await migrate(kv, { logger }), { from: 1, to: 3 });
   await using store = new KvChatStore(kv);
   // ann: a note to herself last, then dee, cid and bob; bob's first message was read.
   const annList = await store.listConversations(ann.userID, 10);
@@ -130,8 +131,16 @@ Deno.test("migrate() moves a KV written by the format-1 server to format 2, keep
     "8 carried over and 1 new",
   );
   assert.equal((await Array.fromAsync(kv.list({ prefix: ["users"] }))).length, 4);
-  assert.equal((await kv.get(formatKey())).value, 2);
+  assert.equal((await kv.get(formatKey())).value, 3);
   assert.ok(logger.entries().some((e) => e.event === "migration" && e.moved === 7));
+  // Format 3: every session indexed by its user, every user with an activity record.
+  const sessions = await Array.fromAsync(kv.list<SessionRecord>({ prefix: ["sessions"] }));
+  const index = await Array.fromAsync(kv.list({ prefix: ["user_sessions"] }), (e) => e.key);
+  assert.deepEqual(
+    index.map((k) => `${String(k[1])}/${String(k[2])}`).sort(),
+    sessions.map((e) => `${e.value.userID}/${String(e.key[1])}`).sort(),
+  );
+  assert.equal((await Array.fromAsync(kv.list({ prefix: ["activity"] }))).length, 4);
 });
 
 Deno.test("migrate() run by two nodes at once moves each conversation once", async () => {
@@ -146,7 +155,40 @@ Deno.test("migrate() run by two nodes at once moves each conversation once", asy
   await using store = new KvChatStore(one);
   const list = await store.listConversations(fixture.sessions.ann.userID, 10);
   assert.deepEqual(list.map((c) => c.unread), [0, 0, 2, 2]);
-  assert.equal((await one.get(formatKey())).value, 2);
+  assert.equal((await one.get(formatKey())).value, 3);
+});
+
+Deno.test("migrate() from format 2 indexes sessions and dates activity no earlier than now", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const day = 24 * 60 * 60 * 1000;
+  const now = Date.now();
+  await kv.set(formatKey(), 2);
+  const users: UserRecord[] = [
+    { userID: "a".repeat(32), username: "recent", createdAt: now - 100 * day },
+    { userID: "b".repeat(32), username: "old", createdAt: now - 400 * day },
+    { userID: "c".repeat(32), username: "none", createdAt: now - 10 * day },
+  ];
+  for (const user of users) await kv.set(["users", user.userID], user);
+  await kv.set(sessionKey("s-recent-1"), { userID: users[0].userID, refreshedAt: now - 2 * day });
+  await kv.set(sessionKey("s-recent-2"), { userID: users[0].userID, refreshedAt: now - 9 * day });
+  await kv.set(sessionKey("s-old"), { userID: users[1].userID, refreshedAt: now - 300 * day });
+  const before = Date.now();
+  assert.deepEqual(await migrate(kv, { logger: memoryLogger(), sessionTtlMs: 30 * day }), {
+    from: 2,
+    to: 3,
+  });
+  const until = async (userID: string) =>
+    (await kv.get<{ sessionsUntil: number }>(["activity", userID])).value!.sessionsUntil;
+  assert.equal(await until(users[0].userID), now - 2 * day + 30 * day, "latest session + TTL");
+  assert.ok(await until(users[1].userID) >= before, "an old session counts from the migration");
+  assert.ok(await until(users[2].userID) >= before, "so does a user with no session");
+  assert.deepEqual(
+    await Array.fromAsync(kv.list({ prefix: ["user_sessions"] }), (e) => e.key.slice(1)),
+    [[users[0].userID, "s-recent-1"], [users[0].userID, "s-recent-2"], [
+      users[1].userID,
+      "s-old",
+    ]],
+  );
 });
 
 Deno.test("a server started on a format-1 KV file serves its users after the migration", async () => {

@@ -246,7 +246,7 @@ Deno.test("KvChatStore.createUser() keeps folded names unique and atomic", async
   assert.equal(await store.getUser(B), null, "nothing of the refused user is written");
   assert.equal(await store.getSession("s2"), null);
   assert.equal((await store.getSession("s1"))?.userID, A);
-  await store.deleteSession("s1");
+  assert.deepEqual(await store.endSession("s1", A), { othersLive: false });
   assert.equal(await store.getSession("s1"), null);
 });
 
