@@ -157,7 +157,10 @@ export class ChatConversation extends LitElement {
       // Older pages, sender labels and status lines change heights above the reader:
       // keep the message they were looking at exactly where it was.
       this.#scroll.restore();
-      if (appended) this._pill = true;
+      // Unless they were reading the newest: messages turned to tombstones, or a new
+      // language, moved it out of view.
+      if (this.#scroll.wasAtBottom && !this.#scroll.atBottom) this.scrollToBottom();
+      else if (appended) this._pill = true;
     }
     this.#rendered = { peer: this.peer.userID, first, last };
     if (this._quiet) requestAnimationFrame(() => (this._quiet = false));
