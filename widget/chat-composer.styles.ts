@@ -30,6 +30,10 @@ export const chatComposerStyles = [
       border-radius: 10px;
       background: var(--_panel);
     }
+    textarea:disabled {
+      cursor: not-allowed;
+      opacity: 0.55;
+    }
     textarea[aria-invalid="true"] {
       border-color: var(--_danger);
     }

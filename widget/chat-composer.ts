@@ -84,7 +84,7 @@ export class ChatComposer extends LitElement {
           dir="auto"
           .value=${this._value}
           aria-label=${this.label}
-          placeholder=${t("composerPlaceholder")}
+          placeholder=${off ? "" : t("composerPlaceholder")}
           aria-invalid=${left < 0 ? "true" : "false"}
           aria-describedby="counter notice"
           enterkeyhint="send"

@@ -85,6 +85,10 @@ export const chatWidgetStyles = [
       font-size: 16px;
     }
     .auth [role="alert"] {
+      padding: 10px 14px;
+      border-radius: 8px;
+      background: var(--_warn-bg);
+      color: var(--_warn-fg);
       font-weight: 600;
     }
     chat-user-list {
