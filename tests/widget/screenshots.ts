@@ -121,9 +121,7 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
         const area = q("chat-conversation", "chat-composer", "textarea");
         area.value = arg;
         area.dispatchEvent(new InputEvent("input"));
-        // At once: the composer reads the input event's value, and the next action (a
-        // "sent" check) must see the message already pending.
-        area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
+        setTimeout(() => area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" })), 50);
         return true;
       }
       if (action === "logout-dialog" || action === "delete") {
@@ -140,9 +138,11 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
         return !!q("[part=auth-status] [role=alert]");
       }
       if (action === "sent") {
-        return [...q("chat-conversation").shadowRoot.querySelectorAll(".msg")].every((
-          m: HTMLElement,
-        ) => m.dataset.state === "sent");
+        // An empty box: the message was sent, not still waiting for its Enter.
+        return !q("chat-conversation", "chat-composer", "textarea").value &&
+          [...q("chat-conversation").shadowRoot.querySelectorAll(".msg")].every((
+            m: HTMLElement,
+          ) => m.dataset.state === "sent");
       }
       return true;
     },
