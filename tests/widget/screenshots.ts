@@ -44,8 +44,9 @@ function startServer(env: Record<string, string> = {}): { base: string; child: D
 }
 
 const { base, child: server } = startServer();
-// Host mode: it takes only tokens signed by the host site.
+// Host mode: it takes only tokens signed by the host site; its demo page gets them from /demo-token.
 const { base: hostBase, child: hostServer } = startServer({
+  DEMO_AUTH: "1",
   AUTH_SECRET: [...crypto.getRandomValues(new Uint8Array(32))]
     .map((b) => b.toString(16).padStart(2, "0")).join(""),
 });
@@ -134,6 +135,7 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
         if (action === "delete") q("chat-logout-dialog", "button[aria-describedby=delete]").click();
         return action === "logout-dialog";
       }
+      if (action === "connected") return el.connectionState === "connected";
       if (action === "host-error") {
         return !!q("[part=auth-status] [role=alert]");
       }
@@ -264,6 +266,22 @@ try {
   await settle(maya);
   await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
   await maya.screenshot({ path: join(outDir, "phone-deleted-user.png") });
+
+  // Host mode: Ada and Grace, signed in by the site, talk.
+  const ada = await open(browser, "signed-in.html?user=ada", 1280, 900, hostBase);
+  await act(ada, 0, "connected");
+  const grace = await open(browser, "signed-in.html?user=grace", 1280, 900, hostBase);
+  await act(grace, 0, "connected");
+  await act(ada, 0, "open", "Grace Hopper");
+  await act(ada, 0, "send", "Hi Grace, is my order ready for pick-up?");
+  await act(ada, 0, "sent");
+  await act(grace, 0, "open", "Ada Lovelace");
+  await act(grace, 0, "send", "Yes, from 10:00 at the workshop counter.");
+  await act(grace, 0, "sent");
+  await settle(ada);
+  await ada.screenshot({ path: join(outDir, "signed-in.png") });
+  await grace.close();
+  await ada.close();
 
   // Host mode with a token the server cannot verify.
   const host = await open(browser, "index.html", 1280, 900, hostBase);
