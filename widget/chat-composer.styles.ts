@@ -30,6 +30,10 @@ export const chatComposerStyles = [
       border-radius: 10px;
       background: var(--_panel);
     }
+    textarea:disabled {
+      cursor: not-allowed;
+      opacity: 0.55;
+    }
     textarea[aria-invalid="true"] {
       border-color: var(--_danger);
     }
@@ -42,6 +46,11 @@ export const chatComposerStyles = [
       font-size: 13px;
       color: var(--_muted);
       text-align: end;
+    }
+    .notice {
+      margin: 6px 4px 0;
+      font-size: 13px;
+      color: var(--_muted);
     }
     .counter.over {
       color: var(--_danger);

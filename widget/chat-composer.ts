@@ -12,7 +12,7 @@ const COUNTER_FROM = 500;
 /**
  * The message box: Enter sends, Shift+Enter adds a newline, whitespace-only or
  * over-long text cannot be sent, a counter appears near the limit. Keeps one
- * draft per conversation (`key`).
+ * draft per conversation (`key`). With `unavailable` set it is disabled and says why.
  *
  * @tagname chat-composer
  * @fires {CustomEvent<{ content: string }>} chat-send - the person sent what they wrote (inner: the widget stops it)
@@ -20,6 +20,7 @@ const COUNTER_FROM = 500;
  * @csspart input - the text area
  * @csspart send-button - the send button
  * @csspart counter - the remaining-length counter
+ * @csspart composer-notice - why nothing can be sent here
  */
 export class ChatComposer extends LitElement {
   static override styles = chatComposerStyles;
@@ -29,6 +30,7 @@ export class ChatComposer extends LitElement {
     label: { attribute: false },
     key: { attribute: false },
     max: { attribute: false },
+    unavailable: { attribute: false },
     _value: { state: true },
   };
 
@@ -40,6 +42,8 @@ export class ChatComposer extends LitElement {
   declare key: string;
   /** Longest content the server accepts, in UTF-16 code units (`String#length`). */
   declare max: number;
+  /** Why nothing can be sent here (the person deleted the account); empty when sending works. */
+  declare unavailable: string;
   declare _value: string;
 
   #drafts = new Map<string, string>();
@@ -49,6 +53,7 @@ export class ChatComposer extends LitElement {
     this.label = "";
     this.key = "";
     this.max = LIMITS.maxContentLength;
+    this.unavailable = "";
     this._value = "";
   }
 
@@ -69,7 +74,8 @@ export class ChatComposer extends LitElement {
     const t = this.t;
     const length = this._value.length;
     const left = this.max - length;
-    const sendable = this._value.trim().length > 0 && left >= 0;
+    const off = !!this.unavailable;
+    const sendable = this._value.trim().length > 0 && left >= 0 && !off;
     return html`
       <form part="composer" @submit=${this.#submit}>
         <textarea
@@ -78,10 +84,11 @@ export class ChatComposer extends LitElement {
           dir="auto"
           .value=${this._value}
           aria-label=${this.label}
-          placeholder=${t("composerPlaceholder")}
+          placeholder=${off ? "" : t("composerPlaceholder")}
           aria-invalid=${left < 0 ? "true" : "false"}
-          aria-describedby="counter"
+          aria-describedby="counter notice"
           enterkeyhint="send"
+          ?disabled=${off}
           @input=${this.#input}
           @keydown=${this.#keydown}
           @focus=${this.#keepVisible}
@@ -98,6 +105,7 @@ export class ChatComposer extends LitElement {
           ? t("charsLeft", { n: left })
           : t("tooLong", { n: -left })}
       </div>
+      <p id="notice" class="notice" part="composer-notice" ?hidden=${!off}>${this.unavailable}</p>
     `;
   }
 
@@ -120,7 +128,7 @@ export class ChatComposer extends LitElement {
     event?.preventDefault();
     // Blank lines around the text are a slip of the Enter key, not content.
     const content = this._value.replace(/^\s*\n|\s+$/g, "");
-    if (!content.trim() || content.length > this.max) return;
+    if (!content.trim() || content.length > this.max || this.unavailable) return;
     this._value = "";
     this.#drafts.delete(this.key);
     emit(this, "chat-send", { content });

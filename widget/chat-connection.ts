@@ -5,6 +5,7 @@ import { io, type Socket } from "socket.io-client";
 import {
   type ClientToServerEvents,
   type ErrorCode,
+  type FailedAck,
   INVALID_USERNAME,
   LIMITS,
   type LoadMessagesAck,
@@ -19,6 +20,8 @@ import {
 } from "../server/protocol.ts";
 import { ChatOutbox, type OutboxEntry, type StoredRecord } from "./chat-outbox.ts";
 import {
+  applyUserChange,
+  type ChatError,
   type ChatIdentity,
   type ChatMessage,
   type ChatUser,
@@ -45,18 +48,22 @@ export interface ChatConnectionEvents {
   "chat-unread-change": { total: number };
   /** The connection state changed. */
   "chat-connection-change": { state: ConnectionState };
-  /** The server refused something; `source` names the request. */
-  "chat-error": WireError & { source: string };
-  /** The user logged out. */
-  "chat-logout": Record<never, never>;
+  /** The server refused something, or the host's `tokenProvider` failed; `source` names the request. */
+  "chat-error": ChatError & { source: string };
+  /** The user logged out; `deleted` when the account was deleted. */
+  "chat-logout": { deleted: boolean };
 }
 
-/** Where to connect: the server URL and the localStorage key of the session. */
+/** Where to connect: the server URL, the localStorage key of the session, and the host's token. */
 export interface ChatTarget {
   /** The chat server's URL. */
   server: string;
   /** The localStorage key of the session (the outbox is `<key>:outbox`). */
   storageKey: string;
+  /** A token signed by the host site: connects as its user (host mode). */
+  token?: string;
+  /** Gives a token at every connect attempt (host mode); wins over `token`. */
+  tokenProvider?: () => Promise<string>;
 }
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -71,6 +78,24 @@ function newClientId(): string {
     `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${
       Math.random().toString(36).slice(2)
     }`;
+}
+
+/** Fetches a token from the host, as a failure the widget reports when it cannot. */
+function fetchToken(provider: () => Promise<string>): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return new Promise<string>((resolve, reject) => {
+    // A provider that never settles must not leave the widget connecting forever.
+    timer = setTimeout(reject, ACK_TIMEOUT_MS, new Error("no answer"));
+    Promise.resolve().then(provider).then((token) => {
+      if (typeof token === "string" && token) resolve(token);
+      else reject(new TypeError("no token"));
+    }, reject);
+  }).catch((error) => {
+    throw {
+      code: "token_unavailable",
+      message: `Cannot get a token from tokenProvider: ${error?.message ?? error}`,
+    } satisfies ChatError;
+  }).finally(() => clearTimeout(timer));
 }
 
 function wireError(err: unknown, fallback: ErrorCode = "internal"): WireError {
@@ -94,6 +119,10 @@ export class ChatConnection implements ReactiveController {
   users: Map<string, ChatUser> = new Map();
   /** Why the username form is shown again, or why a sign-in failed. */
   loginError?: WireError;
+  /** True once this user deleted the account, until the next sign-in. */
+  accountDeleted = false;
+  /** Host mode: why the host's user could not be signed in. */
+  hostError?: ChatError;
   /** True while a sign-in with a new username is in flight. */
   signingIn = false;
   /** The conversation whose messages count as read as they arrive. */
@@ -107,7 +136,12 @@ export class ChatConnection implements ReactiveController {
   #socket?: ChatSocket;
   #server = "";
   #storageKey = "";
+  #token?: string;
+  #tokenProvider?: () => Promise<string>;
+  // After `token_expired`, one more token is asked for; reset by every session.
+  #refreshed = false;
   #outbox?: ChatOutbox;
+  #outboxHosted = false;
   #attached = false;
   #failedAttempts = 0;
   #inflight = new Set<string>();
@@ -147,13 +181,21 @@ export class ChatConnection implements ReactiveController {
     this.#connect(this.#target());
   }
 
-  /** A new `server` or `storage-key` while attached: connect to that instead. */
+  /** A new `server`, `storage-key`, `token` or `tokenProvider` while attached: connect with that instead. */
   hostUpdate(): void {
     if (!this.#attached) return;
-    const { server, storageKey } = this.#target();
-    if (server !== this.#server || storageKey !== this.#storageKey) {
-      this.#connect({ server, storageKey });
+    const target = this.#target();
+    if (
+      target.server !== this.#server || target.storageKey !== this.#storageKey ||
+      target.token !== this.#token || target.tokenProvider !== this.#tokenProvider
+    ) {
+      this.#connect(target);
     }
+  }
+
+  /** Host mode: the host site's token identifies the user, and there is no username form. */
+  get hostMode(): boolean {
+    return !!(this.#tokenProvider || this.#token);
   }
 
   /** The element was detached: close the connection (attaching it again reconnects). */
@@ -168,6 +210,7 @@ export class ChatConnection implements ReactiveController {
   /** Signs in with a new username (the server validates it and says why it refuses). */
   signIn(username: string): void {
     this.loginError = undefined;
+    this.accountDeleted = false;
     this.signingIn = true;
     this.#open({ username: username.trim() });
   }
@@ -187,17 +230,34 @@ export class ChatConnection implements ReactiveController {
         socket.disconnect();
       });
     }
-    this.#closeSocket();
-    this.#outbox?.clear();
-    const hadSession = !!this.identity;
-    this.identity = undefined;
-    this.users = new Map();
-    this.activeUserID = undefined;
-    this.loginError = undefined;
-    this.#setState("signed-out");
-    this.#updateTotal();
-    if (hadSession) this.#emit("chat-logout", {});
+    this.#signOut(false);
     return ended;
+  }
+
+  /**
+   * Deletes this (anonymous) account on the server; once it has, forgets the session here
+   * and returns to the username form with a notice, without reconnecting. Resolves with the
+   * refusal when it did not.
+   */
+  deleteAccount(): Promise<WireError | undefined> {
+    const socket = this.#socket;
+    if (!socket?.connected) {
+      return Promise.resolve({ code: "internal", message: "Not connected to the chat server" });
+    }
+    return new Promise((resolve) => {
+      // A callback, not emitWithAck: it runs as the ack is read, before the server's
+      // disconnect that follows it, which must not reconnect.
+      const done = (err: Error | null, ack?: { ok: true } | FailedAck) => {
+        if (ack?.ok) {
+          if (socket === this.#socket) this.#signOut(true);
+          resolve(undefined);
+        } else {
+          resolve(ack?.error ?? { code: "internal", message: err?.message ?? "No answer" });
+        }
+      };
+      // The event's ack is optional in the map, so its types miss the timeout's error argument.
+      socket.timeout(ACK_TIMEOUT_MS).emit("delete account", {}, done as never);
+    });
   }
 
   /** Users for display: self first, then by name (case-insensitive), then by ID, so the order never jumps. */
@@ -290,7 +350,8 @@ export class ChatConnection implements ReactiveController {
     } catch {
       return false;
     } finally {
-      user.loadingOlder = false;
+      // A rename or a deletion meanwhile put a copy of the user in the map.
+      for (const u of [user, this.users.get(userID)]) if (u) u.loadingOlder = false;
       this.#host.requestUpdate();
     }
   }
@@ -326,7 +387,25 @@ export class ChatConnection implements ReactiveController {
     if (socket && !socket.connected) {
       socket.disconnect();
       socket.connect();
+    } else if (!socket && this.hostMode && this.#attached) {
+      this.#open({});
     }
+  }
+
+  /** Forgets the session and the outbox on this device and shows the form (or, in host mode, says why not signed in). */
+  #signOut(deleted: boolean): void {
+    this.#closeSocket();
+    this.#outbox?.clear();
+    const hadSession = !!this.identity;
+    this.identity = undefined;
+    this.users = new Map();
+    this.activeUserID = undefined;
+    this.loginError = undefined;
+    this.hostError = undefined;
+    this.accountDeleted = deleted;
+    this.#setState("signed-out");
+    this.#updateTotal();
+    if (hadSession) this.#emit("chat-logout", { deleted });
   }
 
   /** Changes this user's outbox; nothing is queued without a signed-in user. */
@@ -346,9 +425,17 @@ export class ChatConnection implements ReactiveController {
    */
   #connect(target: ChatTarget): void {
     this.#closeSocket();
-    if (target.storageKey !== this.#storageKey || !this.#outbox) {
+    this.#token = target.token;
+    this.#tokenProvider = target.tokenProvider;
+    const hosted = this.hostMode;
+    if (target.storageKey !== this.#storageKey || !this.#outbox || hosted !== this.#outboxHosted) {
       this.#outbox?.close();
-      this.#outbox = new ChatOutbox(target.storageKey, { onChange: this.#onStored });
+      // Host mode keeps nothing on the device: the next page asks the host for a token again.
+      this.#outbox = new ChatOutbox(
+        target.storageKey,
+        hosted ? { storage: undefined } : { onChange: this.#onStored },
+      );
+      this.#outboxHosted = hosted;
     }
     this.#server = target.server;
     this.#storageKey = target.storageKey;
@@ -356,9 +443,12 @@ export class ChatConnection implements ReactiveController {
     this.users = new Map();
     this.identity = undefined;
     this.activeUserID = undefined;
+    this.hostError = undefined;
     const stored = this.#outbox.session;
     this.maxContentLength = contentLimit(stored);
-    if (stored?.sessionID) {
+    if (hosted) {
+      this.#open({});
+    } else if (stored?.sessionID) {
       this.identity = { userID: stored.userID, username: stored.username };
       this.#open({ sessionID: stored.sessionID });
     } else {
@@ -421,11 +511,22 @@ export class ChatConnection implements ReactiveController {
     this.#closeSocket();
     this.#failedAttempts = 0;
     this.#connectedOnce = false;
+    this.#refreshed = false;
+    this.hostError = undefined;
     this.#setState("connecting");
+    const token = this.#token;
+    const tokens = this.#tokenProvider ?? (token ? () => Promise.resolve(token) : undefined);
     // forceNew: two widgets on one page must not share a connection (they are different users).
     const socket: ChatSocket = io(this.#server, {
-      // One `presence` event per burst of arrivals, so a crowd arriving renders once.
-      auth: { ...auth, batchPresence: true },
+      // One `presence` event per burst of arrivals, so a crowd arriving renders once. In host
+      // mode a function, so every connect attempt (each reconnect too) asks for a fresh token.
+      auth: tokens
+        ? (send) =>
+          void fetchToken(tokens).then(
+            (token) => socket === this.#socket && send({ token, batchPresence: true }),
+            (error: ChatError) => socket === this.#socket && this.#authFailed(error),
+          )
+        : { ...auth, batchPresence: true },
       forceNew: true,
       // WebSocket first (no sticky sessions needed behind a balancer), long-polling where it is blocked.
       transports: ["websocket", "polling"],
@@ -458,6 +559,21 @@ export class ChatConnection implements ReactiveController {
       this.#host.requestUpdate();
     });
     socket.on("private message", (message) => this.#onMessage(message));
+    socket.on("user updated", (update) => {
+      if (typeof update?.userID !== "string" || typeof update.username !== "string") return;
+      this.users = applyUserChange(this.users, update);
+      if (this.identity?.userID === update.userID) {
+        this.identity = { ...this.identity, username: update.username };
+      }
+      this.#host.requestUpdate();
+    });
+    socket.on("user deleted", (userID) => {
+      // Your own account: the server disconnects every socket of it next.
+      if (typeof userID !== "string" || userID === this.identity?.userID) return;
+      this.users = applyUserChange(this.users, userID);
+      this.#updateTotal();
+      this.#host.requestUpdate();
+    });
     socket.on("messages read", (notice: MessagesReadNotice) => {
       const user = this.users.get(notice.with);
       if (!user) return;
@@ -488,6 +604,12 @@ export class ChatConnection implements ReactiveController {
     if (!socket.active) {
       // The server refused the handshake (middleware error): no automatic retry follows.
       const error = wireError(err, "invalid_username");
+      if (error.code === "token_expired" && this.#tokenProvider && !this.#refreshed) {
+        // The provider may have handed out a token it had cached: ask once more, then stop.
+        this.#refreshed = true;
+        socket.connect();
+        return;
+      }
       const stale = err.message === INVALID_USERNAME || error.code === "invalid_session";
       const wasSignedIn = !this.signingIn;
       if (wasSignedIn && (error.code === "internal" || error.code === "rate_limited")) {
@@ -499,6 +621,7 @@ export class ChatConnection implements ReactiveController {
         }, Math.min(30_000, 1_000 * 2 ** this.#failedAttempts));
         return;
       }
+      if (this.hostMode) return this.#authFailed(error);
       this.#closeSocket();
       this.signingIn = false;
       if (stale) {
@@ -519,10 +642,25 @@ export class ChatConnection implements ReactiveController {
     else this.#setState(this.#connectedOnce ? "reconnecting" : "connecting");
   }
 
+  /** Host mode: the host's user cannot be signed in; nothing is tried again until asked. */
+  #authFailed(error: ChatError): void {
+    this.#closeSocket();
+    this.identity = undefined;
+    this.users = new Map();
+    this.activeUserID = undefined;
+    this.hostError = error;
+    this.#setState("signed-out");
+    this.#updateTotal();
+    this.#emit("chat-error", { ...error, source: "connect" });
+  }
+
   #onSession(socket: ChatSocket, session: SessionInfo): void {
-    socket.auth = { sessionID: session.sessionID, batchPresence: true };
     const changed = this.identity?.userID !== session.userID;
-    this.#outbox?.saveSession(session);
+    this.#refreshed = false;
+    if (!this.hostMode) {
+      socket.auth = { sessionID: session.sessionID, batchPresence: true };
+      this.#outbox?.saveSession(session);
+    }
     this.identity = { userID: session.userID, username: session.username };
     this.maxContentLength = contentLimit(session);
     this.signingIn = false;
@@ -651,6 +789,7 @@ export class ChatConnection implements ReactiveController {
     user.messages = user.messages.map((m) =>
       m.clientId === entry.clientId && m.state !== "sent" ? { ...m, state: "failed", error } : m
     );
+    if (error.code === "recipient_deleted") this.users = applyUserChange(this.users, entry.to);
     this.#emit("chat-error", { ...error, source: "private message" });
     this.#host.requestUpdate();
   }

@@ -112,6 +112,15 @@ export const chatConversationStyles = [
       text-decoration: underline;
       text-underline-offset: 2px;
     }
+    .deleted .bubble,
+    .header .gone {
+      font-style: italic;
+      color: var(--_muted);
+    }
+    .deleted .bubble {
+      background: transparent;
+      border: 1px dashed var(--_border);
+    }
     .tick {
       color: var(--_online);
       font-weight: 700;

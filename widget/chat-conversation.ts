@@ -43,6 +43,7 @@ interface Rendered {
  * @csspart message-pending - one of your messages, not yet stored
  * @csspart message-sent - a stored message
  * @csspart message-failed - one of your messages that was not sent
+ * @csspart message-deleted - a message whose sender deleted the account
  * @csspart bubble - a message's text
  * @csspart link - a web address in a message
  * @csspart meta - a message's time and delivery state
@@ -156,7 +157,10 @@ export class ChatConversation extends LitElement {
       // Older pages, sender labels and status lines change heights above the reader:
       // keep the message they were looking at exactly where it was.
       this.#scroll.restore();
-      if (appended) this._pill = true;
+      // Unless they were reading the newest: messages turned to tombstones, or a new
+      // language, moved it out of view.
+      if (this.#scroll.wasAtBottom && !this.#scroll.atBottom) this.scrollToBottom();
+      else if (appended) this._pill = true;
     }
     this.#rendered = { peer: this.peer.userID, first, last };
     if (this._quiet) requestAnimationFrame(() => (this._quiet = false));
@@ -173,6 +177,7 @@ export class ChatConversation extends LitElement {
     const t = this.t;
     const peer = this.peer;
     if (!peer) return html`<p class="empty" part="placeholder">${t("pickUser")}</p>`;
+    const name = peer.deleted ? t("deletedUser") : peer.username;
     return html`
       <div class="header" part="header">
         ${this.narrow
@@ -181,9 +186,15 @@ export class ChatConversation extends LitElement {
               @click=${() => emit(this, "chat-back", {})}><span aria-hidden="true">←</span></button>
           `
           : nothing}
-        <span class="dot ${peer.connected ? "on" : ""}" part="status" aria-hidden="true"></span>
-        <h3 id="title" dir="auto">${peer.username}${peer.self ? ` ${t("you")}` : ""}</h3>
-        <span class="status">${peer.connected ? t("online") : t("offline")}</span>
+        ${peer.deleted ? nothing : html`
+          <span class="dot ${peer.connected ? "on" : ""}" part="status" aria-hidden="true"></span>
+        `}
+        <h3 id="title" dir="auto" class=${peer.deleted ? "gone" : ""}>${name}${peer.self
+          ? ` ${t("you")}`
+          : ""}</h3>
+        ${peer.deleted ? nothing : html`
+          <span class="status">${peer.connected ? t("online") : t("offline")}</span>
+        `}
       </div>
       <div
         class="log"
@@ -214,7 +225,8 @@ export class ChatConversation extends LitElement {
         .t=${t}
         .key=${peer.userID}
         .max=${this.max}
-        .label=${t("composerLabel", { name: peer.username })}
+        .label=${t("composerLabel", { name })}
+        .unavailable=${peer.deleted ? t("peerDeleted") : ""}
       ></chat-composer>
     `;
   }
@@ -239,7 +251,11 @@ export class ChatConversation extends LitElement {
         });
       }
       const mine = m.from === this.me?.userID;
-      const name = mine ? this.me.username : this.peer.username;
+      const name = mine
+        ? this.me.username
+        : this.peer.deleted
+        ? this.t("deletedUser")
+        : this.peer.username;
       const showSender = m.from !== sender;
       sender = m.from;
       // Keyed by clientId when there is one, so a pending message turning into a sent one keeps its node.
@@ -259,25 +275,31 @@ export class ChatConversation extends LitElement {
       ? html`<span class="tick" aria-hidden="true" title=${t("sent")}>✓</span>`
       : m.state === "failed"
       ? html`
-        <span role="alert">${t("failed")}${m.error?.message
-          ? html`: ${m.error.message}`
+        <span role="alert">${t("failed")}${m.error
+          ? html`: ${t.optional(`error_${m.error.code}`) ?? m.error.message}`
           : nothing}</span>
-        <button class="link" part="retry-button" @click=${() =>
-          emit(this, "chat-retry", { clientId: m.clientId! })}>${t("retry")}</button>
+        ${m.error?.code === "recipient_deleted" ? nothing : html`
+          <button class="link" part="retry-button" @click=${() =>
+            emit(this, "chat-retry", { clientId: m.clientId! })}>${t("retry")}</button>
+        `}
         <button class="link" @click=${() =>
           emit(this, "chat-discard", { clientId: m.clientId! })}>${t(
             "discard",
           )}</button>
       `
       : html`<span>${this.online ? t("pending") : t("queued")}</span>`;
-    const parts = `message ${mine ? "message-out" : "message-in"} message-${m.state}`;
+    const parts = `message ${mine ? "message-out" : "message-in"} message-${m.state}${
+      m.deleted ? " message-deleted" : ""
+    }`;
     return html`
-      <div class="msg ${mine ? "out" : "in"} ${m.state}" part=${parts} data-id=${m.id}
-        data-state=${m.state}>
+      <div class="msg ${mine ? "out" : "in"} ${m.state} ${m.deleted ? "deleted" : ""}"
+        part=${parts} data-id=${m.id} data-state=${m.state}>
         ${showSender
           ? html`<div class="sender" part="sender" dir="auto">${name}</div>`
           : html`<span class="sr-only">${name}:</span>`}
-        <p class="bubble" part="bubble" dir="auto">${linkify(m.content)}</p>
+        <p class="bubble" part="bubble" dir="auto">${m.deleted
+          ? t("messageDeleted")
+          : linkify(m.content)}</p>
         <div class="meta" part="meta"><time datetime=${new Date(m.timestamp)
           .toISOString()} title=${this.#formats.get(this.lang, {
             dateStyle: "full",

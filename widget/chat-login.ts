@@ -7,7 +7,8 @@ import { chatLoginStyles } from "./chat-login.styles.ts";
 import { emit } from "./emit.ts";
 
 /**
- * The username form. Shows the server's reason inline when it refuses a name.
+ * The username form. Shows the server's reason inline when it refuses a name, and a notice
+ * when it is shown again (the session ended, the account was deleted).
  *
  * @tagname chat-login
  * @fires {CustomEvent<{ username: string }>} chat-sign-in - the form was submitted with a name (inner: the widget stops it)
@@ -22,6 +23,7 @@ export class ChatLogin extends LitElement {
   static override properties = {
     t: { attribute: false },
     error: { attribute: false },
+    notice: { attribute: false },
     busy: { type: Boolean },
     _empty: { state: true },
   };
@@ -30,6 +32,8 @@ export class ChatLogin extends LitElement {
   declare t: Translate;
   /** The server's refusal to show, if any. */
   declare error: WireError | undefined;
+  /** Why the form is shown again, if it is. */
+  declare notice: string;
   /** True while the server is deciding. */
   declare busy: boolean;
   declare _empty: boolean;
@@ -37,6 +41,7 @@ export class ChatLogin extends LitElement {
   constructor() {
     super();
     this.busy = false;
+    this.notice = "";
     this._empty = false;
   }
 
@@ -46,22 +51,21 @@ export class ChatLogin extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has("error") && this.error && this.error.code !== "invalid_session") this.focus();
+    if (changed.has("error") && this.error) this.focus();
   }
 
   override render() {
     const t = this.t;
-    const expired = this.error?.code === "invalid_session";
     const message = this._empty
       ? t("usernameRequired")
-      : this.error && !expired
+      : this.error
       ? t.optional(`error_${this.error.code}`) ?? this.error.message
       : "";
     return html`
       <form part="login" @submit=${this.#submit} novalidate>
         <h3>${t("loginTitle")}</h3>
-        ${expired
-          ? html`<p class="notice" role="status">${t("sessionExpired")}</p>`
+        ${this.notice
+          ? html`<p class="notice" role="status">${this.notice}</p>`
           : html`<p>${t("loginHint")}</p>`}
         <label for="username">${t("usernameLabel")}</label>
         <input

@@ -4,10 +4,12 @@
  * storage: the connection calls these and keeps what they return.
  */
 import {
+  type ErrorCode,
   LIMITS,
   type Message,
   type SessionInfo,
   type UserEntry,
+  type UserUpdate,
   type WireError,
 } from "../server/protocol.ts";
 import type { OutboxEntry } from "./chat-outbox.ts";
@@ -20,6 +22,15 @@ export type ConnectionState =
   | "reconnecting"
   | "offline"
   | "unreachable";
+
+/** What the widget reports in `chat-error`: the server's codes, and `token_unavailable` (the host's `tokenProvider` failed). */
+export type ChatErrorCode = ErrorCode | "token_unavailable";
+
+/** A refusal or failure as the widget reports it: `message` for people, `code` for programs. */
+export interface ChatError {
+  code: ChatErrorCode;
+  message: string;
+}
 
 /** Delivery state of one of your own messages. */
 export type DeliveryState = "pending" | "sent" | "failed";
@@ -50,6 +61,8 @@ export interface ChatUser {
   unread: number;
   /** True while an older page is being fetched. */
   loadingOlder: boolean;
+  /** They deleted the account: their messages are tombstones and nothing can be sent to them. */
+  deleted: boolean;
 }
 
 /** The signed-in identity, without the session credential. */
@@ -82,13 +95,13 @@ export function mergeMessages(current: ChatMessage[], incoming: Message[]): Chat
 }
 
 /**
- * People for display: self first, then by name as `collator` orders them, then by ID, so the
- * order never jumps when someone comes or goes.
+ * People for display: self first, then by name as `collator` orders them, deleted accounts
+ * last, then by ID, so the order never jumps when someone comes or goes.
  */
 export function sortUsers(users: Iterable<ChatUser>, collator: Intl.Collator): ChatUser[] {
   return [...users].sort((a, b) =>
-    Number(b.self) - Number(a.self) || collator.compare(a.username, b.username) ||
-    (a.userID < b.userID ? -1 : 1)
+    Number(b.self) - Number(a.self) || Number(a.deleted) - Number(b.deleted) ||
+    collator.compare(a.username, b.username) || (a.userID < b.userID ? -1 : 1)
   );
 }
 
@@ -101,7 +114,7 @@ export function unreadTotal(users: Iterable<ChatUser>): number {
 
 /** A user from one `users` (or `user connected`) entry; `selfID` marks the signed-in user. */
 export function userFromEntry(entry: UserEntry, selfID?: string): ChatUser {
-  return {
+  const user: ChatUser = {
     userID: entry.userID,
     username: entry.username,
     connected: entry.connected,
@@ -110,7 +123,50 @@ export function userFromEntry(entry: UserEntry, selfID?: string): ChatUser {
     hasMore: entry.hasMore ?? false,
     unread: entry.unread ?? 0,
     loadingOlder: false,
+    deleted: false,
   };
+  return entry.deleted ? deletedUser(user) : user;
+}
+
+/** A message whose sender deleted the account: no content, same place and time. */
+export function tombstone(message: ChatMessage): ChatMessage {
+  return { ...message, content: "", deleted: true };
+}
+
+/**
+ * `user` after they deleted the account: offline for good, every message from them a
+ * tombstone, nothing unread (there is nothing left to read).
+ */
+export function deletedUser(user: ChatUser): ChatUser {
+  return {
+    ...user,
+    deleted: true,
+    connected: false,
+    unread: 0,
+    messages: user.messages.map((m) => m.from === user.userID ? tombstone(m) : m),
+  };
+}
+
+/**
+ * The users after `user updated` (a new display name) or `user deleted` (an ID); a user not
+ * held is left out, as the next `users` brings them as they are.
+ */
+export function applyUserChange(
+  users: ReadonlyMap<string, ChatUser>,
+  change: UserUpdate | string,
+): Map<string, ChatUser> {
+  const next = new Map(users);
+  const userID = typeof change === "string" ? change : change.userID;
+  const user = users.get(userID);
+  if (user) {
+    next.set(
+      userID,
+      typeof change === "string"
+        ? deletedUser(user)
+        : { ...user, username: user.deleted ? user.username : change.username },
+    );
+  }
+  return next;
 }
 
 /** Someone known only by ID (a message from or to them arrived before their entry did). */
@@ -130,7 +186,7 @@ export function mergeUsers(
 ): Map<string, ChatUser> {
   const next = new Map<string, ChatUser>();
   for (const entry of entries) {
-    const fresh = userFromEntry(entry, selfID);
+    let fresh = userFromEntry(entry, selfID);
     const old = held.get(entry.userID);
     if (old) {
       const oldStored = old.messages.filter((m) => m.state === "sent");
@@ -141,6 +197,8 @@ export function mergeUsers(
         // Keep older pages already loaded; the fresh page only adds what arrived while away.
         fresh.messages = mergeMessages(oldStored, fresh.messages);
         fresh.hasMore = old.hasMore;
+        // Older pages held from before they deleted the account go too.
+        if (fresh.deleted) fresh = deletedUser(fresh);
       }
     }
     next.set(entry.userID, fresh);

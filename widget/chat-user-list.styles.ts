@@ -68,6 +68,14 @@ export const chatUserListStyles = [
       font-weight: 400;
       color: var(--_muted);
     }
+    .gone .name {
+      font-weight: 400;
+      font-style: italic;
+      color: var(--_muted);
+    }
+    .dot.gone {
+      visibility: hidden;
+    }
     .status {
       font-size: 13px;
       color: var(--_muted);

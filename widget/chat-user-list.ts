@@ -8,7 +8,8 @@ import { chatUserListStyles } from "./chat-user-list.styles.ts";
 import { emit } from "./emit.ts";
 
 /**
- * The list of people: self first, online status as a dot and text, unread badges.
+ * The list of people: self first, deleted accounts last, online status as a dot and text,
+ * unread badges.
  * One tab stop; arrow keys, Home and End move between people (roving tabindex).
  *
  * @tagname chat-user-list
@@ -55,7 +56,7 @@ export class ChatUserList extends LitElement {
       <h3 id="heading">${t("users")}</h3>
       <ul part="user-list" aria-labelledby="heading" @keydown=${this.#keydown}>
         ${repeat(this.users, (u) => u.userID, (u) => {
-          const status = u.connected ? t("online") : t("offline");
+          const status = u.deleted ? "" : u.connected ? t("online") : t("offline");
           const current = u.userID === this.selected;
           return html`
             <li>
@@ -66,16 +67,15 @@ export class ChatUserList extends LitElement {
                 aria-current=${current ? "true" : "false"}
                 @click=${() => this.#select(u.userID)}
               >
-                <span class="dot ${u.connected
-                  ? "on"
-                  : ""}" part="status" aria-hidden="true"></span>
-                <span class="text">
-                  <span class="name"><bdi>${u.username}</bdi>${u.self
+                <span class="dot ${u.connected ? "on" : u.deleted ? "gone" : ""}" part="status"
+                  aria-hidden="true"></span>
+                <span class="text ${u.deleted ? "gone" : ""}">
+                  <span class="name"><bdi>${u.deleted ? t("deletedUser") : u.username}</bdi>${u.self
                     ? html`
                       <span class="you">${t("you")}</span>
                     `
                     : nothing}</span>
-                  <span class="status">${status}</span>
+                  ${status ? html`<span class="status">${status}</span>` : nothing}
                 </span>
                 ${u.unread > 0
                   ? html`

@@ -66,8 +66,30 @@ export const chatWidgetStyles = [
       display: flex;
       min-height: 0;
     }
-    chat-login {
+    chat-login,
+    .auth {
       flex: 1;
+    }
+    .auth {
+      display: flex;
+      flex-direction: column;
+      align-items: center;
+      justify-content: center;
+      gap: 12px;
+      padding: 24px 16px;
+      text-align: center;
+    }
+    .auth p {
+      margin: 0;
+      max-width: 340px;
+      font-size: 16px;
+    }
+    .auth [role="alert"] {
+      padding: 10px 14px;
+      border-radius: 8px;
+      background: var(--_warn-bg);
+      color: var(--_warn-fg);
+      font-weight: 600;
     }
     chat-user-list {
       flex: 0 0 240px;

@@ -6,9 +6,15 @@ import { ChatConnection, type ChatConnectionEvents } from "./chat-connection.ts"
 import { type ChatEventDetail, type ChatEventName, emit, listen } from "./emit.ts";
 import type { ChatIdentity, ChatUser, ConnectionState } from "./chat-state.ts";
 import type { ChatConversation } from "./chat-conversation.ts";
-import { createLocaleRegistry, createTranslator, SHIPPED_LOCALES } from "./chat-locales.ts";
+import {
+  createLocaleRegistry,
+  createTranslator,
+  SHIPPED_LOCALES,
+  type Translate,
+} from "./chat-locales.ts";
 import type { ChatStrings } from "./locales/en.ts";
 import type { ChatLogin } from "./chat-login.ts";
+import type { ChatLogoutDialog } from "./chat-logout-dialog.ts";
 import type { ChatUserList } from "./chat-user-list.ts";
 import { chatWidgetStyles } from "./chat-widget.styles.ts";
 
@@ -26,7 +32,9 @@ function scriptOrigin(): string {
 }
 
 /**
- * `<chat-widget>`: private one-to-one chat with the server it was loaded from.
+ * `<chat-widget>`: private one-to-one chat with the server it was loaded from. People pick a
+ * username, or, in host mode (`token` or `tokenProvider` set), the host site's token says who
+ * they are.
  *
  * @tagname chat-widget
  * @attribute lang - language of every string, date and time (default: the nearest `lang`, else the browser's)
@@ -39,13 +47,17 @@ function scriptOrigin(): string {
  * @fires {CustomEvent<{ total: number }>} chat-unread-change - the total unread count changed
  * @fires {CustomEvent<{ state: ConnectionState }>} chat-connection-change - signed-out, connecting, connected, reconnecting, offline or unreachable
  * @fires {CustomEvent<{ userID: string | null }>} chat-conversation-change - a conversation was opened, or closed (`null`)
- * @fires {CustomEvent<{ code: string, message: string, source: string }>} chat-error - the server refused something
- * @fires {CustomEvent<Record<never, never>>} chat-logout - the user logged out
+ * @fires {CustomEvent<{ code: string, message: string, source: string }>} chat-error - the server refused something, or (host mode) the user could not be signed in: `auth_required`, `invalid_token`, `token_expired`, `token_unavailable`
+ * @fires {CustomEvent<{ deleted: boolean }>} chat-logout - the user logged out, or deleted the account (`deleted`)
  * @csspart base - the outer box
  * @csspart header - the title bar
  * @csspart title - the title text
  * @csspart total-badge - the total unread count
- * @csspart logout-button - the log out button
+ * @csspart logout-button - the log out button (not in host mode)
+ * @csspart dialog - the log-out dialog
+ * @csspart dialog-button - each button of the log-out dialog
+ * @csspart delete-button - "Delete my account" in the log-out dialog
+ * @csspart auth-status - host mode, not signed in: "Connecting…", or why not (shown instead of the username form)
  * @csspart banner - the connection banner
  * @csspart login - the username form
  * @csspart input - the username field and the message box's text area
@@ -69,6 +81,7 @@ function scriptOrigin(): string {
  * @csspart message-pending - one of your messages, not yet stored
  * @csspart message-sent - a stored message
  * @csspart message-failed - one of your messages that was not sent
+ * @csspart message-deleted - a message whose sender deleted the account ("Message deleted")
  * @csspart bubble - a message's text
  * @csspart link - a web address in a message
  * @csspart meta - a message's time and delivery state
@@ -77,6 +90,7 @@ function scriptOrigin(): string {
  * @csspart composer - the message box
  * @csspart send-button - the send button
  * @csspart counter - the remaining-length counter
+ * @csspart composer-notice - why nothing can be sent (the person deleted the account)
  * @cssprop [--chat-font-family=system-ui] - the font of every text
  * @cssprop [--chat-font-size=15px] - the base text size
  * @cssprop [--chat-radius=12px] - the corner radius of the frame and the bubbles
@@ -132,7 +146,11 @@ export class ChatWidget extends LitElement {
     storageKey: { type: String, attribute: "storage-key" },
     theme: { type: String, reflect: true },
     strings: { attribute: false },
+    token: { attribute: false },
+    tokenProvider: { attribute: false },
     _narrow: { state: true },
+    _deleting: { state: true },
+    _deleteError: { state: true },
   };
 
   static override get observedAttributes(): string[] {
@@ -148,12 +166,23 @@ export class ChatWidget extends LitElement {
   declare theme: "light" | "dark" | "auto";
   /** Replaces individual strings of the current language, e.g. `{ title: "Support" }`. */
   declare strings: ChatStrings | undefined;
+  /**
+   * A token the host site signed for its signed-in user (host mode: no username form); a
+   * property only, so it never shows in the page's markup. Setting another one reconnects.
+   */
+  declare token: string;
+  /** Host mode: gives a fresh token; called at every connect attempt and once more after `token_expired`. */
+  declare tokenProvider: (() => Promise<string>) | undefined;
   declare _narrow: boolean;
+  declare _deleting: boolean;
+  declare _deleteError: WireError | undefined;
 
   #connection: ChatConnection = new ChatConnection(this, {
     target: () => ({
       server: this.server || scriptOrigin() || globalThis.location?.origin || "",
       storageKey: this.storageKey,
+      token: this.token || undefined,
+      tokenProvider: this.tokenProvider,
     }),
     // The map below declares each of these events with the connection's detail type.
     emit: (type, detail) => this.#emit(type, detail as ChatEventDetail<typeof type>),
@@ -169,7 +198,9 @@ export class ChatWidget extends LitElement {
     this.server = "";
     this.storageKey = "chat-widget-session";
     this.theme = "auto";
+    this.token = "";
     this._narrow = false;
+    this._deleting = false;
   }
 
   /** The signed-in user, or undefined. */
@@ -283,6 +314,8 @@ export class ChatWidget extends LitElement {
       unreachable: t("unreachable", { server: client.server }),
     }[client.state];
     const narrow = this._narrow;
+    const expired = client.loginError?.code === "invalid_session";
+    const deleteError = this._deleteError;
     return html`
       <section
         class="root ${narrow ? "narrow" : ""}"
@@ -301,18 +334,38 @@ export class ChatWidget extends LitElement {
           ${signedIn
             ? html`
               <span class="me" dir="auto">${client.identity!.username}</span>
-              <button part="logout-button" @click=${this.#logout}>${t("logout")}</button>
+              ${client.hostMode ? nothing : html`
+                <button part="logout-button" aria-haspopup="dialog" @click=${this
+                  .#openLogout}>${t("logout")}</button>
+                <chat-logout-dialog
+                  exportparts="dialog, dialog-button, delete-button"
+                  .t=${t}
+                  .name=${client.identity!.username}
+                  .error=${deleteError
+                    ? t("deleteFailed", {
+                      reason: t.optional(`error_${deleteError.code}`) ?? deleteError.message,
+                    })
+                    : ""}
+                  ?busy=${this._deleting}
+                  ?online=${client.state === "connected"}
+                ></chat-logout-dialog>
+              `}
             `
             : nothing}
         </div>
         <div class="banner" part="banner" role="status">${banner}</div>
         <div class="body">
-          ${!signedIn
+          ${!signedIn && client.hostMode ? this.#renderAuthStatus(t) : !signedIn
             ? html`
               <chat-login
                 exportparts="login, input, button, error"
                 .t=${t}
-                .error=${client.loginError as WireError | undefined}
+                .error=${expired ? undefined : client.loginError}
+                .notice=${expired
+                  ? t("sessionExpired")
+                  : client.accountDeleted
+                  ? t("accountDeleted")
+                  : ""}
                 ?busy=${client.signingIn && client.state === "connecting"}
               ></chat-login>
             `
@@ -326,7 +379,7 @@ export class ChatWidget extends LitElement {
               ></chat-user-list>
               <chat-conversation
                 part="conversation"
-                exportparts="header: conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, bubble, link, meta, sender, day, pill, back-button, retry-button, placeholder, status, composer, input, send-button, counter"
+                exportparts="header: conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, message-deleted, bubble, link, meta, sender, day, pill, back-button, retry-button, placeholder, status, composer, input, send-button, counter, composer-notice"
                 ?hidden=${narrow && !active}
                 .t=${t}
                 .lang=${lang}
@@ -339,6 +392,25 @@ export class ChatWidget extends LitElement {
             `}
         </div>
       </section>
+    `;
+  }
+
+  /** Host mode, not signed in: connecting, or why not (with another try when a provider can give a new token). */
+  #renderAuthStatus(t: Translate) {
+    const error = this.#connection.hostError;
+    return html`
+      <div class="auth" part="auth-status">
+        ${error
+          ? html`
+            <p role="alert">${t.optional(`error_${error.code}`) ?? error.message}</p>
+            ${this.tokenProvider
+              ? html`<button @click=${() => this.reconnect()}>${t("tryAgain")}</button>`
+              : nothing}
+          `
+          : html`<p role="status">${
+            this.#connection.state === "signed-out" ? t("error_auth_required") : t("connecting")
+          }</p>`}
+      </div>
     `;
   }
 
@@ -364,6 +436,7 @@ export class ChatWidget extends LitElement {
     stop("chat-retry", ({ clientId }) => this.#connection.retry(clientId));
     stop("chat-discard", ({ clientId }) => this.#connection.discard(clientId));
     stop("chat-send", ({ content }) => this.#onSend(content));
+    stop("chat-leave", ({ deleteAccount }) => this.#onLeave(deleteAccount));
     return root;
   }
 
@@ -409,9 +482,27 @@ export class ChatWidget extends LitElement {
     if (to) this.#connection.send(to, content);
   }
 
-  #logout(): void {
+  #dialog(): ChatLogoutDialog | null {
+    return this.renderRoot.querySelector("chat-logout-dialog");
+  }
+
+  #openLogout(): void {
+    this._deleteError = undefined;
+    void this.#dialog()?.show();
+  }
+
+  async #onLeave(deleteAccount: boolean): Promise<void> {
     this.#focusNext = "login";
-    void this.logout();
+    if (!deleteAccount) {
+      this.#dialog()?.close();
+      void this.logout();
+      return;
+    }
+    this._deleting = true;
+    this._deleteError = await this.#connection.deleteAccount();
+    this._deleting = false;
+    if (this._deleteError) this.#focusNext = undefined;
+    else this.#dialog()?.close();
   }
 
   #onVisibility = (): void => {

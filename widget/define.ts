@@ -8,6 +8,7 @@
 import { ChatComposer } from "./chat-composer.ts";
 import { ChatConversation } from "./chat-conversation.ts";
 import { ChatLogin } from "./chat-login.ts";
+import { ChatLogoutDialog } from "./chat-logout-dialog.ts";
 import { ChatUserList } from "./chat-user-list.ts";
 import { ChatWidget } from "./chat-widget.ts";
 
@@ -20,6 +21,7 @@ export function defineChatWidget(
     ["chat-composer", ChatComposer],
     ["chat-conversation", ChatConversation],
     ["chat-login", ChatLogin],
+    ["chat-logout-dialog", ChatLogoutDialog],
     ["chat-user-list", ChatUserList],
     ["chat-widget", ChatWidget],
   ];

@@ -31,6 +31,13 @@ Deno.test("widget/mod.ts exports the elements and registers none of them", async
 Deno.test("widget/define.ts registers every element of the widget once", async () => {
   assert.deepEqual(
     await definedAfterImporting("../../widget/mod.ts", "../../widget/define.ts"),
-    ["chat-composer", "chat-conversation", "chat-login", "chat-user-list", "chat-widget"],
+    [
+      "chat-composer",
+      "chat-conversation",
+      "chat-login",
+      "chat-logout-dialog",
+      "chat-user-list",
+      "chat-widget",
+    ],
   );
 });

@@ -37,6 +37,26 @@ export async function smallLimitServer(): Promise<{ url: string; maxContentLengt
   );
 }
 
+/** A third chat server, in host mode: it takes only tokens signed with its AUTH_SECRET (started on first use). */
+export async function hostModeServer(): Promise<string> {
+  return await executeServerCommand<string, undefined>("chat-server-host");
+}
+
+/** Stops the host-mode server and starts it again on the same port and KV file. */
+export async function restartHostModeServer(): Promise<void> {
+  await executeServerCommand("chat-server-host-restart");
+}
+
+/**
+ * A token for the host-mode server, as a host site signs one for its user: `sub`, `name`,
+ * and an expiry that many seconds from now (negative: already expired; default 600).
+ */
+export async function signToken(
+  claims: { sub: string; name: string; expiresInSeconds?: number },
+): Promise<string> {
+  return await executeServerCommand<string, typeof claims>("chat-token", claims);
+}
+
 /** Stops the chat server process (its KV file stays). */
 export async function stopServer(): Promise<void> {
   await executeServerCommand("chat-server-stop");
@@ -106,6 +126,8 @@ export async function mount(
     storageKey?: string;
     lang?: string;
     theme?: string;
+    token?: string;
+    tokenProvider?: () => Promise<string>;
     width?: number;
     height?: number;
   } = {},
@@ -115,6 +137,8 @@ export async function mount(
   el.storageKey = options.storageKey ?? uniqueKey();
   if (options.lang) el.lang = options.lang;
   if (options.theme) el.setAttribute("theme", options.theme);
+  if (options.token) el.token = options.token;
+  if (options.tokenProvider) el.tokenProvider = options.tokenProvider;
   const box = document.createElement("div");
   box.style.width = `${options.width ?? 720}px`;
   if (options.height) el.style.height = `${options.height}px`;
@@ -175,6 +199,33 @@ export async function login(el: ChatWidget, username: string): Promise<void> {
     () => el.user?.username === username && el.connectionState === "connected",
     `${username} to sign in`,
   );
+}
+
+/**
+ * Presses Log out and makes a choice in the dialog that opens: log out on this device, delete
+ * the account, cancel, or (`open`) none yet. Returns the dialog.
+ */
+export async function leave(
+  el: ChatWidget,
+  choice: "device" | "delete" | "cancel" | "open",
+): Promise<HTMLDialogElement> {
+  deep<HTMLButtonElement>(el, "[part=logout-button]")!.click();
+  const dialog = await waitFor(
+    () => deep<HTMLDialogElement>(el, "chat-logout-dialog", "dialog[open]"),
+    "the log-out dialog",
+  );
+  if (choice === "open") return dialog;
+  const button = {
+    device: "button[aria-describedby=device]",
+    delete: "button[aria-describedby=delete]",
+    cancel: ".end button",
+  }[choice];
+  await waitFor(
+    () => !dialog.querySelector<HTMLButtonElement>(button)!.disabled,
+    `the ${choice} button to be enabled`,
+  );
+  dialog.querySelector<HTMLButtonElement>(button)!.click();
+  return dialog;
 }
 
 /** The userID of the person called `username` in `el`'s list, once listed. */

@@ -1,6 +1,7 @@
 /**
- * Headless screenshots of the demo pages against a real server, for looking at
- * (and for docs/screenshot.png). Not a test; reports console errors and CSP violations.
+ * Headless screenshots of the demo pages against a real server (and one in host mode), for
+ * looking at (and for docs/screenshot.png). Not a test; reports console errors and CSP
+ * violations.
  *
  *   deno run -A tests/widget/screenshots.ts [out-dir]   (default: /tmp/chat-widget-shots)
  */
@@ -22,25 +23,38 @@ function freePort(): number {
   return port;
 }
 
-const port = freePort();
-const base = `http://127.0.0.1:${port}`;
-const server = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", "server/main.ts"],
-  cwd: root,
-  env: {
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    KV_PATH: ":memory:",
-    CORS_ORIGINS: base,
-    SIGNUP_LIMIT: "0",
-  },
-  stdout: "null",
-  stderr: "inherit",
-}).spawn();
+/** A chat server on a free loopback port with an in-memory KV, serving the demo pages too. */
+function startServer(env: Record<string, string> = {}): { base: string; child: Deno.ChildProcess } {
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "server/main.ts"],
+    cwd: root,
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      KV_PATH: ":memory:",
+      CORS_ORIGINS: base,
+      SIGNUP_LIMIT: "0",
+      ...env,
+    },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  return { base, child };
+}
+
+const { base, child: server } = startServer();
+// Host mode: it takes only tokens signed by the host site; its demo page gets them from /demo-token.
+const { base: hostBase, child: hostServer } = startServer({
+  DEMO_AUTH: "1",
+  AUTH_SECRET: [...crypto.getRandomValues(new Uint8Array(32))]
+    .map((b) => b.toString(16).padStart(2, "0")).join(""),
+});
 
 const problems: string[] = [];
 
-async function waitHealthy(): Promise<void> {
+async function waitHealthy(base: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     try {
       const res = await fetch(`${base}/health`);
@@ -54,7 +68,13 @@ async function waitHealthy(): Promise<void> {
   throw new Error("Server not healthy");
 }
 
-async function open(browser: Browser, path: string, width: number, height: number): Promise<Page> {
+async function open(
+  browser: Browser,
+  path: string,
+  width: number,
+  height: number,
+  origin = base,
+): Promise<Page> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   await page.setViewport({ width, height, deviceScaleFactor: 1 });
@@ -69,7 +89,7 @@ async function open(browser: Browser, path: string, width: number, height: numbe
       console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
     });
   });
-  await page.goto(`${base}/${path}`, { waitUntil: "load" });
+  await page.goto(`${origin}/${path}`, { waitUntil: "load" });
   await page.waitForFunction(() => customElements.get("chat-widget"));
   return page;
 }
@@ -106,10 +126,26 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
         setTimeout(() => area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" })), 50);
         return true;
       }
+      if (action === "logout-dialog" || action === "delete") {
+        const dialog = q("chat-logout-dialog", "dialog");
+        if (!dialog) return action === "delete" && el.connectionState === "signed-out";
+        if (!dialog.open) {
+          q("[part=logout-button]").click();
+          return false;
+        }
+        if (action === "delete") q("chat-logout-dialog", "button[aria-describedby=delete]").click();
+        return action === "logout-dialog";
+      }
+      if (action === "connected") return el.connectionState === "connected";
+      if (action === "host-error") {
+        return !!q("[part=auth-status] [role=alert]");
+      }
       if (action === "sent") {
-        return [...q("chat-conversation").shadowRoot.querySelectorAll(".msg")].every((
-          m: HTMLElement,
-        ) => m.dataset.state === "sent");
+        // An empty box: the message was sent, not still waiting for its Enter.
+        return !q("chat-conversation", "chat-composer", "textarea").value &&
+          [...q("chat-conversation").shadowRoot.querySelectorAll(".msg")].every((
+            m: HTMLElement,
+          ) => m.dataset.state === "sent");
       }
       return true;
     },
@@ -122,8 +158,10 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
 
 const settle = (page: Page) => page.evaluate(() => new Promise((r) => setTimeout(r, 400)));
 
+const lang = ".controls select[name=lang]";
+
 try {
-  await waitHealthy();
+  await Promise.all([waitHealthy(base), waitHealthy(hostBase)]);
   const browser = await puppeteer.launch({
     executablePath: Deno.env.get("CHROME_PATH") || "/usr/bin/chromium",
     headless: true,
@@ -197,6 +235,80 @@ try {
   await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
   await maya.screenshot({ path: join(outDir, "narrow-rtl.png") });
 
+  // The log-out dialog, wide and on a phone, left to right and right to left.
+  await maya.select(lang, "en");
+  await maya.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await act(maya, 0, "logout-dialog");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "logout-dialog.png") });
+  await maya.select(lang, "ar");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "logout-dialog-rtl.png") });
+  await maya.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "phone-logout-dialog-rtl.png") });
+  await maya.select(lang, "de");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "phone-logout-dialog-de.png") });
+  await maya.keyboard.press("Escape");
+  await maya.select(lang, "en");
+
+  // Jonas deletes his account: Maya sees a deleted user, his messages as tombstones.
+  await act(jonas, 0, "delete");
+  await maya.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await settle(maya);
+  await maya.evaluate(() => scrollTo(0, 0));
+  await maya.screenshot({ path: join(outDir, "deleted-user.png") });
+  await maya.select(lang, "ar");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "deleted-user-rtl.png") });
+  await maya.select(lang, "en");
+  await maya.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(maya);
+  await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
+  await maya.screenshot({ path: join(outDir, "phone-deleted-user.png") });
+
+  // Host mode: Ada and Grace, signed in by the site, talk.
+  const ada = await open(browser, "signed-in.html?user=ada", 1280, 900, hostBase);
+  await act(ada, 0, "connected");
+  const grace = await open(browser, "signed-in.html?user=grace", 1280, 900, hostBase);
+  await act(grace, 0, "connected");
+  await act(ada, 0, "open", "Grace Hopper");
+  await act(ada, 0, "send", "Hi Grace, is my order ready for pick-up?");
+  await act(ada, 0, "sent");
+  await act(grace, 0, "open", "Ada Lovelace");
+  await act(grace, 0, "send", "Yes, from 10:00 at the workshop counter.");
+  await act(grace, 0, "sent");
+  await settle(ada);
+  await ada.screenshot({ path: join(outDir, "signed-in.png") });
+  await grace.close();
+  await ada.close();
+
+  // Host mode with a token the server cannot verify.
+  const host = await open(browser, "index.html", 1280, 900, hostBase);
+  await host.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    (document.querySelector("chat-widget") as any).token = "not-a-token";
+  });
+  await act(host, 0, "host-error");
+  await settle(host);
+  await host.screenshot({ path: join(outDir, "host-error.png") });
+  await host.select(lang, "ar");
+  await settle(host);
+  await host.screenshot({ path: join(outDir, "host-error-rtl.png") });
+  await host.select(lang, "en");
+  // A provider that fails offers another try.
+  await host.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    (document.querySelector("chat-widget") as any).tokenProvider = () =>
+      Promise.reject(new Error("signed out"));
+  });
+  await act(host, 0, "host-error");
+  await host.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(host);
+  await host.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
+  await host.screenshot({ path: join(outDir, "phone-host-error.png") });
+
   const login = await open(browser, "index.html?lang=de", 1280, 900);
   await settle(login);
   await login.screenshot({ path: join(outDir, "login-de.png") });
@@ -236,5 +348,6 @@ try {
   } catch {
     // Already stopped by the offline scenario.
   }
-  await server.status;
+  hostServer.kill("SIGTERM");
+  await Promise.all([server.status, hostServer.status]);
 }

@@ -3,6 +3,7 @@ import { expect } from "@open-wc/testing";
 import {
   cleanup,
   deep,
+  leave,
   login,
   mount,
   openWith,
@@ -106,7 +107,7 @@ describe("<chat-widget> sessions", () => {
     const stored = localStorage.getItem(key)!;
     let loggedOut = 0;
     el.addEventListener("chat-logout", () => loggedOut++);
-    deep<HTMLButtonElement>(el, "[part=logout-button]")!.click();
+    await leave(el, "device");
     await waitFor(() => deep(el, "chat-login", "input"), "the username form");
     expect(localStorage.getItem(key)).to.equal(null);
     expect(el.user).to.equal(undefined);
@@ -167,7 +168,7 @@ describe("<chat-widget> sessions", () => {
       () => composer.shadowRoot!.activeElement?.matches("textarea"),
       "focus in the composer",
     );
-    deep<HTMLButtonElement>(el, "[part=logout-button]")!.click();
+    await leave(el, "device");
     const form = await waitFor(() => deep(el, "chat-login"), "the form");
     await waitFor(
       () => form.shadowRoot!.activeElement?.matches("input"),

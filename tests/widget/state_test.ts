@@ -74,7 +74,7 @@ Deno.test("pendingMessage() gives an ID that sorts after every stored ID", () =>
   assert.equal(message.state, "pending");
 });
 
-Deno.test("sortUsers() puts self first, then names in the collator's order, then IDs", () => {
+Deno.test("sortUsers() puts self first, then names in the collator's order, deleted accounts last, then IDs", () => {
   const users = [
     user("4", { username: "bob" }),
     user("1", { username: "user10" }),
@@ -82,11 +82,13 @@ Deno.test("sortUsers() puts self first, then names in the collator's order, then
     user("3", { username: "user9" }),
     user("6", { username: "Bob" }),
     user("5", { username: "alice" }),
+    user("7", { username: "Deleted user", deleted: true }),
+    user("8", { username: "Aaron", deleted: true }),
   ];
   const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
   assert.deepEqual(
     state.sortUsers(users, collator).map((u) => u.userID),
-    ["2", "5", "4", "6", "3", "1"],
+    ["2", "5", "4", "6", "3", "1", "8", "7"],
   );
 });
 
@@ -161,4 +163,85 @@ Deno.test("contentLimit() takes the server's announced limit, else the protocol'
   assert.equal(state.contentLimit({}), 10_000);
   assert.equal(state.contentLimit(undefined), 10_000);
   assert.equal(state.contentLimit({ maxContentLength: 0 }), 10_000);
+});
+
+Deno.test("userFromEntry() turns a deleted user's entry into tombstones with nothing unread", () => {
+  const tomb = stored(1, { from: "gone", to: "me", content: "", deleted: true });
+  const built = state.userFromEntry(
+    entry("gone", {
+      username: "Deleted user",
+      deleted: true,
+      connected: false,
+      unread: 2,
+      messages: [tomb, stored(2, { from: "me", to: "gone" })],
+    }),
+    "me",
+  );
+  assert.equal(built.deleted, true);
+  assert.equal(built.unread, 0);
+  assert.deepEqual(built.messages.map((m) => [m.from, m.deleted ?? false, m.content]), [
+    ["gone", true, ""],
+    ["me", false, "message 2"],
+  ]);
+  assert.equal(state.userFromEntry(entry("x")).deleted, false);
+});
+
+Deno.test("applyUserChange() renames a user everywhere it is held", () => {
+  const held = new Map([
+    ["a", user("a", { username: "Ann", messages: [sent(1)] })],
+    ["b", user("b")],
+  ]);
+  const next = state.applyUserChange(held, { userID: "a", username: "Annie" });
+  assert.equal(next.get("a")!.username, "Annie");
+  assert.deepEqual(next.get("a")!.messages, [sent(1)]);
+  assert.equal(held.get("a")!.username, "Ann", "what was held is not changed");
+  assert.deepEqual(state.applyUserChange(held, { userID: "nobody", username: "x" }), held);
+});
+
+Deno.test("applyUserChange() with an ID marks that user deleted and tombstones only their messages", () => {
+  const held = new Map([
+    [
+      "a",
+      user("a", {
+        connected: true,
+        unread: 1,
+        messages: [sent(1, { from: "a", to: "me" }), sent(2, { from: "me", to: "a" })],
+      }),
+    ],
+  ]);
+  const next = state.applyUserChange(held, "a");
+  const a = next.get("a")!;
+  assert.equal(a.deleted, true);
+  assert.equal(a.connected, false);
+  assert.equal(a.unread, 0);
+  assert.deepEqual(a.messages.map((m) => [m.id, m.content, m.deleted ?? false]), [
+    [stored(1).id, "", true],
+    [stored(2).id, "message 2", false],
+  ]);
+  assert.equal(a.messages[0].timestamp, stored(1).timestamp, "a tombstone keeps its time");
+  assert.equal(held.get("a")!.deleted, false, "what was held is not changed");
+  // A later rename does not bring the name back.
+  assert.equal(
+    state.applyUserChange(next, { userID: "a", username: "Back" }).get("a")!.username,
+    "a",
+  );
+});
+
+Deno.test("mergeUsers() tombstones older pages held from a user the fresh list says is deleted", () => {
+  const held = new Map([
+    ["b", user("b", { messages: [sent(1, { from: "b" }), sent(2, { from: "b" })], hasMore: true })],
+  ]);
+  const next = state.mergeUsers(held, [
+    entry("b", {
+      deleted: true,
+      username: "Deleted user",
+      messages: [stored(2, { from: "b", content: "", deleted: true })],
+      hasMore: true,
+    }),
+  ]);
+  assert.deepEqual(next.get("b")!.messages.map((m) => [m.content, m.deleted]), [
+    ["", true],
+    ["", true],
+  ]);
+  assert.equal(next.get("b")!.deleted, true);
 });

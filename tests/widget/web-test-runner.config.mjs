@@ -5,15 +5,16 @@
 //
 // The config builds the bundle (the tests exercise what ships), starts one server
 // process on a free loopback port with a temporary KV file, lets tests stop and
-// start it again through server commands (and start a second one with a short
-// MAX_CONTENT_LENGTH on demand), stops them by PID at the end, and writes
-// {"passed": N, "failed": M} to $WTR_SUMMARY_FILE when that is set.
+// start it again through server commands (and start, on demand, a second one with a short
+// MAX_CONTENT_LENGTH and a third in host mode, whose tokens a command signs), stops them by
+// PID at the end, and writes {"passed": N, "failed": M} to $WTR_SUMMARY_FILE when that is set.
 
 import { defaultReporter, summaryReporter } from "@web/test-runner";
 import { chromeLauncher } from "@web/test-runner-chrome";
 import { esbuildPlugin } from "@web/dev-server-esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
 import { buildWidget } from "../../tools/build_widget.ts";
 import { HEADLESS_CHROME_ARGS } from "./chrome-args.ts";
 
@@ -121,25 +122,51 @@ function createChatServer({ port, kvPath, corsOrigins, env = {} }) {
 }
 
 /**
- * Server commands for the tests: where the server is, and stopping/starting it. `small` is a
- * second server with a short MAX_CONTENT_LENGTH, started the first time a test asks for it.
+ * A token as the host site would sign it for its user: `sub`, `name`, and `exp` that many
+ * seconds from now (negative: already expired).
  */
-function chatServerPlugin(server, small, kvDir) {
+function signToken({ sub, name, expiresInSeconds = 600 }) {
+  const now = Math.floor(Date.now() / 1000);
+  const exp = now + expiresInSeconds;
+  return new SignJWT({ name })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setIssuedAt(Math.min(now, exp - 1))
+    .setExpirationTime(exp)
+    .sign(new TextEncoder().encode(AUTH_SECRET));
+}
+
+/**
+ * Server commands for the tests: where the server is, and stopping/starting it. `small` is a
+ * second server with a short MAX_CONTENT_LENGTH, `host` a third that takes only host-signed
+ * tokens (AUTH_SECRET); each is started the first time a test asks for it.
+ */
+function chatServerPlugin(server, small, host, kvDir) {
   return {
     name: "chat-server",
     async serverStart() {
       await server.start();
     },
     async serverStop() {
-      await Promise.all([server.stop(), small.stop()]);
+      await Promise.all([server.stop(), small.stop(), host.stop()]);
       await Deno.remove(kvDir, { recursive: true }).catch(() => {});
     },
-    async executeCommand({ command }) {
+    async executeCommand({ command, payload }) {
       if (command === "chat-server-url") return server.url;
       if (command === "chat-server-small") {
         await small.start();
         return { url: small.url, maxContentLength: SMALL_MAX_CONTENT_LENGTH };
       }
+      if (command === "chat-server-host") {
+        await host.start();
+        return host.url;
+      }
+      if (command === "chat-server-host-restart") {
+        await host.stop();
+        await host.start();
+        return true;
+      }
+      if (command === "chat-token") return await signToken(payload);
       if (command === "chat-server-stop") {
         await server.stop();
         return true;
@@ -203,6 +230,16 @@ const small = createChatServer({
   env: { MAX_CONTENT_LENGTH: String(SMALL_MAX_CONTENT_LENGTH) },
 });
 
+/** Host mode: the server verifies tokens signed with this (HS256, at least 32 characters). */
+const AUTH_SECRET = [...crypto.getRandomValues(new Uint8Array(32))]
+  .map((b) => b.toString(16).padStart(2, "0")).join("");
+const host = createChatServer({
+  port: freePort(),
+  kvPath: join(kvDir, "host.kv"),
+  corsOrigins,
+  env: { AUTH_SECRET },
+});
+
 const bundle = await buildWidget({ outfile: join(root, "dist", "chat-widget.js") });
 console.log(
   `Bundle (what a default page loads): ${(bundle.raw / 1024).toFixed(1)} KB raw, ${
@@ -223,7 +260,10 @@ export default {
   testsFinishTimeout: 600_000,
   browserStartTimeout: 120_000,
   testFramework: { config: { timeout: 90_000 } },
-  plugins: [esbuildPlugin({ ts: true, target: "es2022" }), chatServerPlugin(server, small, kvDir)],
+  plugins: [
+    esbuildPlugin({ ts: true, target: "es2022" }),
+    chatServerPlugin(server, small, host, kvDir),
+  ],
   reporters: [
     defaultReporter(),
     summaryReporter({ flatten: false }),

@@ -2,7 +2,7 @@
  * English: in the bundle, the fallback for every other table, and the one list of keys. Its
  * keys type every other table and every `t()` call, so a misspelt key is a type error.
  */
-import type { ErrorCode } from "../../server/protocol.ts";
+import type { ChatErrorCode } from "../chat-state.ts";
 
 /** English, the fallback for every other table. */
 export const en = {
@@ -54,6 +54,26 @@ export const en = {
   offlineBanner: "You are offline. Messages will be sent when the connection returns.",
   unreachable: "Cannot reach the chat server at {server}. Retrying…",
   reconnected: "Connected",
+  logoutTitle: "Log out of the chat?",
+  logoutDevice: "Log out on this device",
+  logoutDeviceHint:
+    "Your session here ends; your messages stay. While another device is still signed in as {name}, the name stays yours. With no device signed in, nobody can sign in as {name} again, you included, until the account is deleted after 90 days unused.",
+  deleteAccount: "Delete my account",
+  deleteAccountHint:
+    "The name {name} is free again at once. Messages you wrote are replaced by “Message deleted” for everyone.",
+  cancel: "Cancel",
+  deleting: "Deleting…",
+  deleteFailed: "The account was not deleted: {reason}",
+  accountDeleted: "Your account was deleted. Its name is free again.",
+  deletedUser: "Deleted user",
+  messageDeleted: "Message deleted",
+  peerDeleted: "This account was deleted. Messages can no longer be sent to it.",
+  error_recipient_deleted: "This person deleted their account",
+  error_auth_required: "Sign in on the site to chat",
+  error_invalid_token: "Your sign-in could not be verified",
+  error_token_expired: "Your sign-in has expired",
+  error_token_unavailable: "Your sign-in could not be fetched from the site",
+  tryAgain: "Try again",
 } satisfies Record<string, string>;
 
 /** A key of the English table. */
@@ -70,7 +90,7 @@ export type PluralKey = EnglishKey extends infer K ? K extends `${infer Base}_ot
 export type TextKey = Exclude<EnglishKey, `${PluralKey}_${PluralCategory}`>;
 
 /** The text for a server refusal, shown instead of the server's own words when a table has it. */
-export type ErrorKey = `error_${ErrorCode}`;
+export type ErrorKey = `error_${ChatErrorCode}`;
 
 /**
  * One language's strings: any of English's keys, more plural forms than English needs

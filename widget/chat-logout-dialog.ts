@@ -1,0 +1,109 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import { html, LitElement } from "lit";
+import type { Translate } from "./chat-locales.ts";
+import { chatLogoutDialogStyles } from "./chat-logout-dialog.styles.ts";
+import { emit } from "./emit.ts";
+
+/**
+ * The log-out dialog: what happens to the name and the history either way, then "Log out
+ * on this device", "Delete my account" or Cancel. A modal `<dialog>`: focus moves in (to
+ * Cancel, the choice that changes nothing) and back out, Escape cancels.
+ *
+ * @tagname chat-logout-dialog
+ * @fires {CustomEvent<{ deleteAccount: boolean }>} chat-leave - a choice was made: log out, or delete the account (inner: the widget stops it)
+ * @csspart dialog - the dialog
+ * @csspart dialog-button - each of its buttons
+ * @csspart delete-button - "Delete my account"
+ */
+export class ChatLogoutDialog extends LitElement {
+  static override styles = chatLogoutDialogStyles;
+
+  static override properties = {
+    t: { attribute: false },
+    name: { attribute: false },
+    busy: { type: Boolean },
+    online: { type: Boolean },
+    error: { attribute: false },
+  };
+
+  /** The translator of the enclosing widget. */
+  declare t: Translate;
+  /** The signed-in user's name. */
+  declare name: string;
+  /** True while the account is being deleted. */
+  declare busy: boolean;
+  /** Whether the server can be asked now (deleting needs it). */
+  declare online: boolean;
+  /** Why deleting failed, for people; empty when it did not. */
+  declare error: string;
+
+  constructor() {
+    super();
+    this.name = "";
+    this.busy = false;
+    this.online = true;
+    this.error = "";
+  }
+
+  get #dialog(): HTMLDialogElement | null {
+    return this.renderRoot.querySelector("dialog");
+  }
+
+  /** Opens the dialog (modal); once rendered. */
+  async show(): Promise<void> {
+    await this.updateComplete;
+    if (!this.#dialog?.open) this.#dialog?.showModal();
+  }
+
+  /** Closes it; focus goes back where it was. */
+  close(): void {
+    this.#dialog?.close();
+  }
+
+  override render() {
+    const t = this.t;
+    // Isolated, so a name in another script does not reorder the sentence around it.
+    const name = `\u2068${this.name}\u2069`;
+    return html`
+      <dialog
+        part="dialog"
+        role="alertdialog"
+        aria-labelledby="title"
+        @cancel=${(event: Event) => this.busy && event.preventDefault()}
+      >
+        <h3 id="title">${t("logoutTitle")}</h3>
+        <div class="choice">
+          <button part="dialog-button" aria-describedby="device"
+            @click=${() => emit(this, "chat-leave", { deleteAccount: false })}>${t(
+              "logoutDevice",
+            )}</button>
+          <p id="device">${t("logoutDeviceHint", { name })}</p>
+        </div>
+        <div class="choice">
+          <button class="danger" part="dialog-button delete-button" aria-describedby="delete"
+            ?disabled=${this.busy || !this.online}
+            @click=${() => emit(this, "chat-leave", { deleteAccount: true })}>${this.busy
+              ? t("deleting")
+              : t("deleteAccount")}</button>
+          <p id="delete">${t("deleteAccountHint", { name })}</p>
+        </div>
+        <p class="error" role="alert">${this.error}</p>
+        <div class="end">
+          <button part="dialog-button" autofocus ?disabled=${this.busy}
+            @click=${this.close}>${t("cancel")}</button>
+        </div>
+      </dialog>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "chat-logout-dialog": ChatLogoutDialog;
+  }
+  interface GlobalEventHandlersEventMap {
+    /** A choice in the log-out dialog: log out on this device, or delete the account. */
+    "chat-leave": CustomEvent<{ deleteAccount: boolean }>;
+  }
+}
