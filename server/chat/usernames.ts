@@ -1,5 +1,6 @@
 /** Username rules: what a name may be, and when two names are the same. */
 
+import unhomoglyph from "unhomoglyph";
 import { LIMITS } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
 
@@ -13,6 +14,8 @@ const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
 // overrides and isolates, the Arabic letter mark), and the Braille blank, a
 // pattern of no dots that draws as a space without being one.
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\u2800]/gu;
+// What a skeleton leaves out: of the above, only emoji joiners and U+FE0F reach it.
+const INVISIBLE_ANYWHERE = /\p{Default_Ignorable_Code_Point}/gu;
 
 // Inside an emoji they are part of what is drawn: a zero-width joiner glues two
 // pictographs into one (👩‍💻, 🏳️‍🌈), and U+FE0F asks for the emoji form of a
@@ -89,7 +92,30 @@ export function normalizeUsername(input: unknown): string {
   return name;
 }
 
-/** The key two names are compared by: "Ünïcode", "ünïcode" and "ÜNÏCODE" fold alike. */
+// The UTS #39 skeleton: NFD, without default-ignorable code points, each character
+// replaced by its prototype from Unicode's confusables data, NFD again. Strings that
+// look alike have one skeleton ("аdmin" with a Cyrillic а, "admin" and "adrnin" all
+// give "adrnin"); it is for comparing, never for showing.
+function skeleton(text: string): string {
+  return unhomoglyph(text.normalize("NFD").replace(INVISIBLE_ANYWHERE, "")).normalize("NFD");
+}
+
+/**
+ * The keys a name is reserved under, one or two: two names are the same when they
+ * share one. The first is the skeleton of the case-folded name, so case and width
+ * variants and small-letter look-alikes meet ("alice", "ALICE", "ａｌｉｃｅ", "аlice"
+ * with a Cyrillic а). The second is the skeleton of the name as written, so capital
+ * look-alikes meet too ("ALICE", "ΑLICE" with a Greek Α, "ALlCE" with a small L). Both are
+ * lower-cased, as prototypes can be capitals ("0" is "O"). One key cannot serve
+ * both: folding makes "I" an "i", the skeleton an "l".
+ */
+export function nameKeys(name: string): string[] {
+  const folded = skeleton(name.normalize("NFKC").toLowerCase().normalize("NFKC")).toLowerCase();
+  const written = skeleton(name.normalize("NFKC")).toLowerCase();
+  return folded === written ? [folded] : [folded, written];
+}
+
+/** The key two names were compared by in storage format 3: case and width folded. */
 export function foldUsername(name: string): string {
   return name.normalize("NFKC").toLowerCase().normalize("NFKC");
 }

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { ChatError } from "../../server/chat/errors.ts";
-import { normalizeUsername } from "../../server/chat/usernames.ts";
+import { nameKeys, normalizeUsername } from "../../server/chat/usernames.ts";
 
 /** The `invalid_username` message `normalizeUsername(input)` throws. */
 function refusal(input: string): string {
@@ -110,5 +110,54 @@ Deno.test("normalizeUsername() keeps emoji joined by U+200D or styled by U+FE0F,
       `Username cannot contain invisible or formatting characters (U+${points})`,
       JSON.stringify(input),
     );
+  }
+});
+
+/** True when `a` and `b` are the same name: they share a key. */
+function same(a: string, b: string): boolean {
+  const keys = new Set(nameKeys(normalizeUsername(a)));
+  return nameKeys(normalizeUsername(b)).some((key) => keys.has(key));
+}
+
+Deno.test("nameKeys() makes look-alikes, case and width variants of a name the same name", () => {
+  const alike: [string, string, string][] = [
+    ["admin", "ADMIN", "case"],
+    ["admin", "Admin", "case"],
+    ["admin", "ａｄｍｉｎ", "fullwidth"],
+    ["admin", "𝐚𝐝𝐦𝐢𝐧", "mathematical bold"],
+    ["admin", "\u0430dmin", "Cyrillic а"],
+    ["admin", "\u03B1dmin", "Greek α"],
+    ["admin", "\u0430\u0501m\u0456n", "Cyrillic а, ԁ and і"],
+    ["admin", "adrnin", "rn for m"],
+    ["admin", "\u0410DMIN", "Cyrillic А, in capitals"],
+    ["ADMIN", "ADMlN", "small l for capital I"],
+    ["PayPal", "PayPaI", "capital I for small l"],
+    ["Kate", "\u039Aate", "Greek Κ"],
+    ["BOB", "\u0412\u041E\u0412", "Cyrillic ВОВ"],
+    ["bob", "b0b", "zero for o"],
+    ["Émile", "émile", "case, with an accent"],
+    ["Émile", "E\u0301mile", "composed or not"],
+    ["👨‍👩‍👧", "👨👩👧", "the same emoji with or without joiners"],
+    ["❤️", "❤", "the same emoji with or without U+FE0F"],
+  ];
+  for (const [a, b, why] of alike) assert.ok(same(a, b), `${a} / ${b}: ${why}`);
+  const unlike: [string, string][] = [
+    ["alice", "alicia"],
+    ["emile", "émile"],
+    ["Ilan", "Lian"],
+    ["ana", "anna"],
+    ["ad min", "admin"],
+    ["东京", "京东"],
+  ];
+  for (const [a, b] of unlike) assert.ok(!same(a, b), `${a} / ${b}`);
+});
+
+Deno.test("nameKeys() gives one key to a name written in small letters, two at most", () => {
+  assert.deepEqual(nameKeys("admin"), ["adrnin"]);
+  assert.deepEqual(nameKeys("ADMIN"), ["adrnin", "admln"]);
+  for (const name of ["Ünïcode", "ΝΙΚΟΣ", "東京", "👩‍💻 dev", "a".repeat(32)]) {
+    const keys = nameKeys(name);
+    assert.ok(keys.length >= 1 && keys.length <= 2, name);
+    assert.deepEqual(nameKeys(name), keys, "the same every time");
   }
 });
