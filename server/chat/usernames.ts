@@ -114,8 +114,3 @@ export function nameKeys(name: string): string[] {
   const written = skeleton(name.normalize("NFKC")).toLowerCase();
   return folded === written ? [folded] : [folded, written];
 }
-
-/** The key two names were compared by in storage format 3: case and width folded. */
-export function foldUsername(name: string): string {
-  return name.normalize("NFKC").toLowerCase().normalize("NFKC");
-}

@@ -5,7 +5,7 @@ import {
   newSessionId,
   newUserId,
 } from "../../server/chat/ids.ts";
-import { foldUsername, normalizeUsername } from "../../server/chat/usernames.ts";
+import { normalizeUsername } from "../../server/chat/usernames.ts";
 import { TokenBucket } from "../../server/transport/rate_limit.ts";
 import { ChatError, toWireError } from "../../server/chat/errors.ts";
 import { parseHandshake } from "../../server/chat/validation.ts";
@@ -73,13 +73,6 @@ Deno.test("normalizeUsername() refuses what is not a name, saying why", () => {
       return true;
     }, `input ${JSON.stringify(input)}`);
   }
-});
-
-Deno.test("foldUsername() makes case and compatibility variants collide", () => {
-  assert.equal(foldUsername("Alice"), foldUsername("ALICE"));
-  assert.equal(foldUsername("Émile"), foldUsername("émile"));
-  assert.equal(foldUsername("ｂｏｂ"), foldUsername("bob"));
-  assert.notEqual(foldUsername("alice"), foldUsername("alicia"));
 });
 
 Deno.test("TokenBucket.take() allows the burst, then the rate", () => {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { ChatError } from "../../server/chat/errors.ts";
 import { nameKeys, normalizeUsername } from "../../server/chat/usernames.ts";
+import { connectError, startTestServer } from "./helpers.ts";
 
 /** The `invalid_username` message `normalizeUsername(input)` throws. */
 function refusal(input: string): string {
@@ -160,4 +161,58 @@ Deno.test("nameKeys() gives one key to a name written in small letters, two at m
     assert.ok(keys.length >= 1 && keys.length <= 2, name);
     assert.deepEqual(nameKeys(name), keys, "the same every time");
   }
+});
+
+Deno.test("a look-alike of a taken name is taken, over the server, and so are its case and width variants", async () => {
+  await using server = await startTestServer();
+  await server.connect({ username: "admin" });
+  await server.connect({ username: "PayPal" });
+  for (
+    const name of [
+      "ADMIN",
+      "ａｄｍｉｎ",
+      "\u0430dmin", // Cyrillic а
+      "\u03B1dmin", // Greek α
+      "\u0410DMIN", // Cyrillic А
+      "adrnin",
+      "PayPaI", // capital I for small l
+      "PAYPAL",
+    ]
+  ) {
+    const taken = await connectError(server.url, { username: name });
+    assert.equal(taken.data?.code, "username_taken", name);
+    assert.equal(taken.message, `Username "${name}" is already taken`);
+  }
+  const hidden = await connectError(server.url, { username: "adm\u200Bin" });
+  assert.equal(hidden.data?.code, "invalid_username");
+  assert.equal(
+    hidden.message,
+    "Username cannot contain invisible or formatting characters (U+200B)",
+  );
+  const blank = await connectError(server.url, { username: "\u3164" });
+  assert.equal(
+    blank.message,
+    "Username cannot be blank: it has only invisible characters (U+3164)",
+  );
+  // Names that only share letters are free.
+  assert.equal(
+    (await server.connect({ username: "administrator" })).session.username,
+    "administrator",
+  );
+  assert.equal((await server.connect({ username: "Pay Pal" })).session.username, "Pay Pal");
+});
+
+Deno.test("deleting an account frees every key of its name", async () => {
+  await using server = await startTestServer();
+  const admin = await server.connect({ username: "ADMIN" });
+  assert.equal(nameKeys("ADMIN").length, 2);
+  assert.equal(
+    (await connectError(server.url, { username: "ADMlN" })).data?.code,
+    "username_taken",
+  );
+  assert.deepEqual(await admin.socket.emitWithAck("delete account", {}), { ok: true });
+  const again = await server.connect({ username: "ADMlN" });
+  assert.equal(again.session.username, "ADMlN");
+  assert.notEqual(again.session.userID, admin.session.userID);
+  assert.equal((await server.connect({ username: "admin" })).session.username, "admin");
 });
