@@ -232,10 +232,10 @@ async function formatTwoToThree(kv: Deno.Kv, context: MigrationContext): Promise
   context.logger.info({ event: "migration", sessions, users }, "Indexed sessions for format 3");
 }
 
-// Users whose reservations go in one commit: a check each, within KV's 100.
-const USERS_PER_COMMIT = 40;
-// Name rows deleted in one commit, each with its check.
-const NAMES_PER_COMMIT = 80;
+// Users whose reservations go in one commit, and name rows deleted in one (each
+// with its check): the longest keys, about 1 KB, stay within KV's 80 KiB of keys.
+const USERS_PER_COMMIT = 30;
+const NAMES_PER_COMMIT = 30;
 
 /** A live anonymous user as the format 3 -> 4 migration read it. */
 interface Holder {

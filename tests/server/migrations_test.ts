@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Message } from "../../server/protocol.ts";
 import type { SessionRecord, UserRecord } from "../../server/chat/ports.ts";
+import { nameKeys } from "../../server/chat/usernames.ts";
 import { formatKey, sessionKey, userKey } from "../../server/store/keys.ts";
 import { KvChatStore } from "../../server/store/kv_store.ts";
 import { FORMAT_VERSION, migrate, type Migration } from "../../server/store/migrations.ts";
@@ -315,4 +316,27 @@ Deno.test("migrate() from format 3 run by two nodes at once leaves the same rese
   ]);
   assert.equal((await two.get(formatKey())).value, 4);
   assert.deepEqual(await reservations(two), FORMAT_4_RESERVATIONS);
+});
+
+Deno.test("migrate() from format 3 re-keys many users with the longest names, commit by commit", async () => {
+  using kv = await Deno.openKv(":memory:");
+  await kv.set(formatKey(), 3);
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const users: UserRecord[] = Array.from({ length: 75 }, (_, i) => ({
+    userID: i.toString(16).padStart(32, "0"),
+    // U+FDFA's compatibility form is 18 Arabic letters: these keys are about 1 KB.
+    username: "\uFDFA".repeat(30) + letters[i % 26] + letters[Math.floor(i / 26)].toUpperCase(),
+    createdAt: 1000 + i,
+  }));
+  for (const user of users) {
+    await kv.set(userKey(user.userID), user);
+    const folded = user.username.normalize("NFKC").toLowerCase().normalize("NFKC");
+    await kv.set(["usernames", folded], user.userID);
+  }
+  assert.deepEqual(await migrate(kv, { logger: memoryLogger() }), { from: 3, to: 4 });
+  const expected = users.flatMap((u) => nameKeys(u.username).map((key) => [key, u.userID]));
+  assert.deepEqual(
+    (await reservations(kv)).sort(),
+    expected.sort(),
+  );
 });
