@@ -114,6 +114,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     demoDir: config.demoDir,
     bundlePath: config.bundlePath,
     logger,
+    metricsToken: config.metricsToken,
     demoToken: config.demoAuth
       ? (user) => {
         const demo = DEMO_USERS[user];
@@ -140,11 +141,16 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const io = new Server(http, {
     maxHttpBufferSize: config.maxPacketBytes,
     adapter: redis?.adapter,
-    ...originPolicy(config.corsOrigins),
+    ...originPolicy(config.corsOrigins, config.publicUrl),
   }) as ChatServer;
   const wiring = attachChat(io, { chat, presence, logger }, {
     messageRate: config.messageRate,
     messageBurst: config.messageBurst,
+    signupLimit: config.signupLimit,
+    connectionsPerIp: config.connectionsPerIp,
+    connectionsPerUser: config.connectionsPerUser,
+    trustProxy: config.trustProxy,
+    maxBufferedBytes: config.maxBufferedBytes,
     maxContentLength: config.maxContentLength,
     relay: redis,
   });

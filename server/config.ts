@@ -44,6 +44,20 @@ export interface Config {
   demoAuth: boolean;
   /** Largest Socket.IO packet in bytes. */
   maxPacketBytes: number;
+  /** Sign-ups allowed per client address per hour; 0 disables the limit. */
+  signupLimit: number;
+  /** Open sockets allowed per client address on a node; 0 disables the limit. */
+  connectionsPerIp: number;
+  /** Open sockets allowed per user on a node; 0 disables the limit. */
+  connectionsPerUser: number;
+  /** Proxy hops whose `X-Forwarded-For` is trusted for the client address; 0 trusts none. */
+  trustProxy: number;
+  /** Unsent bytes a socket may have queued before it is disconnected. */
+  maxBufferedBytes: number;
+  /** The public origin pages are served from; "" to allow the request's own Host. */
+  publicUrl: string;
+  /** Bearer token for the full `/health`; "" shows only `{status}`. */
+  metricsToken: string;
   /** Redis URL for multi-node operation; empty for a single process. */
   redisUrl: string;
   /** Redis stream the adapter uses. */
@@ -127,6 +141,22 @@ function parseHttpsUrl(raw: string, env: string): string {
   const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
   if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && loopback)) {
     throw new TypeError(`Cannot use ${env} "${raw}": must be https (http only on loopback)`);
+  }
+  return raw;
+}
+
+function parsePublicUrl(raw: string, env: string): string {
+  const parsed = url(raw, env);
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new TypeError(`Cannot use ${env} "${raw}": must be an http or https URL`);
+  }
+  return parsed.origin;
+}
+
+// The token itself never appears in an error message.
+function parseMetricsToken(raw: string, env: string): string {
+  if (raw.length < 16 || /\s/.test(raw)) {
+    throw new RangeError(`Cannot use ${env}: must be at least 16 characters without spaces`);
   }
   return raw;
 }
@@ -332,6 +362,57 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     shown: String(256 * 1024),
     doc: "Largest Socket.IO packet; a larger one closes that connection",
     parse: integer(16 * 1024, 16 * 1024 * 1024),
+  },
+  signupLimit: {
+    env: "SIGNUP_LIMIT",
+    default: 20,
+    shown: "20",
+    doc: "Sign-ups per client address per hour (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  connectionsPerIp: {
+    env: "CONNECTIONS_PER_IP",
+    default: 50,
+    shown: "50",
+    doc: "Open sockets per client address on a node (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  connectionsPerUser: {
+    env: "CONNECTIONS_PER_USER",
+    default: 20,
+    shown: "20",
+    doc: "Open sockets per user on a node (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  trustProxy: {
+    env: "TRUST_PROXY",
+    default: 0,
+    shown: "0",
+    doc: "Proxy hops in front of the server whose X-Forwarded-For is trusted (0: none)",
+    parse: integer(0, 10),
+  },
+  maxBufferedBytes: {
+    env: "MAX_BUFFERED_BYTES",
+    default: 1024 * 1024,
+    shown: String(1024 * 1024),
+    doc:
+      "Unsent bytes a socket may queue (a reader that stopped reading) before it is disconnected",
+    parse: integer(64 * 1024, 1024 * 1024 * 1024),
+  },
+  publicUrl: {
+    env: "PUBLIC_URL",
+    default: "",
+    shown: "(the request's Host)",
+    doc:
+      "Public origin of the server, e.g. https://chat.example; pages of other origins need CORS_ORIGINS",
+    parse: parsePublicUrl,
+  },
+  metricsToken: {
+    env: "METRICS_TOKEN",
+    default: "",
+    shown: "(none)",
+    doc: "Bearer token for the full /health; without it /health says only its status",
+    parse: parseMetricsToken,
   },
   redisUrl: {
     env: "REDIS_URL",

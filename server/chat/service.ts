@@ -25,6 +25,12 @@ export interface ChatServiceOptions {
   accountTtlMs: number;
 }
 
+/** What the transport decides during `authenticate()`. */
+export interface AuthenticateHooks {
+  /** Called before a new user is stored; throws (a `ChatError`) to refuse the sign-up. */
+  beforeSignUp?: () => void;
+}
+
 /** A resolved handshake. */
 export interface Authenticated extends SessionInfo {
   /** A host-issued token carried a new display name for a known user. */
@@ -80,10 +86,10 @@ export class ChatService {
    * identity, a token; else a known `sessionID` restores it, or a `username`
    * registers a new user. Throws `ChatError` otherwise.
    */
-  authenticate(request: HandshakeRequest): Promise<Authenticated> {
+  authenticate(request: HandshakeRequest, hooks: AuthenticateHooks = {}): Promise<Authenticated> {
     return this.#verifier
       ? this.#authenticateHost(request, this.#verifier)
-      : this.#authenticateAnonymous(request);
+      : this.#authenticateAnonymous(request, hooks);
   }
 
   async #authenticateHost(
@@ -126,7 +132,10 @@ export class ChatService {
     return { sessionID: "", userID, username: name, identity: "host", renamed };
   }
 
-  async #authenticateAnonymous(request: HandshakeRequest): Promise<Authenticated> {
+  async #authenticateAnonymous(
+    request: HandshakeRequest,
+    hooks: AuthenticateHooks,
+  ): Promise<Authenticated> {
     const { sessionID, username } = request;
     let staleSession = false;
     if (sessionID !== undefined) {
@@ -152,6 +161,7 @@ export class ChatService {
       throw new ChatError(staleSession ? "invalid_session" : "invalid_username", INVALID_USERNAME);
     }
     const name = normalizeUsername(username);
+    hooks.beforeSignUp?.();
     const user: UserRecord = { userID: newUserId(), username: name, createdAt: Date.now() };
     const newSession = newSessionId();
     const created = await this.#store.createUser(user, {

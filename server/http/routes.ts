@@ -9,6 +9,8 @@ import { serveStatic, type StaticFilesOptions } from "./static_files.ts";
 export interface RoutesOptions extends StaticFilesOptions {
   /** Extra fields for `GET /health`. */
   health: () => Record<string, unknown>;
+  /** Bearer token that unlocks `health()`'s fields; "" keeps `/health` to `{status}`. */
+  metricsToken: string;
   logger: Logger;
   /**
    * Set only for the signed-in demo (`DEMO_AUTH=1`): a token for the demo user
@@ -33,6 +35,15 @@ export function createHttpHandler(
   };
 }
 
+/** Compares two strings in time that does not depend on where they differ. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(expected);
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) diff |= (a[i] ?? 0) ^ b[i];
+  return diff === 0;
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
@@ -49,8 +60,10 @@ async function handle(
   }
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
   if (path === "/health") {
+    const full = options.metricsToken !== "" &&
+      sameSecret(req.headers.authorization ?? "", `Bearer ${options.metricsToken}`);
     send(res, 200, {
-      body: JSON.stringify({ status: "ok", ...options.health() }),
+      body: JSON.stringify({ status: "ok", ...(full ? options.health() : {}) }),
       headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
       head,
     });

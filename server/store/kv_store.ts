@@ -59,6 +59,7 @@ export interface ReadMark {
 export class KvChatStore implements ChatStore {
   #kv: Deno.Kv;
   #writer: GroupWriter;
+  #markLanes = new Map<string, Promise<void>>();
 
   constructor(kv: Deno.Kv) {
     this.#kv = kv;
@@ -389,7 +390,24 @@ export class KvChatStore implements ChatStore {
     return { messages: messages.reverse(), hasMore };
   }
 
-  async markRead(
+  /**
+   * Marks of one conversation made on this node go one after another, so that
+   * they do not make each other count again; marks from other nodes still can,
+   * and are counted again, up to `MARK_READ_ATTEMPTS` times.
+   */
+  markRead(userID: string, options: { peerID: string; upTo: string }): Promise<number> {
+    const lane = `${userID}:${options.peerID}`;
+    const previous = this.#markLanes.get(lane) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.#markRead(userID, options));
+    const tail = next.then(() => {}, () => {});
+    this.#markLanes.set(lane, tail);
+    tail.then(() => {
+      if (this.#markLanes.get(lane) === tail) this.#markLanes.delete(lane);
+    });
+    return next;
+  }
+
+  async #markRead(
     userID: string,
     { peerID, upTo }: { peerID: string; upTo: string },
   ): Promise<number> {
@@ -404,7 +422,12 @@ export class KvChatStore implements ChatStore {
         counterKey,
       ]);
       const previous = markEntry.value?.upTo;
-      const mark = previous !== undefined && previous > upTo ? previous : upTo;
+      const received = Number(counterEntry.value?.value ?? 0n);
+      // A mark never moves back: an older one changes nothing, and costs no scan.
+      if (previous !== undefined && previous >= upTo) {
+        return Math.max(0, received - markEntry.value!.received);
+      }
+      const mark = upTo;
       let unread = 0;
       for await (
         const entry of this.#kv.list<Message>(
@@ -415,7 +438,6 @@ export class KvChatStore implements ChatStore {
         if (entry.value.id !== mark && entry.value.from === peerID) unread++;
       }
       unread = Math.min(unread, UNREAD_SCAN_LIMIT);
-      const received = Number(counterEntry.value?.value ?? 0n);
       const { ok } = await retryLocked(() =>
         this.#kv.atomic()
           .check(markEntry, counterEntry)

@@ -14,6 +14,13 @@ export class TokenBucket {
     this.#last = this.#now();
   }
 
+  /** True when the bucket has refilled to its burst: forgetting it changes nothing. */
+  get full(): boolean {
+    if (this.#rate === 0) return true;
+    const elapsed = (this.#now() - this.#last) / 1000;
+    return this.#tokens + elapsed * this.#rate >= this.#burst;
+  }
+
   /** Takes one token; false when none is left (the caller is over its rate). */
   take(): boolean {
     if (this.#rate === 0) return true;

@@ -6,15 +6,31 @@ import type { Presence } from "../chat/ports.ts";
 import type { ChatService } from "../chat/service.ts";
 import { parseHandshake } from "../chat/validation.ts";
 import type { Logger } from "../log.ts";
-import { TokenBucket } from "./rate_limit.ts";
+import {
+  addressGroup,
+  clientAddress,
+  ConnectionLimits,
+  SignupLimits,
+  UserRateLimits,
+} from "./admission.ts";
 import { createPresenceNotices, PRESENCE_DELAY } from "./presence_notices.ts";
 import type { ChatServer, ChatSocket, RoomRelay, SocketData } from "./types.ts";
-import { corkWebSocketBatches } from "./ws_internals.ts";
+import { corkWebSocketBatches, dropSocket, unsentBytes } from "./ws_internals.ts";
 
-/** Per-socket rate limit of incoming events, and limits announced to clients. */
+/** Limits of incoming events and connections, and limits announced to clients. */
 export interface SocketOptions {
+  /** Events a second per user on this node, over all of the user's sockets. */
   messageRate: number;
   messageBurst: number;
+  /** Sign-ups an hour per address (0: no limit). */
+  signupLimit: number;
+  /** Sockets per address and per user on this node (0: no limit). */
+  connectionsPerIp: number;
+  connectionsPerUser: number;
+  /** Proxy hops whose `X-Forwarded-For` is trusted. */
+  trustProxy: number;
+  /** Unsent bytes a socket may queue before it is dropped. */
+  maxBufferedBytes: number;
   /** Announced in `session`. */
   maxContentLength: number;
   /** How presence bursts reach the other nodes of a cluster, and theirs this one. */
@@ -36,6 +52,9 @@ export interface ChatWiring {
   close(): void;
 }
 
+// How often every socket's unsent bytes are looked at.
+const SLOW_CONSUMER_CHECK_MS = 1000;
+
 const RATE_LIMITED: FailedAck = {
   ok: false,
   error: { code: "rate_limited", message: "Too many requests: slow down" },
@@ -48,6 +67,32 @@ export function attachChat(
   options: SocketOptions,
 ): ChatWiring {
   const { chat, presence, logger } = deps;
+  const connections = new ConnectionLimits({
+    perAddress: options.connectionsPerIp,
+    perUser: options.connectionsPerUser,
+  });
+  const signups = new SignupLimits({ limit: options.signupLimit });
+  const rates = new UserRateLimits({ rate: options.messageRate, burst: options.messageBurst });
+  const pruning = setInterval(() => {
+    signups.prune();
+    rates.prune();
+  }, 60_000);
+  Deno.unrefTimer(pruning);
+  // A client that stopped reading (while still answering pings) would otherwise
+  // make its queue grow for as long as others write to it.
+  const watching = setInterval(() => {
+    for (const socket of io.of("/").sockets.values()) {
+      const bytes = unsentBytes(socket);
+      if (bytes > options.maxBufferedBytes) {
+        logger.warn(
+          { event: "slow consumer", userID: socket.data.userID, bytes },
+          "Dropped a socket that stopped reading",
+        );
+        dropSocket(socket);
+      }
+    }
+  }, SLOW_CONSUMER_CHECK_MS);
+  Deno.unrefTimer(watching);
   const notices = createPresenceNotices(io, { ...PRESENCE_DELAY, relay: options.relay, logger });
   corkWebSocketBatches(io);
 
@@ -74,8 +119,20 @@ export function attachChat(
 
   io.use(async (socket, next) => {
     try {
+      const group = addressGroup(clientAddress(socket.handshake, options.trustProxy));
+      const crowded = connections.refuseAddress(group);
+      if (crowded) throw new ChatError("rate_limited", crowded);
       const handshake = parseHandshake(socket.handshake.auth);
-      const { renamed, ...session } = await chat.authenticate(handshake);
+      const { renamed, ...session } = await chat.authenticate(handshake, {
+        beforeSignUp() {
+          const refused = signups.take(group);
+          if (refused) throw new ChatError("rate_limited", refused);
+        },
+      });
+      const busy = connections.refuseAddress(group) ?? connections.refuseUser(session.userID);
+      if (busy) throw new ChatError("rate_limited", busy);
+      // Counted until the connection closes, whether or not it gets as far as "connection".
+      socket.conn.once("close", connections.hold(group, session.userID));
       socket.data = { ...session, batchPresence: handshake.batchPresence };
       if (renamed) {
         changed(session.userID);
@@ -95,7 +152,7 @@ export function attachChat(
 
   io.on("connection", (socket: ChatSocket) => {
     const { userID, username, sessionID, identity } = socket.data;
-    const bucket = new TokenBucket({ rate: options.messageRate, burst: options.messageBurst });
+    const { bucket, release: releaseRate } = rates.hold(userID);
     const logged = new Set<ErrorCode>();
 
     // Registered before anything awaits, so no event of this socket is missed.
@@ -188,6 +245,7 @@ export function attachChat(
     );
 
     socket.on("disconnect", async () => {
+      releaseRate();
       await joined;
       try {
         if (await presence.remove(userID)) notices.disconnected(userID);
@@ -235,6 +293,10 @@ export function attachChat(
       }
     },
     usersDeleted: deleted,
-    close: notices.close,
+    close() {
+      clearInterval(pruning);
+      clearInterval(watching);
+      notices.close();
+    },
   };
 }

@@ -82,3 +82,38 @@ export function idleFrameSender(socket: ChatSocket): FrameSender | undefined {
   }
   return sender;
 }
+
+function byteLength(data: unknown): number {
+  if (typeof data === "string") return data.length;
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
+}
+
+/**
+ * Bytes written to a socket that its client has not taken yet: packets
+ * engine.io holds (`conn.writeBuffer`, for a long-polling client between
+ * polls), frames `ws` holds (`_sender._bufferedBytes`) and what the TCP socket
+ * holds (`writableLength`). What the kernel holds is not counted.
+ */
+export function unsentBytes(socket: ChatSocket): number {
+  // deno-lint-ignore no-explicit-any
+  const conn = socket.conn as any;
+  let bytes = 0;
+  for (const packet of conn.writeBuffer ?? []) bytes += byteLength(packet?.data);
+  const ws = conn.transport?.name === "websocket" ? conn.transport.socket : undefined;
+  if (typeof ws?._sender?._bufferedBytes === "number") bytes += ws._sender._bufferedBytes;
+  if (typeof ws?._socket?.writableLength === "number") bytes += ws._socket.writableLength;
+  return bytes;
+}
+
+/**
+ * Closes a socket at once, dropping what it has not sent: a WebSocket is
+ * terminated (its TCP socket destroyed, with no closing handshake to wait
+ * for behind the queue), then Socket.IO forgets the socket.
+ */
+export function dropSocket(socket: ChatSocket): void {
+  // deno-lint-ignore no-explicit-any
+  const ws = (socket.conn as any).transport?.socket;
+  if (typeof ws?.terminate === "function") ws.terminate();
+  socket.disconnect(true);
+}

@@ -18,6 +18,7 @@ import { Progress } from "./progress.ts";
 import { GUIDE_SERVER_DIR } from "./peer.ts";
 import { addResult, type BenchResults, lostDuplicatedTarget, type Scenario } from "./results.ts";
 import { ServerRunner } from "./runner.ts";
+import { abuse } from "./scenarios/abuse.ts";
 import { bundle } from "./scenarios/bundle.ts";
 import { cluster } from "./scenarios/cluster.ts";
 import { connect } from "./scenarios/connect.ts";
@@ -38,6 +39,7 @@ const SCENARIOS = {
   history,
   connect,
   cluster,
+  abuse,
 } satisfies Record<string, Scenario>;
 
 /** The scenarios that run the peer beside ours. */

@@ -139,6 +139,9 @@ export interface ServerProcess {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** The `METRICS_TOKEN` the benchmark gives our server, so that `/health` reports its statistics. */
+export const BENCH_METRICS_TOKEN = "bench-metrics-token-0123456789";
+
 /** Where the Deno binary is: the one running this benchmark. */
 export function denoPath(): string {
   return Deno.execPath();
@@ -155,7 +158,15 @@ export function startServerProcess(
   return startProcess(denoPath(), {
     args: ["run", "-A", ...(options.denoArgs ?? []), options.script ?? "server/main.ts"],
     cwd: options.cwd ?? ROOT,
-    env: { HOST: "127.0.0.1", ...env },
+    env: {
+      HOST: "127.0.0.1",
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
+      // Every simulated user comes from 127.0.0.1.
+      SIGNUP_LIMIT: "0",
+      CONNECTIONS_PER_IP: "0",
+      CONNECTIONS_PER_USER: "0",
+      ...env,
+    },
     ready: "output",
     timeoutMs: options.timeoutMs,
   });
@@ -237,7 +248,10 @@ export async function startProcess(
     output,
     async health() {
       if (options.health === false) return {};
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
+      const res = await fetch(`${url}/health`, {
+        signal: AbortSignal.timeout(3000),
+        headers: { Authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+      });
       return await res.json();
     },
     async stop(stopTimeoutMs = 15_000) {

@@ -104,6 +104,27 @@ export const TARGETS = {
     op: "<=",
     limit: 1.2,
   },
+  signupFlood: {
+    scenario: "abuse",
+    label: "sign-ups accepted of 5,000 from one address in an hour (SIGNUP_LIMIT 20)",
+    unit: "users",
+    op: "<=",
+    limit: 20,
+  },
+  oneUserManySockets: {
+    scenario: "abuse",
+    label: "one user on 20 sockets: messages accepted / (burst + rate x seconds)",
+    unit: "x",
+    op: "<=",
+    limit: 1.05,
+  },
+  slowConsumerMemory: {
+    scenario: "abuse",
+    label: "25 readers that stopped reading, flooded: V8 heap after they are dropped / before",
+    unit: "x",
+    op: "<=",
+    limit: 1.25,
+  },
   fairnessFloodRatio: {
     scenario: "fairness",
     label: "others' p99 with one flooder / without (same run)",

@@ -56,7 +56,9 @@ Deno.test("cluster delivers a message to the recipient and the sender's other ta
   assert.equal(toBob2.filter((m) => m.id === reply.message.id).length, 0);
   // Each node timed its appends to the stream and its reads of the other's.
   for (const node of [a, b]) {
-    const health = await (await fetch(`${node.url}/health`)).json();
+    const health = await node.health() as unknown as {
+      relay: { publishP50Ms: number; readLagP50Ms: number; readLagP99Ms: number };
+    };
     assert.ok(health.relay.publishP50Ms > 0, JSON.stringify(health.relay));
     assert.ok(health.relay.readLagP99Ms >= health.relay.readLagP50Ms, JSON.stringify(health.relay));
     assert.ok(health.relay.readLagP99Ms < 10_000, "the lag is measured from the append, in ms");

@@ -5,7 +5,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { waitFor } from "../server/helpers.ts";
+import { UNLIMITED, waitFor } from "../server/helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const REDIS_SERVER = "/usr/bin/redis-server";
@@ -172,6 +172,9 @@ export class RedisServer {
   }
 }
 
+/** The `METRICS_TOKEN` of every node the tests start. */
+export const METRICS_TOKEN = "cluster-test-metrics-token";
+
 /** Health as `GET /health` reports it. */
 export interface Health {
   status: string;
@@ -196,7 +199,14 @@ export class ServerNode {
     const port = freePort();
     const child = new Child(Deno.execPath(), {
       args: ["run", "-A", "server/main.ts"],
-      env: { PORT: String(port), HOST: "127.0.0.1", NO_COLOR: "1", ...env },
+      env: {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        NO_COLOR: "1",
+        METRICS_TOKEN,
+        ...UNLIMITED,
+        ...env,
+      },
     });
     const node = new ServerNode(port, child);
     try {
@@ -236,7 +246,9 @@ export class ServerNode {
 
   /** `GET /health`. */
   async health(): Promise<Health> {
-    const response = await fetch(`${this.url}/health`);
+    const response = await fetch(`${this.url}/health`, {
+      headers: { Authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     return await response.json();
   }
 

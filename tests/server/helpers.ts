@@ -58,15 +58,25 @@ export interface TestServer extends RunningServer, AsyncDisposable {
 }
 
 /**
+ * The limits per address and the sign-up limit, off: every test client comes
+ * from 127.0.0.1. The tests of those limits set them.
+ */
+export const UNLIMITED = {
+  SIGNUP_LIMIT: "0",
+  CONNECTIONS_PER_IP: "0",
+  CONNECTIONS_PER_USER: "0",
+} as const;
+
+/**
  * Starts a server on a free loopback port with `:memory:` KV unless `env` says
- * otherwise. Use it with `await using`, so a failing assertion still stops it.
+ * otherwise, and without the limits per address (`UNLIMITED`). Use it with `await using`, so a failing assertion still stops it.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
   options: { kv?: Deno.Kv } = {},
 ): Promise<TestServer> {
   const logger = memoryLogger();
-  const config = loadConfig({ PORT: "0", KV_PATH: ":memory:", ...env });
+  const config = loadConfig({ PORT: "0", KV_PATH: ":memory:", ...UNLIMITED, ...env });
   const server = await startServer(config, { logger, kv: options.kv });
   const clients = new Set<ClientSocket>();
   const track = (socket: ClientSocket) => {

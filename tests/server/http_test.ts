@@ -72,9 +72,23 @@ Deno.test("GET / serves the demo under a strict CSP, and the bundle with CORS", 
   await head.text();
 });
 
-Deno.test("GET /health reports status and write statistics", async () => {
-  await using server = await startTestServer();
-  const res = await fetch(`${server.url}/health`);
+Deno.test("GET /health says only its status without METRICS_TOKEN, and everything with it", async () => {
+  const token = "a-metrics-token-for-the-test";
+  await using server = await startTestServer({ METRICS_TOKEN: token });
+  for (const authorization of [undefined, "Bearer wrong-token-of-some-length", `Basic ${token}`]) {
+    const res = await fetch(`${server.url}/health`, {
+      headers: authorization ? { Authorization: authorization } : {},
+    });
+    assert.deepEqual(await res.json(), { status: "ok" }, String(authorization));
+  }
+  await using plain = await startTestServer();
+  const open = await fetch(`${plain.url}/health`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  assert.deepEqual(await open.json(), { status: "ok" }, "no token set: nothing more to unlock");
+  const res = await fetch(`${server.url}/health`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   assert.equal(res.status, 200);
   const body = await res.json();
   assert.equal(body.status, "ok");

@@ -361,10 +361,15 @@ Deno.test("KvChatStore.markRead() counts again when a message arrives during its
     counts++;
     await writer.saveMessage(make(B, A, "more"));
   }));
-  await assert.rejects(busy.markRead(A, { peerID: B, upTo: first.id }), /changed during 8 counts/);
+  const later = make(B, A, "never stored").id;
+  await assert.rejects(busy.markRead(A, { peerID: B, upTo: later }), /changed during 8 counts/);
   assert.equal(counts, 8);
   assert.equal((await kv.get<ReadMark>(readKey(A, B))).value?.upTo, first.id);
   assert.equal((await unreadOf(store, A))[B], 2 + 8, "every message since the mark is unread");
+  // A mark at or below the one stored changes nothing and counts nothing.
+  counts = 0;
+  assert.equal(await busy.markRead(A, { peerID: B, upTo: first.id }), 2 + 8);
+  assert.equal(counts, 0);
 });
 
 Deno.test("KvChatStore.findByClientId() finds the message of an idempotency key among the conversation's latest", async () => {

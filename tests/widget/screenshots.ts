@@ -27,7 +27,13 @@ const base = `http://127.0.0.1:${port}`;
 const server = new Deno.Command(Deno.execPath(), {
   args: ["run", "-A", "server/main.ts"],
   cwd: root,
-  env: { PORT: String(port), HOST: "127.0.0.1", KV_PATH: ":memory:", CORS_ORIGINS: base },
+  env: {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    KV_PATH: ":memory:",
+    CORS_ORIGINS: base,
+    SIGNUP_LIMIT: "0",
+  },
   stdout: "null",
   stderr: "inherit",
 }).spawn();

@@ -59,6 +59,9 @@ function createChatServer({ port, kvPath, corsOrigins, env = {} }) {
           CORS_ORIGINS: corsOrigins,
           // The paging test seeds 200 messages at once.
           MESSAGE_RATE: "0",
+          // Every test page comes from 127.0.0.1 and signs up many users.
+          SIGNUP_LIMIT: "0",
+          CONNECTIONS_PER_IP: "0",
           ...env,
         },
         stdout: "piped",
