@@ -14,17 +14,17 @@ const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
 // overrides and isolates, the Arabic letter mark), and the Braille blank, a
 // pattern of no dots that draws as a space without being one.
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\u2800]/gu;
-// What a skeleton leaves out: of the above, only emoji joiners and U+FE0F reach it.
-const INVISIBLE_ANYWHERE = /\p{Default_Ignorable_Code_Point}/gu;
+// What a skeleton drops (UTS #39); of these, a name keeps only emoji joiners and U+FE0F.
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 
 // Inside an emoji they are part of what is drawn: a zero-width joiner glues two
 // pictographs into one (👩‍💻, 🏳️‍🌈), and U+FE0F asks for the emoji form of a
 // pictograph (❤️) or of a keycap (1️⃣). Only there are they allowed.
+const PICTOGRAPH = String.raw`\p{Extended_Pictographic}`;
 const EMOJI_GLUE = new RegExp(
   [
-    String
-      .raw`(?<=\p{Extended_Pictographic}[\uFE0F\p{Emoji_Modifier}]?)\u200D(?=\p{Extended_Pictographic})`,
-    String.raw`(?<=\p{Extended_Pictographic})\uFE0F`,
+    String.raw`(?<=${PICTOGRAPH}[\uFE0F\p{Emoji_Modifier}]?)\u200D(?=${PICTOGRAPH})`,
+    String.raw`(?<=${PICTOGRAPH})\uFE0F`,
     String.raw`(?<=[#*0-9])\uFE0F(?=\u20E3)`,
   ].join("|"),
   "gu",
@@ -97,7 +97,7 @@ export function normalizeUsername(input: unknown): string {
 // look alike have one skeleton ("аdmin" with a Cyrillic а, "admin" and "adrnin" all
 // give "adrnin"); it is for comparing, never for showing.
 function skeleton(text: string): string {
-  return unhomoglyph(text.normalize("NFD").replace(INVISIBLE_ANYWHERE, "")).normalize("NFD");
+  return unhomoglyph(text.normalize("NFD").replace(IGNORABLE, "")).normalize("NFD");
 }
 
 /**
