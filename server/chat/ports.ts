@@ -80,12 +80,13 @@ export interface ChatStore {
   /** Pushes the session's expiry back by `ttlMs`. */
   refreshSession(sessionID: string, options: { userID: string; ttlMs: number }): Promise<void>;
   /**
-   * Creates a user and its first session in one atomic write. Returns false,
-   * writing nothing, when `foldedName` is taken.
+   * Creates a user, the reservation of its name's keys (`nameKeys()`) and its
+   * first session in one atomic write. Returns false, writing nothing, when one
+   * of the keys is taken.
    */
   createUser(
     user: UserRecord,
-    options: { foldedName: string; sessionID: string; ttlMs: number },
+    options: { nameKeys: readonly string[]; sessionID: string; ttlMs: number },
   ): Promise<boolean>;
   /**
    * Ends a session and reports whether the user still has another live one; when

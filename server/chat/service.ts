@@ -5,7 +5,7 @@ import { DELETED_USERNAME, INVALID_USERNAME } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
 import { createMessageIdGenerator, hostUserId, newSessionId, newUserId } from "./ids.ts";
 import type { ChatStore, MessagePage, Presence, TokenVerifier, UserRecord } from "./ports.ts";
-import { foldUsername, normalizeUsername } from "./usernames.ts";
+import { nameKeys, normalizeUsername } from "./usernames.ts";
 import {
   type HandshakeRequest,
   parseDeleteAccountRequest,
@@ -165,7 +165,7 @@ export class ChatService {
     const user: UserRecord = { userID: newUserId(), username: name, createdAt: Date.now() };
     const newSession = newSessionId();
     const created = await this.#store.createUser(user, {
-      foldedName: foldUsername(name),
+      nameKeys: nameKeys(name),
       sessionID: newSession,
       ttlMs: this.#options.sessionTtlMs,
     });

@@ -1,11 +1,11 @@
 /**
- * The one place that names Deno KV keys. Every key of the chat (storage format 3),
+ * The one place that names Deno KV keys. Every key of the chat (storage format 4),
  * its value, and why it exists:
  *
  * ```
  * ["meta", "format"]                      number          storage format version (migrations.ts)
  * ["users", userID]                       { userID, username, createdAt, host?, deleted? }
- * ["usernames", foldedName]               userID          unique names, case-insensitive (anonymous users)
+ * ["usernames", nameKey]                  userID          each key of a name (nameKeys()), held once (anonymous users)
  * ["sessions", sessionID]                 { userID, refreshedAt }   expires after SESSION_TTL_DAYS unused
  * ["user_sessions", userID, sessionID]    true            a user's sessions, to end them all; may outlive one
  * ["activity", userID]                    { sessionsUntil }   when the user's last session ends (anonymous users)
@@ -24,6 +24,10 @@
  * messages become tombstones (`deleted: true`, content ""), and its sessions,
  * name, activity, counters and read marks are gone.
  *
+ * A name has one or two keys, its confusable skeletons: look-alikes, case and width
+ * variants share one, and sign-up checks that none of its keys is held. Names that
+ * already shared a key when format 4 came keep their accounts; the older one holds it.
+ *
  * `pairID` is the two user IDs sorted and joined, the same from both sides. A message
  * costs three rows: itself and the two counters, summed in its commit. The counters'
  * versionstamps order a user's conversations by their last message, and unread is
@@ -32,6 +36,7 @@
  * Format 1 had, besides users, sessions and messages, `["conversations", userID, peerID]`,
  * `["unread", userID, peerID]`, `["read_marks", userID, peerID]` and
  * `["client_ids", userID, clientId]`; only the migration reads them (`FORMAT_1`).
+ * Formats 1 to 3 reserved a name under one key, its case- and width-folded form.
  */
 
 /** The key part naming the conversation between two users, the same from both sides. */
@@ -54,9 +59,14 @@ export function usersPrefix(): Deno.KvKey {
   return ["users"];
 }
 
-/** The claim on a folded username. */
-export function usernameKey(foldedName: string): Deno.KvKey {
-  return ["usernames", foldedName];
+/** The reservation of a name key (`nameKeys()`): the user ID holding it. */
+export function usernameKey(nameKey: string): Deno.KvKey {
+  return ["usernames", nameKey];
+}
+
+/** Every name reservation. */
+export function usernamesPrefix(): Deno.KvKey {
+  return ["usernames"];
 }
 
 /** A session. */

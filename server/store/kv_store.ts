@@ -9,7 +9,7 @@ import {
   type SessionRecord,
   type UserRecord,
 } from "../chat/ports.ts";
-import { foldUsername } from "../chat/usernames.ts";
+import { nameKeys } from "../chat/usernames.ts";
 import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.ts";
 import {
   activityKey,
@@ -139,15 +139,20 @@ export class KvChatStore implements ChatStore {
 
   async createUser(
     user: UserRecord,
-    { foldedName, sessionID, ttlMs }: { foldedName: string; sessionID: string; ttlMs: number },
+    { nameKeys, sessionID, ttlMs }: {
+      nameKeys: readonly string[];
+      sessionID: string;
+      ttlMs: number;
+    },
   ): Promise<boolean> {
     const session: SessionRecord = { userID: user.userID, refreshedAt: user.createdAt };
+    const names = nameKeys.map((key) => usernameKey(key));
     try {
       // Through the writer: a burst of sign-ups shares commits.
       await this.#writer.write({
-        checks: [{ key: usernameKey(foldedName), versionstamp: null }],
+        checks: names.map((key) => ({ key, versionstamp: null })),
         sets: [
-          { key: usernameKey(foldedName), value: user.userID },
+          ...names.map((key) => ({ key, value: user.userID })),
           { key: userKey(user.userID), value: user },
           { key: sessionKey(sessionID), value: session, expireIn: ttlMs },
           { key: userSessionKey(user.userID, sessionID), value: true },
@@ -178,8 +183,7 @@ export class KvChatStore implements ChatStore {
       const entry = await this.#kv.get<UserRecord>(userKey(userID));
       const user = entry.value;
       if (!user || user.deleted || user.host) return false;
-      const nameKey = usernameKey(foldUsername(user.username));
-      const name = await this.#kv.get<string>(nameKey);
+      const names = await this.#kv.getMany<string[]>(nameKeys(user.username).map(usernameKey));
       const sessions = await Array.fromAsync(
         this.#kv.list<true>({ prefix: userSessionsPrefix(userID) }),
         (e) => e.key[2] as string,
@@ -197,7 +201,8 @@ export class KvChatStore implements ChatStore {
         .set(userKey(userID), tombstone)
         .delete(activityKey(userID))
         .set(deletionKey(userID), { since: now });
-      if (name.value === userID) op = op.check(name).delete(nameKey);
+      // A key another account holds (see the format 4 migration) stays reserved for it.
+      for (const name of names) if (name.value === userID) op = op.check(name).delete(name.key);
       // The first sessions go with the record; a user with more has the rest removed next.
       const first = sessions.slice(0, 400);
       for (const sessionID of first) {

@@ -10,6 +10,7 @@
 
 import type { Logger } from "../log.ts";
 import type { SessionRecord, UserRecord } from "../chat/ports.ts";
+import { nameKeys } from "../chat/usernames.ts";
 import {
   activityKey,
   FORMAT_1,
@@ -18,6 +19,9 @@ import {
   receivedKey,
   sentKey,
   sessionsPrefix,
+  userKey,
+  usernameKey,
+  usernamesPrefix,
   userSessionKey,
   usersPrefix,
 } from "./keys.ts";
@@ -25,7 +29,7 @@ import type { Activity, ReadMark } from "./kv_store.ts";
 import { retryLocked } from "./retry.ts";
 
 /** The storage format this server reads and writes. */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 
 /** What a migration may need to know of the server's configuration. */
 export interface MigrationContext {
@@ -52,6 +56,11 @@ export const MIGRATIONS: readonly Migration[] = [{
   description:
     "every session is indexed by its user, and every anonymous user gets an activity record",
   run: formatTwoToThree,
+}, {
+  from: 3,
+  description:
+    "names are reserved under their confusable skeletons (nameKeys) instead of their case-folded form",
+  run: (kv, { logger }) => formatThreeToFour(kv, logger),
 }];
 
 interface ConversationV1 {
@@ -221,6 +230,125 @@ async function formatTwoToThree(kv: Deno.Kv, context: MigrationContext): Promise
   }
   if (pending.length > 0) await flush();
   context.logger.info({ event: "migration", sessions, users }, "Indexed sessions for format 3");
+}
+
+// Users whose reservations go in one commit, and name rows deleted in one (each
+// with its check): the longest keys, about 1 KB, stay within KV's 80 KiB of keys.
+const USERS_PER_COMMIT = 30;
+const NAMES_PER_COMMIT = 30;
+
+/** A live anonymous user as the format 3 -> 4 migration read it. */
+interface Holder {
+  userID: string;
+  createdAt: number;
+  /** Its user record's versionstamp when read. */
+  versionstamp: string;
+  keys: string[];
+}
+
+/** Of two users whose names share a key, the older account holds it. */
+function holdsBefore(a: Holder, b: Holder): boolean {
+  return a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.userID < b.userID;
+}
+
+/**
+ * Format 3 -> 4. A name was reserved under its case-folded form; now under its
+ * `nameKeys()`, so look-alikes collide. Every live anonymous user's keys are set
+ * to it, except a key the names of two users share, which goes to the older
+ * account (the smaller `createdAt`, then the smaller user ID): the younger keeps
+ * its account and its name, but no longer holds that key. Then the rows no key of
+ * their user's name explains (the format 3 ones) are deleted.
+ *
+ * Two nodes doing it at once compute the same holders. Each set is committed with
+ * a check that its user's record is unchanged (an account deleted meanwhile is
+ * not reserved again), and each deletion with a check of its row; rows of users
+ * this run did not read, such as a sign-up on a node already at format 4, stay.
+ */
+async function formatThreeToFour(kv: Deno.Kv, logger: Logger): Promise<void> {
+  const users = new Map<string, Holder | null>();
+  const holders = new Map<string, Holder>();
+  for await (const entry of kv.list<UserRecord>({ prefix: usersPrefix() }, { batchSize: 500 })) {
+    const user = entry.value;
+    if (user.host || user.deleted) {
+      users.set(user.userID, null);
+      continue;
+    }
+    const holder: Holder = {
+      userID: user.userID,
+      createdAt: user.createdAt,
+      versionstamp: entry.versionstamp,
+      keys: nameKeys(user.username),
+    };
+    users.set(user.userID, holder);
+    for (const key of holder.keys) {
+      const other = holders.get(key);
+      if (!other || holdsBefore(holder, other)) holders.set(key, holder);
+    }
+  }
+
+  let reserved = 0;
+  let collisions = 0;
+  const live = [...users.values()].filter((u): u is Holder => u !== null);
+  for (const user of live) {
+    const heldBy = user.keys.map((key) => holders.get(key)!).filter((h) => h !== user);
+    if (heldBy.length === 0) continue;
+    collisions++;
+    logger.warn(
+      {
+        event: "migration",
+        userID: user.userID,
+        heldBy: [...new Set(heldBy.map((h) => h.userID))],
+      },
+      "A name looks like an older account's: the older account holds the reservation, the name stays",
+    );
+  }
+  const reserve = (part: Holder[]) =>
+    retryLocked(() => {
+      const op = kv.atomic();
+      for (const user of part) {
+        op.check({ key: userKey(user.userID), versionstamp: user.versionstamp });
+        for (const key of user.keys) {
+          if (holders.get(key) === user) op.set(usernameKey(key), user.userID);
+        }
+      }
+      return op.commit();
+    });
+  const holding = live.filter((user) => user.keys.some((key) => holders.get(key) === user));
+  for (let i = 0; i < holding.length; i += USERS_PER_COMMIT) {
+    const part = holding.slice(i, i + USERS_PER_COMMIT);
+    if ((await reserve(part)).ok) {
+      reserved += part.length;
+      continue;
+    }
+    for (const user of part) if ((await reserve([user])).ok) reserved++;
+  }
+
+  // A row stays when it is one of its user's keys, or its user was not read.
+  let stale: Deno.KvEntry<string>[] = [];
+  let removed = 0;
+  const remove = (part: Deno.KvEntry<string>[]) =>
+    retryLocked(() => {
+      const op = kv.atomic();
+      for (const row of part) op.check(row).delete(row.key);
+      return op.commit();
+    });
+  const flush = async () => {
+    if ((await remove(stale)).ok) removed += stale.length;
+    else for (const row of stale) if ((await remove([row])).ok) removed++;
+    stale = [];
+  };
+  for await (const row of kv.list<string>({ prefix: usernamesPrefix() }, { batchSize: 500 })) {
+    const user = users.get(row.value);
+    if (user === undefined) continue;
+    if (user !== null && user.keys.includes(row.key[1] as string)) continue;
+    stale.push(row);
+    if (stale.length === NAMES_PER_COMMIT) await flush();
+  }
+  if (stale.length > 0) await flush();
+  logger.info(
+    { event: "migration", users: live.length, reserved, collisions, removed },
+    "Reserved names under their keys for format 4",
+  );
 }
 
 /** Options of `migrate()`; the format and the steps are this server's by default. */

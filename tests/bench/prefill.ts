@@ -7,7 +7,7 @@
  */
 
 import { createMessageIdGenerator } from "../../server/chat/ids.ts";
-import { foldUsername } from "../../server/chat/usernames.ts";
+import { nameKeys } from "../../server/chat/usernames.ts";
 import { newSessionId, newUserId } from "../../server/chat/ids.ts";
 import type { Message } from "../../server/protocol.ts";
 import { KvChatStore } from "../../server/store/kv_store.ts";
@@ -88,7 +88,7 @@ export async function prefill(
       const user = { userID: newUserId(), username, createdAt: Date.now() };
       const sessionID = newSessionId();
       users.push({ userID: user.userID, sessionID, username });
-      batch.push(store.createUser(user, { foldedName: foldUsername(username), sessionID, ttlMs }));
+      batch.push(store.createUser(user, { nameKeys: nameKeys(username), sessionID, ttlMs }));
     }
     const created = await Promise.all(batch);
     if (created.includes(false)) throw new Error(`Cannot prefill: a username "${prefix}*" exists`);

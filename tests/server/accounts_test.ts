@@ -187,7 +187,7 @@ Deno.test("logout reports whether another session of the user lives", async () =
   await using store = new KvChatStore(kv);
   const userID = "a".repeat(32);
   await store.createUser({ userID, username: "Ann", createdAt: Date.now() }, {
-    foldedName: "ann",
+    nameKeys: ["ann"],
     sessionID: "s1",
     ttlMs: 30 * DAY,
   });

@@ -173,10 +173,10 @@ Deno.test("bad tokens are refused with a code and a message that says what is wr
       /^Token claim "name" \(the display name\) is required$/,
     ],
     [
-      "a name with a control character",
+      "a name with a bidirectional override",
       { token: await token({ ...ok, sub: "u", name: "Eve\u202Eevil", exp: inAnHour() }) },
       "invalid_token",
-      /^Token claim "name" is not a usable display name: Username cannot contain control or formatting characters$/,
+      /^Token claim "name" is not a usable display name: Username cannot contain invisible or formatting characters \(U\+202E\)$/,
     ],
     [
       "garbage",
@@ -373,4 +373,32 @@ Deno.test("DEMO_AUTH=1 serves /demo-token for the two demo users only; without i
   const none = await fetch(`${plain.url}/demo-token?user=ada`);
   await none.body?.cancel();
   assert.equal(none.status, 404);
+});
+
+Deno.test("a display name hiding invisible characters is refused with the reason; look-alikes are allowed", async () => {
+  await using server = await startTestServer({ AUTH_SECRET: SECRET });
+  const cases: [string, string][] = [
+    ["adm\u200Bin", "cannot contain invisible or formatting characters (U+200B)"],
+    ["Ada\u2060Lovelace", "cannot contain invisible or formatting characters (U+2060)"],
+    ["Ada\u{E0041}", "cannot contain invisible or formatting characters (U+E0041)"],
+    ["\u3164", "cannot be blank: it has only invisible characters (U+3164)"],
+  ];
+  for (const [name, reason] of cases) {
+    const got = await refusal(server.url, {
+      token: await token({ sub: "mallory", name, exp: inAnHour() }),
+    });
+    assert.equal(got.code, "invalid_token", JSON.stringify(name));
+    assert.equal(
+      got.message,
+      `Token claim "name" is not a usable display name: Username ${reason}`,
+    );
+  }
+  // Display names need not be unique, so neither need they look unlike.
+  const names = ["admin", "\u0430dmin", "ADMIN", "ａｄｍｉｎ"];
+  for (const [i, name] of names.entries()) {
+    const user = await server.connect({
+      token: await token({ sub: `host-${i}`, name, exp: inAnHour() }),
+    });
+    assert.equal(user.session.username, name);
+  }
 });

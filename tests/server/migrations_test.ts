@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import type { Message } from "../../server/protocol.ts";
 import type { SessionRecord, UserRecord } from "../../server/chat/ports.ts";
+import { nameKeys } from "../../server/chat/usernames.ts";
 import { formatKey, sessionKey, userKey } from "../../server/store/keys.ts";
 import { KvChatStore } from "../../server/store/kv_store.ts";
 import { FORMAT_VERSION, migrate, type Migration } from "../../server/store/migrations.ts";
-import { memoryLogger, startTestServer, tempDir } from "./helpers.ts";
+import { connectError, memoryLogger, startTestServer, tempDir } from "./helpers.ts";
 
 Deno.test("migrate() stamps an empty KV with the current format", async () => {
   using kv = await Deno.openKv(":memory:");
@@ -85,13 +86,13 @@ interface FormatOneFixture {
   messages: Record<"bob3" | "d1", Message>;
 }
 
-Deno.test("migrate() moves a KV written by the format-1 server to format 3, keeping order and unread counts", async () => {
+Deno.test("migrate() moves a KV written by the format-1 server to format 4, keeping order and unread counts", async () => {
   await using dir = await tempDir();
   const { path, fixture } = await formatOneCopy(dir.path);
   const { ann, bob, cid, dee } = fixture.sessions;
   using kv = await Deno.openKv(path);
   const logger = memoryLogger();
-  assert.deepEqual(await migrate(kv, { logger }), { from: 1, to: 3 });
+  assert.deepEqual(await migrate(kv, { logger }), { from: 1, to: 4 });
   await using store = new KvChatStore(kv);
   // ann: a note to herself last, then dee, cid and bob; bob's first message was read.
   const annList = await store.listConversations(ann.userID, 10);
@@ -131,7 +132,7 @@ Deno.test("migrate() moves a KV written by the format-1 server to format 3, keep
     "8 carried over and 1 new",
   );
   assert.equal((await Array.fromAsync(kv.list({ prefix: ["users"] }))).length, 4);
-  assert.equal((await kv.get(formatKey())).value, 3);
+  assert.equal((await kv.get(formatKey())).value, 4);
   assert.ok(logger.entries().some((e) => e.event === "migration" && e.moved === 7));
   // Format 3: every session indexed by its user, every user with an activity record.
   const sessions = await Array.fromAsync(kv.list<SessionRecord>({ prefix: ["sessions"] }));
@@ -141,6 +142,11 @@ Deno.test("migrate() moves a KV written by the format-1 server to format 3, keep
     sessions.map((e) => `${e.value.userID}/${String(e.key[1])}`).sort(),
   );
   assert.equal((await Array.fromAsync(kv.list({ prefix: ["activity"] }))).length, 4);
+  // Format 4: each name reserved under its keys, which for these small names are the names.
+  assert.deepEqual(
+    await Array.fromAsync(kv.list<string>({ prefix: ["usernames"] }), (e) => [e.key[1], e.value]),
+    [["ann", ann.userID], ["bob", bob.userID], ["cid", cid.userID], ["dee", dee.userID]],
+  );
 });
 
 Deno.test("migrate() run by two nodes at once moves each conversation once", async () => {
@@ -155,7 +161,7 @@ Deno.test("migrate() run by two nodes at once moves each conversation once", asy
   await using store = new KvChatStore(one);
   const list = await store.listConversations(fixture.sessions.ann.userID, 10);
   assert.deepEqual(list.map((c) => c.unread), [0, 0, 2, 2]);
-  assert.equal((await one.get(formatKey())).value, 3);
+  assert.equal((await one.get(formatKey())).value, 4);
 });
 
 Deno.test("migrate() from format 2 indexes sessions and dates activity no earlier than now", async () => {
@@ -175,7 +181,7 @@ Deno.test("migrate() from format 2 indexes sessions and dates activity no earlie
   const before = Date.now();
   assert.deepEqual(await migrate(kv, { logger: memoryLogger(), sessionTtlMs: 30 * day }), {
     from: 2,
-    to: 3,
+    to: 4,
   });
   const until = async (userID: string) =>
     (await kv.get<{ sessionsUntil: number }>(["activity", userID])).value!.sessionsUntil;
@@ -207,4 +213,130 @@ Deno.test("a server started on a format-1 KV file serves its users after the mig
   assert.equal(fromBob.unread, 2);
   assert.deepEqual(fromBob.messages.map((m) => m.content), ["bob 1", "bob 2", "bob 3"]);
   assert.equal(again.users[0].userID, ann.userID, "self first");
+});
+
+// A format-3 KV whose names collide on the format 4 keys.
+const ADMIN = "1".repeat(32); // "admin", the oldest
+const CYRILLIC = "2".repeat(32); // "аdmin" with a Cyrillic а
+const GREEK = "3".repeat(32); // "ΑDMIN" with a Greek Α: "adrnin" is taken, "admln" is not
+const ALICE = "4".repeat(32); // "Alice": her format 3 row is her format 4 key
+const HIDDEN = "5".repeat(32); // "adm\u200Bin", from before invisible characters were refused
+const GONE = "6".repeat(32); // a deleted account
+const HOST = "7".repeat(32); // a host user named "admin": host users reserve nothing
+const NEWCOMER = "8".repeat(32); // a row whose user the migration did not read
+
+async function writeFormatThree(kv: Deno.Kv): Promise<void> {
+  await kv.set(formatKey(), 3);
+  const users: UserRecord[] = [
+    { userID: CYRILLIC, username: "\u0430dmin", createdAt: 2000 },
+    { userID: ADMIN, username: "admin", createdAt: 1000 },
+    { userID: GREEK, username: "\u0391DMIN", createdAt: 3000 },
+    { userID: ALICE, username: "Alice", createdAt: 4000 },
+    { userID: HIDDEN, username: "adm\u200Bin", createdAt: 5000 },
+    { userID: GONE, username: "", createdAt: 500, deleted: true, deletedAt: 600 },
+    { userID: HOST, username: "admin", createdAt: 100, host: true },
+  ];
+  for (const user of users) await kv.set(userKey(user.userID), user);
+  // Format 3 reserved each anonymous name under its case-folded form.
+  for (
+    const [folded, userID] of [
+      ["admin", ADMIN],
+      ["\u0430dmin", CYRILLIC],
+      ["\u03B1dmin", GREEK],
+      ["alice", ALICE],
+      ["adm\u200Bin", HIDDEN],
+      ["gone", GONE],
+      ["newcomer", NEWCOMER],
+    ]
+  ) {
+    await kv.set(["usernames", folded], userID);
+  }
+}
+
+async function reservations(kv: Deno.Kv): Promise<[string, string][]> {
+  return await Array.fromAsync(
+    kv.list<string>({ prefix: ["usernames"] }),
+    (e) => [e.key[1] as string, e.value],
+  );
+}
+
+// Format 4: the older of two look-alikes holds a key they share.
+const FORMAT_4_RESERVATIONS: [string, string][] = [
+  ["admln", GREEK],
+  ["adrnin", ADMIN],
+  ["alice", ALICE],
+  ["newcomer", NEWCOMER],
+];
+
+Deno.test("migrate() from format 3 reserves names under their keys; the older of two look-alikes holds a shared key", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/format3.kv`;
+  {
+    using kv = await Deno.openKv(path);
+    await writeFormatThree(kv);
+    const logger = memoryLogger();
+    assert.deepEqual(await migrate(kv, { logger }), { from: 3, to: 4 });
+    assert.equal((await kv.get(formatKey())).value, 4);
+    assert.deepEqual(await reservations(kv), FORMAT_4_RESERVATIONS);
+    // The younger look-alikes keep their accounts and names.
+    assert.equal((await kv.get<UserRecord>(userKey(CYRILLIC))).value?.username, "\u0430dmin");
+    assert.equal((await kv.get<UserRecord>(userKey(HIDDEN))).value?.username, "adm\u200Bin");
+    const collisions = logger.entries().filter((e) => Array.isArray(e.heldBy));
+    assert.deepEqual(
+      collisions.map((e) => [e.userID, e.heldBy]).sort(),
+      [[CYRILLIC, [ADMIN]], [GREEK, [ADMIN]], [HIDDEN, [ADMIN]]],
+    );
+    assert.ok(
+      logger.entries().some((e) =>
+        e.event === "migration" && e.users === 5 && e.collisions === 3 && e.removed === 5
+      ),
+    );
+    // A younger look-alike's deletion leaves the older account's reservation.
+    await using store = new KvChatStore(kv);
+    assert.equal(await store.deleteAccount(CYRILLIC), true);
+    assert.deepEqual(await reservations(kv), FORMAT_4_RESERVATIONS);
+  }
+  // Over the server, every look-alike of the names is taken.
+  await using server = await startTestServer({ KV_PATH: path });
+  for (const name of ["ADMIN", "\u0430dmin", "ａｄｍｉｎ", "ADMlN", "ALICE", "\u0391lice"]) {
+    const taken = await connectError(server.url, { username: name });
+    assert.equal(taken.data?.code, "username_taken", name);
+  }
+});
+
+Deno.test("migrate() from format 3 run by two nodes at once leaves the same reservations", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/format3.kv`;
+  using one = await Deno.openKv(path);
+  using two = await Deno.openKv(path);
+  await writeFormatThree(one);
+  await Promise.all([
+    migrate(one, { logger: memoryLogger() }),
+    migrate(two, { logger: memoryLogger() }),
+  ]);
+  assert.equal((await two.get(formatKey())).value, 4);
+  assert.deepEqual(await reservations(two), FORMAT_4_RESERVATIONS);
+});
+
+Deno.test("migrate() from format 3 re-keys many users with the longest names, commit by commit", async () => {
+  using kv = await Deno.openKv(":memory:");
+  await kv.set(formatKey(), 3);
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const users: UserRecord[] = Array.from({ length: 75 }, (_, i) => ({
+    userID: i.toString(16).padStart(32, "0"),
+    // U+FDFA's compatibility form is 18 Arabic letters: these keys are about 1 KB.
+    username: "\uFDFA".repeat(30) + letters[i % 26] + letters[Math.floor(i / 26)].toUpperCase(),
+    createdAt: 1000 + i,
+  }));
+  for (const user of users) {
+    await kv.set(userKey(user.userID), user);
+    const folded = user.username.normalize("NFKC").toLowerCase().normalize("NFKC");
+    await kv.set(["usernames", folded], user.userID);
+  }
+  assert.deepEqual(await migrate(kv, { logger: memoryLogger() }), { from: 3, to: 4 });
+  const expected = users.flatMap((u) => nameKeys(u.username).map((key) => [key, u.userID]));
+  assert.deepEqual(
+    (await reservations(kv)).sort(),
+    expected.sort(),
+  );
 });

@@ -227,23 +227,24 @@ Deno.test("retryLocked() retries only 'database is locked'", async () => {
   assert.ok(!isLockedError("database is locked"));
 });
 
-Deno.test("KvChatStore.createUser() keeps folded names unique and atomic", async () => {
+Deno.test("KvChatStore.createUser() keeps name keys unique and atomic", async () => {
   using kv = await Deno.openKv(":memory:");
   await using store = new KvChatStore(kv);
   const user = { userID: A, username: "Alice", createdAt: 1 };
   assert.equal(
-    await store.createUser(user, { foldedName: "alice", sessionID: "s1", ttlMs: 60_000 }),
+    await store.createUser(user, { nameKeys: ["alice"], sessionID: "s1", ttlMs: 60_000 }),
     true,
   );
   assert.equal(
     await store.createUser({ ...user, userID: B }, {
-      foldedName: "alice",
+      nameKeys: ["allce", "alice"],
       sessionID: "s2",
       ttlMs: 60_000,
     }),
     false,
   );
   assert.equal(await store.getUser(B), null, "nothing of the refused user is written");
+  assert.equal((await kv.get(["usernames", "allce"])).value, null, "nor its other key");
   assert.equal(await store.getSession("s2"), null);
   assert.equal((await store.getSession("s1"))?.userID, A);
   assert.deepEqual(await store.endSession("s1", A), { othersLive: false });
