@@ -151,6 +151,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     connectionsPerUser: config.connectionsPerUser,
     trustProxy: config.trustProxy,
     maxBufferedBytes: config.maxBufferedBytes,
+    accountTtlDays: config.accountTtlDays,
     maxContentLength: config.maxContentLength,
     relay: redis,
   });

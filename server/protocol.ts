@@ -97,6 +97,11 @@ export interface SessionInfo {
    * is "" and there is nothing to keep: the next connect needs a token again).
    */
   identity?: "anonymous" | "host";
+  /**
+   * Anonymous users: days an account with no signed-in device is kept before
+   * it is deleted and its name comes free (`ACCOUNT_TTL_DAYS`); 0 keeps it.
+   */
+  accountTtlDays?: number;
 }
 
 /**

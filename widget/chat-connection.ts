@@ -129,6 +129,8 @@ export class ChatConnection implements ReactiveController {
   activeUserID?: string;
   /** Longest message the server accepts: its `session` says, else the protocol's default. */
   maxContentLength: number = LIMITS.maxContentLength;
+  /** Days an anonymous account with no signed-in device is kept (its `session` says); 0: kept. */
+  accountTtlDays = 90;
 
   #host: ReactiveControllerHost;
   #emit: <K extends keyof ChatConnectionEvents>(type: K, detail: ChatConnectionEvents[K]) => void;
@@ -663,6 +665,7 @@ export class ChatConnection implements ReactiveController {
     }
     this.identity = { userID: session.userID, username: session.username };
     this.maxContentLength = contentLimit(session);
+    if (typeof session.accountTtlDays === "number") this.accountTtlDays = session.accountTtlDays;
     this.signingIn = false;
     this.loginError = undefined;
     if (changed || !this.#connectedOnce) this.#emit("chat-session", { ...this.identity });

@@ -22,6 +22,7 @@ export class ChatLogoutDialog extends LitElement {
   static override properties = {
     t: { attribute: false },
     name: { attribute: false },
+    accountTtlDays: { attribute: false },
     busy: { type: Boolean },
     online: { type: Boolean },
     error: { attribute: false },
@@ -31,6 +32,8 @@ export class ChatLogoutDialog extends LitElement {
   declare t: Translate;
   /** The signed-in user's name. */
   declare name: string;
+  /** Days an account with no signed-in device is kept before it is deleted; 0: kept. */
+  declare accountTtlDays: number;
   /** True while the account is being deleted. */
   declare busy: boolean;
   /** Whether the server can be asked now (deleting needs it). */
@@ -41,6 +44,7 @@ export class ChatLogoutDialog extends LitElement {
   constructor() {
     super();
     this.name = "";
+    this.accountTtlDays = 90;
     this.busy = false;
     this.online = true;
     this.error = "";
@@ -78,7 +82,9 @@ export class ChatLogoutDialog extends LitElement {
             @click=${() => emit(this, "chat-leave", { deleteAccount: false })}>${t(
               "logoutDevice",
             )}</button>
-          <p id="device">${t("logoutDeviceHint", { name })}</p>
+          <p id="device">${this.accountTtlDays > 0
+            ? t("logoutDeviceHint", { name, days: String(this.accountTtlDays) })
+            : t("logoutDeviceHintKept", { name })}</p>
         </div>
         <div class="choice">
           <button class="danger" part="dialog-button delete-button" aria-describedby="delete"

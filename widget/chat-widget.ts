@@ -341,6 +341,7 @@ export class ChatWidget extends LitElement {
                   exportparts="dialog, dialog-button, delete-button"
                   .t=${t}
                   .name=${client.identity!.username}
+                  .accountTtlDays=${client.accountTtlDays}
                   .error=${deleteError
                     ? t("deleteFailed", {
                       reason: t.optional(`error_${deleteError.code}`) ?? deleteError.message,

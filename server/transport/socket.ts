@@ -31,6 +31,8 @@ export interface SocketOptions {
   trustProxy: number;
   /** Unsent bytes a socket may queue before it is dropped. */
   maxBufferedBytes: number;
+  /** Announced to anonymous users in `session`. */
+  accountTtlDays: number;
   /** Announced in `session`. */
   maxContentLength: number;
   /** How presence bursts reach the other nodes of a cluster, and theirs this one. */
@@ -260,6 +262,7 @@ export function attachChat(
       username,
       identity,
       maxContentLength: options.maxContentLength,
+      ...(identity === "anonymous" ? { accountTtlDays: options.accountTtlDays } : {}),
     });
     chat.usersFor(userID).then((users) => {
       if (socket.connected) socket.emit("users", users);

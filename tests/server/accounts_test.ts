@@ -41,6 +41,11 @@ Deno.test("delete account frees the name, tombstones what the user wrote and end
   const reply = await bob.socket.emitWithAck("private message", to(alice.session.userID, "fine!"));
   assert.ok(reply.ok);
 
+  assert.equal(
+    alice.session.accountTtlDays,
+    90,
+    "anonymous users are told how long an unused account lives",
+  );
   const gone = nextEvent<string>(bob.socket, "user deleted");
   const closedTab = nextEvent<string>(aliceTab.socket, "disconnect");
   const closed = nextEvent<string>(alice.socket, "disconnect");

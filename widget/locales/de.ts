@@ -58,7 +58,9 @@ export const de: ChatStrings = {
   logoutTitle: "Aus dem Chat abmelden?",
   logoutDevice: "Auf diesem Gerät abmelden",
   logoutDeviceHint:
-    "Deine Sitzung hier endet, deine Nachrichten bleiben. Solange ein anderes Gerät noch als {name} angemeldet ist, bleibt der Name deiner. Ist kein Gerät mehr angemeldet, kann sich niemand mehr als {name} anmelden, auch du nicht, bis das Konto nach 90 Tagen ohne Nutzung gelöscht wird.",
+    "Deine Sitzung hier endet, deine Nachrichten bleiben. Solange ein anderes Gerät noch als {name} angemeldet ist, bleibt der Name deiner. Ist kein Gerät mehr angemeldet, kann sich niemand mehr als {name} anmelden, auch du nicht, bis das Konto nach {days} Tagen ohne Nutzung gelöscht wird.",
+  logoutDeviceHintKept:
+    "Deine Sitzung hier endet, deine Nachrichten bleiben. Solange ein anderes Gerät noch als {name} angemeldet ist, bleibt der Name deiner. Ist kein Gerät mehr angemeldet, kann sich niemand mehr als {name} anmelden, auch du nicht.",
   deleteAccount: "Mein Konto löschen",
   deleteAccountHint:
     "Der Name {name} ist sofort wieder frei. Deine Nachrichten werden für alle durch „Nachricht gelöscht“ ersetzt.",

@@ -57,7 +57,9 @@ export const en = {
   logoutTitle: "Log out of the chat?",
   logoutDevice: "Log out on this device",
   logoutDeviceHint:
-    "Your session here ends; your messages stay. While another device is still signed in as {name}, the name stays yours. With no device signed in, nobody can sign in as {name} again, you included, until the account is deleted after 90 days unused.",
+    "Your session here ends; your messages stay. While another device is still signed in as {name}, the name stays yours. With no device signed in, nobody can sign in as {name} again, you included, until the account is deleted after {days} days unused.",
+  logoutDeviceHintKept:
+    "Your session here ends; your messages stay. While another device is still signed in as {name}, the name stays yours. With no device signed in, nobody can sign in as {name} again, you included.",
   deleteAccount: "Delete my account",
   deleteAccountHint:
     "The name {name} is free again at once. Messages you wrote are replaced by “Message deleted” for everyone.",
