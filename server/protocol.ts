@@ -18,6 +18,10 @@ export const LIMITS = {
   maxPageSize: 200,
   /** Longest `clientId` accepted, in characters. */
   maxClientIdLength: 64,
+  /** The widget sends `typing` at most this often while someone types (ms). */
+  typingIntervalMs: 2000,
+  /** A typing indicator clears after this long without another `typing` (ms). */
+  typingTimeoutMs: 5000,
 } as const;
 
 /** Error codes carried by `{ ok: false, error }` acks and by connect errors. */
@@ -35,7 +39,10 @@ export type ErrorCode =
   | "token_expired"
   | "auth_required"
   | "recipient_deleted"
-  | "not_allowed";
+  | "not_allowed"
+  | "forbidden"
+  | "blocked"
+  | "unknown_message";
 
 /** The error half of an ack. `message` is meant for people, `code` for programs. */
 export interface WireError {
@@ -61,10 +68,12 @@ export interface Message {
   /** The sender's idempotency key, when it sent one. */
   clientId?: string;
   /**
-   * A tombstone: the message was deleted (its sender deleted the account), and
-   * `content` is "". It keeps its place in the conversation.
+   * A tombstone: the message was deleted (by its sender, or with the sender's
+   * account), and `content` is "". It keeps its place in the conversation.
    */
   deleted?: true;
+  /** When its sender last edited it (ms since the epoch). */
+  editedAt?: number;
 }
 
 /** One entry of the `users` event (the guide's shape plus extensions). */
@@ -82,6 +91,17 @@ export interface UserEntry {
   self?: boolean;
   /** The user deleted the account: `username` is "Deleted user", and nothing can be sent to it. */
   deleted?: true;
+  /** When an offline user was last online (ms); absent for one never seen or online now. */
+  lastSeen?: number;
+  /** How far this user has received the receiving user's messages (a message id). */
+  deliveredUpTo?: string;
+  /**
+   * How far this user has read the receiving user's messages; absent when either
+   * of them has read receipts off.
+   */
+  seenUpTo?: string;
+  /** The receiving user blocked this user. */
+  blocked?: true;
 }
 
 /** `session`: sent first after a successful connect. */
@@ -102,6 +122,16 @@ export interface SessionInfo {
    * it is deleted and its name comes free (`ACCOUNT_TTL_DAYS`); 0 keeps it.
    */
   accountTtlDays?: number;
+  /** How long after sending a message its sender may edit or delete it (s); 0: never. */
+  editWindowSeconds?: number;
+  /** The user's preferences, as `preferences` last set them. */
+  preferences?: Preferences;
+}
+
+/** What a user chose; `preferences` changes them. */
+export interface Preferences {
+  /** Send and see seen receipts (delivered receipts always flow). Default true. */
+  readReceipts: boolean;
 }
 
 /**
@@ -123,7 +153,72 @@ export interface HandshakeAuth {
 /** One change of a `presence` event: a user arrived (with its name) or left. */
 export type PresenceChange =
   | { userID: string; username: string; connected: true }
-  | { userID: string; connected: false };
+  | { userID: string; connected: false; lastSeen?: number };
+
+/** `typing` from a client: the sender is typing to `to`. Never stored; no ack. */
+export interface TypingRequest {
+  to: string;
+}
+
+/** `typing` to the recipient's sockets. */
+export interface TypingNotice {
+  from: string;
+}
+
+/** `messages delivered`: this device has received the conversation with `with` up to `upTo`. */
+export interface MessagesDeliveredRequest {
+  with: string;
+  upTo: string;
+}
+
+/**
+ * `receipts` to a sender's sockets: `by` has received (`delivered`) or read
+ * (`seen`) the sender's messages up to these message ids.
+ */
+export interface ReceiptsNotice {
+  by: string;
+  delivered?: string;
+  seen?: string;
+}
+
+/** `edit message`: new content for one's own message `id` (in the conversation with `with`, if given). */
+export interface EditMessageRequest {
+  id: string;
+  content: string;
+  /** The other user of the conversation: spares the server looking for the message. */
+  with?: string;
+}
+
+/** `delete message`: one's own message `id` becomes a tombstone. */
+export interface DeleteMessageRequest {
+  id: string;
+  with?: string;
+}
+
+/** Ack of `edit message` and `delete message`: the message as stored now. */
+export type MessageChangeAck = { ok: true; message: Message } | FailedAck;
+
+/** `message updated` to both participants' sockets: an edit (`editedAt`) or a deletion (`deleted`). */
+export interface MessageUpdate {
+  message: Message;
+}
+
+/** `block user` / `unblock user`. */
+export interface BlockRequest {
+  userID: string;
+}
+
+/** `user blocked` to the blocker's other sockets, so every tab agrees. */
+export interface BlockNotice {
+  userID: string;
+  blocked: boolean;
+}
+
+/** `preferences`: the fields to change; absent ones stay. */
+export type PreferencesRequest = Partial<Preferences>;
+
+/** Ack of `preferences`, and the push to the user's other sockets: all of them, as stored. */
+export type PreferencesAck = { ok: true; preferences: Preferences } | FailedAck;
 
 /** `private message` from a client. */
 export interface SendMessageRequest {
@@ -198,6 +293,11 @@ export interface ServerToClientEvents {
    * and send it nothing more.
    */
   "user deleted": (userID: string) => void;
+  typing: (notice: TypingNotice) => void;
+  receipts: (notice: ReceiptsNotice) => void;
+  "message updated": (update: MessageUpdate) => void;
+  "user blocked": (notice: BlockNotice) => void;
+  preferences: (preferences: Preferences) => void;
 }
 
 /** Events the server accepts. Every ack is optional: the guide's client sends none. */
@@ -226,6 +326,24 @@ export interface ClientToServerEvents {
     request: Record<string, never>,
     ack?: (response: { ok: true } | FailedAck) => void,
   ) => void;
+  /** Rate-limited like every event; a refused or invalid one is dropped silently. */
+  typing: (request: TypingRequest) => void;
+  "messages delivered": (
+    request: MessagesDeliveredRequest,
+    ack?: (response: { ok: true } | FailedAck) => void,
+  ) => void;
+  "edit message": (request: EditMessageRequest, ack?: (response: MessageChangeAck) => void) => void;
+  "delete message": (
+    request: DeleteMessageRequest,
+    ack?: (response: MessageChangeAck) => void,
+  ) => void;
+  /** The blocked user's messages, typing and receipts no longer reach the caller. */
+  "block user": (request: BlockRequest, ack?: (response: { ok: true } | FailedAck) => void) => void;
+  "unblock user": (
+    request: BlockRequest,
+    ack?: (response: { ok: true } | FailedAck) => void,
+  ) => void;
+  preferences: (request: PreferencesRequest, ack?: (response: PreferencesAck) => void) => void;
 }
 
 /**
