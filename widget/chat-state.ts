@@ -1,12 +1,14 @@
 /**
  * The chat's state as plain data and pure functions: messages merged by ID, people in display
- * order, unread totals, users built from the server's `users` entries. No DOM, no socket, no
- * storage: the connection calls these and keeps what they return.
+ * order, unread totals, users built from the server's `users` entries, receipts, edits and
+ * deletions. No DOM, no socket, no storage: the connection calls these and keeps what they
+ * return.
  */
 import {
   type ErrorCode,
   LIMITS,
   type Message,
+  type ReceiptsNotice,
   type SessionInfo,
   type UserEntry,
   type UserUpdate,
@@ -34,6 +36,12 @@ export interface ChatError {
 
 /** Delivery state of one of your own messages. */
 export type DeliveryState = "pending" | "sent" | "failed";
+
+/**
+ * How far one of your own messages has got: not stored yet (`pending`, `failed`), stored
+ * (`sent`), on the other person's device (`delivered`), read by them (`seen`).
+ */
+export type Receipt = DeliveryState | "delivered" | "seen";
 
 /** A message as the widget holds it: stored ones, plus your own not yet acknowledged. */
 export interface ChatMessage extends Message {
@@ -63,6 +71,16 @@ export interface ChatUser {
   loadingOlder: boolean;
   /** They deleted the account: their messages are tombstones and nothing can be sent to them. */
   deleted: boolean;
+  /** When they were last online (ms), for someone offline; undefined when never seen. */
+  lastSeen?: number;
+  /** How far they have received your messages (a message ID). */
+  deliveredUpTo?: string;
+  /** How far they have read your messages (a message ID); undefined when receipts are off. */
+  seenUpTo?: string;
+  /** You blocked them: nothing from them reaches you, and you cannot write to them. */
+  blocked: boolean;
+  /** They are typing to you now. */
+  typing: boolean;
 }
 
 /** The signed-in identity, without the session credential. */
@@ -124,6 +142,11 @@ export function userFromEntry(entry: UserEntry, selfID?: string): ChatUser {
     unread: entry.unread ?? 0,
     loadingOlder: false,
     deleted: false,
+    lastSeen: entry.connected ? undefined : entry.lastSeen,
+    deliveredUpTo: entry.deliveredUpTo,
+    seenUpTo: entry.seenUpTo,
+    blocked: entry.blocked ?? false,
+    typing: false,
   };
   return entry.deleted ? deletedUser(user) : user;
 }
@@ -142,6 +165,7 @@ export function deletedUser(user: ChatUser): ChatUser {
     ...user,
     deleted: true,
     connected: false,
+    typing: false,
     unread: 0,
     messages: user.messages.map((m) => m.from === user.userID ? tombstone(m) : m),
   };
@@ -228,4 +252,81 @@ export function pendingMessage(unsent: OutboxEntry, from: string): ChatMessage {
 export function contentLimit(session: Pick<SessionInfo, "maxContentLength"> | undefined): number {
   const max = session?.maxContentLength;
   return typeof max === "number" && max >= 1 ? Math.floor(max) : LIMITS.maxContentLength;
+}
+
+/** The later of two message IDs (IDs sort by time); undefined only when both are. */
+export function laterId(a: string | undefined, b: string | undefined): string | undefined {
+  return a === undefined ? b : b === undefined || a >= b ? a : b;
+}
+
+/** `user` after a `receipts` notice from them: how far they got only ever grows. */
+export function applyReceipts(user: ChatUser, notice: ReceiptsNotice): ChatUser {
+  const delivered = typeof notice.delivered === "string" ? notice.delivered : undefined;
+  const seen = typeof notice.seen === "string" ? notice.seen : undefined;
+  return {
+    ...user,
+    // Read implies received.
+    deliveredUpTo: laterId(laterId(user.deliveredUpTo, delivered), seen),
+    seenUpTo: laterId(user.seenUpTo, seen),
+  };
+}
+
+/**
+ * How far one of your messages to `peer` has got. `readReceipts` false: never `seen`, as
+ * someone who does not send read receipts does not see them either.
+ */
+export function receiptOf(message: ChatMessage, peer: ChatUser, readReceipts: boolean): Receipt {
+  if (message.state !== "sent") return message.state;
+  if (readReceipts && peer.seenUpTo !== undefined && message.id <= peer.seenUpTo) return "seen";
+  const delivered = laterId(peer.deliveredUpTo, readReceipts ? peer.seenUpTo : undefined);
+  return delivered !== undefined && message.id <= delivered ? "delivered" : "sent";
+}
+
+/** The newest stored message `user` wrote in the conversation with them, if any. */
+export function newestFrom(user: ChatUser): ChatMessage | undefined {
+  return user.messages.findLast((m) => m.state === "sent" && m.from === user.userID);
+}
+
+/**
+ * The users after `message updated`: the message, where it is held, replaced by the server's
+ * copy (edited, or a tombstone). A message not held is left out: paging brings it as it is now.
+ */
+export function applyMessageUpdate(
+  users: ReadonlyMap<string, ChatUser>,
+  message: Message,
+  selfID: string,
+): Map<string, ChatUser> {
+  const next = new Map(users);
+  const user = users.get(message.from === selfID ? message.to : message.from);
+  const at = user?.messages.findIndex((m) => m.id === message.id && m.state === "sent") ?? -1;
+  if (user && at >= 0) {
+    const messages = [...user.messages];
+    // The server's copy may omit the clientId; the held one keeps the node of a message sent here.
+    messages[at] = { clientId: messages[at].clientId, ...message, state: "sent" };
+    next.set(user.userID, { ...user, messages });
+  }
+  return next;
+}
+
+/**
+ * Whether `selfID` may still edit or delete `message`: their own, stored, not deleted, and
+ * sent less than `windowSeconds` before `now` (0: never).
+ */
+export function editable(
+  message: ChatMessage,
+  options: { selfID: string | undefined; windowSeconds: number; now: number },
+): boolean {
+  return message.from === options.selfID && message.state === "sent" && !message.deleted &&
+    options.now - message.timestamp < options.windowSeconds * 1000;
+}
+
+/** Your newest message to `user` that you may still edit (for the Up arrow). */
+export function lastEditable(
+  user: ChatUser,
+  options: { selfID: string | undefined; windowSeconds: number; now: number },
+): ChatMessage | undefined {
+  const last = user.messages.findLast((m) =>
+    m.from === options.selfID && m.state === "sent" && !m.deleted
+  );
+  return last && editable(last, options) ? last : undefined;
 }

@@ -245,3 +245,140 @@ Deno.test("mergeUsers() tombstones older pages held from a user the fresh list s
   ]);
   assert.equal(next.get("b")!.deleted, true);
 });
+
+Deno.test("userFromEntry() takes receipts, last seen and blocking from the entry", () => {
+  const built = state.userFromEntry(
+    entry("b", {
+      connected: false,
+      lastSeen: 1_700_000_000_000,
+      deliveredUpTo: stored(3).id,
+      seenUpTo: stored(2).id,
+      blocked: true,
+    }),
+  );
+  assert.equal(built.lastSeen, 1_700_000_000_000);
+  assert.equal(built.deliveredUpTo, stored(3).id);
+  assert.equal(built.seenUpTo, stored(2).id);
+  assert.equal(built.blocked, true);
+  assert.equal(built.typing, false);
+  const plain = state.userFromEntry(entry("c", { lastSeen: 5 }));
+  assert.equal(plain.lastSeen, undefined, "someone online now has no last seen");
+  assert.equal(plain.blocked, false);
+  assert.equal(plain.deliveredUpTo, undefined);
+});
+
+Deno.test("laterId() picks the later of two message IDs", () => {
+  assert.equal(state.laterId(undefined, undefined), undefined);
+  assert.equal(state.laterId(stored(1).id, undefined), stored(1).id);
+  assert.equal(state.laterId(undefined, stored(1).id), stored(1).id);
+  assert.equal(state.laterId(stored(2).id, stored(10).id), stored(10).id);
+  assert.equal(state.laterId(stored(10).id, stored(2).id), stored(10).id);
+});
+
+Deno.test("applyReceipts() only moves receipts forward, and seen counts as delivered", () => {
+  const b = user("b", { deliveredUpTo: stored(5).id, seenUpTo: stored(3).id });
+  const back = state.applyReceipts(b, { by: "b", delivered: stored(4).id, seen: stored(2).id });
+  assert.equal(back.deliveredUpTo, stored(5).id);
+  assert.equal(back.seenUpTo, stored(3).id);
+  const seen = state.applyReceipts(b, { by: "b", seen: stored(7).id });
+  assert.equal(seen.seenUpTo, stored(7).id);
+  assert.equal(seen.deliveredUpTo, stored(7).id);
+  assert.equal(b.seenUpTo, stored(3).id, "what was held is not changed");
+  const junk = state.applyReceipts(b, { by: "b", delivered: 42 as unknown as string });
+  assert.equal(junk.deliveredUpTo, stored(5).id);
+});
+
+Deno.test("receiptOf() says sent, delivered or seen from the peer's receipts", () => {
+  const peer = user("b", { deliveredUpTo: stored(4).id, seenUpTo: stored(2).id });
+  const mine = (n: number) => sent(n, { from: "a", to: "b" });
+  assert.equal(state.receiptOf(mine(1), peer, true), "seen");
+  assert.equal(state.receiptOf(mine(2), peer, true), "seen");
+  assert.equal(state.receiptOf(mine(3), peer, true), "delivered");
+  assert.equal(state.receiptOf(mine(4), peer, true), "delivered");
+  assert.equal(state.receiptOf(mine(5), peer, true), "sent");
+  assert.equal(state.receiptOf(mine(2), peer, false), "delivered", "no seen with receipts off");
+  assert.equal(state.receiptOf(mine(1), user("b"), true), "sent");
+  const local = state.pendingMessage(
+    { clientId: "c1", to: "b", content: "hi", timestamp: 5, state: "failed" },
+    "a",
+  );
+  assert.equal(state.receiptOf(local, peer, true), "failed");
+  assert.equal(state.receiptOf({ ...local, state: "pending" }, peer, true), "pending");
+  // Seen further than delivered (a receipt lost on the way) still counts as delivered.
+  assert.equal(
+    state.receiptOf(
+      mine(6),
+      user("b", { deliveredUpTo: stored(1).id, seenUpTo: stored(6).id }),
+      true,
+    ),
+    "seen",
+  );
+});
+
+Deno.test("newestFrom() finds the newest stored message the peer wrote", () => {
+  const local = state.pendingMessage(
+    { clientId: "c1", to: "b", content: "hi", timestamp: 5, state: "pending" },
+    "a",
+  );
+  const b = user("b", {
+    messages: [sent(1, { from: "b", to: "a" }), sent(2, { from: "b", to: "a" }), sent(3), local],
+  });
+  assert.equal(state.newestFrom(b)?.id, stored(2).id);
+  assert.equal(state.newestFrom(user("b", { messages: [sent(1)] })), undefined);
+});
+
+Deno.test("applyMessageUpdate() replaces an edited or deleted message where it is held", () => {
+  const held = new Map([
+    ["b", user("b", { messages: [sent(1, { from: "a", to: "b", clientId: "c1" }), sent(2)] })],
+  ]);
+  const edited = stored(1, { from: "a", to: "b", content: "better", editedAt: 9 });
+  const next = state.applyMessageUpdate(held, edited, "a");
+  const first = next.get("b")!.messages[0];
+  assert.equal(first.content, "better");
+  assert.equal(first.editedAt, 9);
+  assert.equal(first.clientId, "c1", "the held clientId stays, so the view keeps its node");
+  assert.equal(first.state, "sent");
+  assert.equal(held.get("b")!.messages[0].content, "message 1", "what was held is not changed");
+  // The peer's message, deleted: seen from my side, its conversation is the sender's.
+  const theirs = new Map([["b", user("b", { messages: [sent(3, { from: "b", to: "a" })] })]]);
+  const gone = state.applyMessageUpdate(
+    theirs,
+    stored(3, { from: "b", to: "a", content: "", deleted: true }),
+    "a",
+  );
+  assert.deepEqual(
+    gone.get("b")!.messages.map((m) => [m.content, m.deleted]),
+    [["", true]],
+  );
+  // Not held (an older page not loaded yet): nothing changes.
+  const same = state.applyMessageUpdate(held, stored(8, { from: "a", to: "b" }), "a");
+  assert.deepEqual(same, held);
+  assert.deepEqual(state.applyMessageUpdate(held, stored(1, { from: "a", to: "z" }), "a"), held);
+});
+
+Deno.test("editable() and lastEditable() allow your own stored messages inside the window", () => {
+  const now = stored(10).timestamp + 60_000;
+  const options = { selfID: "a", windowSeconds: 900, now };
+  assert.equal(state.editable(sent(10), options), true);
+  assert.equal(state.editable(sent(10, { from: "b" }), options), false, "not yours");
+  assert.equal(state.editable(sent(10, { deleted: true, content: "" }), options), false);
+  assert.equal(state.editable(sent(10), { ...options, windowSeconds: 60 }), false, "too late");
+  assert.equal(state.editable(sent(10), { ...options, windowSeconds: 0 }), false, "never");
+  const local = state.pendingMessage(
+    { clientId: "c1", to: "b", content: "hi", timestamp: now, state: "pending" },
+    "a",
+  );
+  assert.equal(state.editable(local, options), false, "not stored yet");
+
+  const b = user("b", {
+    messages: [sent(8), sent(9, { deleted: true, content: "" }), sent(10, { from: "b" }), local],
+  });
+  assert.equal(state.lastEditable(b, options)?.id, stored(8).id, "deleted and unsent ones skipped");
+  assert.equal(state.lastEditable(b, { ...options, windowSeconds: 1 }), undefined);
+  assert.equal(state.lastEditable(user("b"), options), undefined);
+});
+
+Deno.test("deletedUser() stops their typing", () => {
+  const b = state.deletedUser(user("b", { typing: true, connected: true }));
+  assert.equal(b.typing, false);
+});
