@@ -10,8 +10,11 @@ import {
   LIMITS,
   type LoadMessagesAck,
   type Message,
+  type MessageChangeAck,
   type MessagesReadAck,
   type MessagesReadNotice,
+  type Preferences,
+  type PreferencesAck,
   type SendMessageAck,
   type ServerToClientEvents,
   type SessionInfo,
@@ -20,6 +23,8 @@ import {
 } from "../server/protocol.ts";
 import { ChatOutbox, type OutboxEntry, type StoredRecord } from "./chat-outbox.ts";
 import {
+  applyMessageUpdate,
+  applyReceipts,
   applyUserChange,
   type ChatError,
   type ChatIdentity,
@@ -27,8 +32,10 @@ import {
   type ChatUser,
   type ConnectionState,
   contentLimit,
+  laterId,
   mergeMessages,
   mergeUsers,
+  newestFrom,
   pendingMessage,
   sortUsers,
   unknownUser,
@@ -44,6 +51,10 @@ export interface ChatConnectionEvents {
   "chat-message": { message: Message; user: ChatIdentity };
   /** The server stored one of this user's messages. */
   "chat-message-sent": { message: Message };
+  /** A message was edited or deleted (by this user, in any tab, or by the other person). */
+  "chat-message-updated": { message: Message };
+  /** This user blocked or unblocked someone (here or in another tab). */
+  "chat-block-change": { userID: string; blocked: boolean };
   /** The total unread count changed. */
   "chat-unread-change": { total: number };
   /** The connection state changed. */
@@ -72,6 +83,8 @@ type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const ACK_TIMEOUT_MS = 15_000;
 /** Consecutive failed connection attempts before the banner says the server cannot be reached. */
 const UNREACHABLE_AFTER = 3;
+/** Deliveries are reported this long after the first arrival, so a burst costs one event. */
+const DELIVERED_DELAY_MS = 250;
 
 function newClientId(): string {
   return globalThis.crypto?.randomUUID?.() ??
@@ -96,6 +109,11 @@ function fetchToken(provider: () => Promise<string>): Promise<string> {
       message: `Cannot get a token from tokenProvider: ${error?.message ?? error}`,
     } satisfies ChatError;
   }).finally(() => clearTimeout(timer));
+}
+
+/** What a request that needs the server gets while there is no connection. */
+function notConnected(): WireError {
+  return { code: "internal", message: "Not connected to the chat server" };
 }
 
 function wireError(err: unknown, fallback: ErrorCode = "internal"): WireError {
@@ -131,6 +149,10 @@ export class ChatConnection implements ReactiveController {
   maxContentLength: number = LIMITS.maxContentLength;
   /** Days an anonymous account with no signed-in device is kept (its `session` says); 0: kept. */
   accountTtlDays = 90;
+  /** Seconds after sending in which a message may be edited or deleted (its `session` says); 0: never. */
+  editWindowSeconds = 0;
+  /** This user's choices, as the server keeps them. */
+  preferences: Preferences = { readReceipts: true };
 
   #host: ReactiveControllerHost;
   #emit: <K extends keyof ChatConnectionEvents>(type: K, detail: ChatConnectionEvents[K]) => void;
@@ -154,6 +176,13 @@ export class ChatConnection implements ReactiveController {
   #lastTotal = 0;
   #connectedOnce = false;
   #visible: () => boolean;
+  // When `typing` was last sent to each person, and the timers that clear theirs.
+  #typingSent = new Map<string, number>();
+  #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  // How far each conversation was reported delivered, and the conversations to report next.
+  #delivered = new Map<string, string>();
+  #deliveryDue = new Set<string>();
+  #deliveryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     host: ReactiveControllerHost,
@@ -243,9 +272,7 @@ export class ChatConnection implements ReactiveController {
    */
   deleteAccount(): Promise<WireError | undefined> {
     const socket = this.#socket;
-    if (!socket?.connected) {
-      return Promise.resolve({ code: "internal", message: "Not connected to the chat server" });
-    }
+    if (!socket?.connected) return Promise.resolve(notConnected());
     return new Promise((resolve) => {
       // A callback, not emitWithAck: it runs as the ack is read, before the server's
       // disconnect that follows it, which must not reconnect.
@@ -279,9 +306,14 @@ export class ChatConnection implements ReactiveController {
 
   /** Sends a message now if connected, else queues it; either way it shows at once as pending. */
   send(to: string, content: string): ChatMessage | undefined {
-    if (!this.identity || !content.trim() || content.length > this.maxContentLength) {
+    if (
+      !this.identity || !content.trim() || content.length > this.maxContentLength ||
+      this.users.get(to)?.blocked
+    ) {
       return undefined;
     }
+    // The next keystroke starts a new message: say so at once.
+    this.#typingSent.delete(to);
     const entry: OutboxEntry = {
       clientId: newClientId(),
       to,
@@ -348,6 +380,7 @@ export class ChatConnection implements ReactiveController {
       if (!current) return false;
       current.messages = mergeMessages(current.messages, ack.messages);
       current.hasMore = ack.hasMore;
+      this.#noteDelivered(userID);
       return ack.messages.length > 0;
     } catch {
       return false;
@@ -358,10 +391,13 @@ export class ChatConnection implements ReactiveController {
     }
   }
 
-  /** Marks the conversation with `userID` as read up to its newest stored message. */
+  /**
+   * Marks the conversation with `userID` as read up to its newest stored message, if it is in
+   * front of the reader (open, and the page visible).
+   */
   markRead(userID: string): void {
     const user = this.users.get(userID);
-    if (!user || user.unread === 0) return;
+    if (!user || user.unread === 0 || !this.#isReading(userID)) return;
     const last = user.messages.findLast((m) => m.state === "sent" && m.from === userID);
     user.unread = 0;
     this.#updateTotal();
@@ -381,6 +417,73 @@ export class ChatConnection implements ReactiveController {
       },
       () => {/* Lost with the connection: the next "users" brings the server's count. */},
     );
+  }
+
+  /** Tells `userID` that this user is typing to them: at most once every `LIMITS.typingIntervalMs`. */
+  typing(userID: string): void {
+    const user = this.users.get(userID);
+    const socket = this.#socket;
+    if (
+      !user || user.self || user.deleted || user.blocked || !user.connected || !socket?.connected
+    ) return;
+    const now = Date.now();
+    if (now - (this.#typingSent.get(userID) ?? -Infinity) < LIMITS.typingIntervalMs) return;
+    this.#typingSent.set(userID, now);
+    socket.emit("typing", { to: userID });
+  }
+
+  /** Replaces the text of this user's message `id` to `userID`; resolves with the refusal, if any. */
+  editMessage(userID: string, id: string, content: string): Promise<WireError | undefined> {
+    return this.#change("edit message", { id, content, with: userID });
+  }
+
+  /** Turns this user's message `id` to `userID` into "Message deleted" for both; resolves with the refusal, if any. */
+  deleteMessage(userID: string, id: string): Promise<WireError | undefined> {
+    return this.#change("delete message", { id, with: userID });
+  }
+
+  /** Blocks or unblocks `userID`; resolves with the refusal, if any. */
+  async setBlocked(userID: string, blocked: boolean): Promise<WireError | undefined> {
+    const socket = this.#socket;
+    const event = blocked ? "block user" : "unblock user";
+    if (!socket?.connected) return notConnected();
+    try {
+      const ack: { ok: true } | FailedAck = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(
+        event,
+        { userID },
+      );
+      if (!ack.ok) return this.#refused(event, ack.error);
+      this.#onBlocked(userID, blocked);
+      return undefined;
+    } catch (error) {
+      return { code: "internal", message: (error as Error).message };
+    }
+  }
+
+  /** Turns read receipts on or off (at once here; back if the server refuses). */
+  async setReadReceipts(readReceipts: boolean): Promise<WireError | undefined> {
+    const socket = this.#socket;
+    if (!socket?.connected) return notConnected();
+    const before = this.preferences;
+    this.preferences = { ...before, readReceipts };
+    this.#host.requestUpdate();
+    try {
+      const ack: PreferencesAck = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(
+        "preferences",
+        { readReceipts },
+      );
+      if (ack.ok) {
+        this.#onPreferences(ack.preferences);
+        return undefined;
+      }
+      this.preferences = before;
+      return this.#refused("preferences", ack.error);
+    } catch (error) {
+      this.preferences = before;
+      return { code: "internal", message: (error as Error).message };
+    } finally {
+      this.#host.requestUpdate();
+    }
   }
 
   /** Tries to connect again right away (for a "retry now" control and when the browser comes back online). */
@@ -502,6 +605,13 @@ export class ChatConnection implements ReactiveController {
     this.#socket = undefined;
     this.#inflight.clear();
     this.#flushing = false;
+    for (const timer of this.#typingTimers.values()) clearTimeout(timer);
+    this.#typingTimers.clear();
+    this.#typingSent.clear();
+    clearTimeout(this.#deliveryTimer);
+    this.#deliveryTimer = undefined;
+    this.#deliveryDue.clear();
+    this.#delivered.clear();
     if (socket) {
       socket.removeAllListeners();
       socket.io.removeAllListeners?.();
@@ -547,7 +657,12 @@ export class ChatConnection implements ReactiveController {
         if (typeof c?.userID !== "string") continue;
         if (c.connected) {
           this.#onUserConnected({ ...c, messages: [] });
-        } else this.#onUserDisconnected(c.userID);
+        } else {
+          this.#onUserDisconnected(
+            c.userID,
+            typeof c.lastSeen === "number" ? c.lastSeen : undefined,
+          );
+        }
       }
       this.#host.requestUpdate();
     });
@@ -561,6 +676,26 @@ export class ChatConnection implements ReactiveController {
       this.#host.requestUpdate();
     });
     socket.on("private message", (message) => this.#onMessage(message));
+    socket.on("typing", (notice) => {
+      const user = this.users.get(notice?.from);
+      if (user && !user.self && !user.blocked && !user.deleted) this.#setTyping(user.userID, true);
+    });
+    socket.on("receipts", (notice) => {
+      const user = this.users.get(notice?.by);
+      if (!user) return;
+      this.users.set(user.userID, applyReceipts(user, notice));
+      this.#host.requestUpdate();
+    });
+    socket.on("message updated", (update) => this.#onMessageUpdated(update?.message));
+    socket.on("user blocked", (notice) => {
+      if (typeof notice?.userID === "string" && typeof notice.blocked === "boolean") {
+        this.#onBlocked(notice.userID, notice.blocked);
+      }
+    });
+    socket.on("preferences", (preferences) => {
+      this.#onPreferences(preferences);
+      this.#host.requestUpdate();
+    });
     socket.on("user updated", (update) => {
       if (typeof update?.userID !== "string" || typeof update.username !== "string") return;
       this.users = applyUserChange(this.users, update);
@@ -666,6 +801,10 @@ export class ChatConnection implements ReactiveController {
     this.identity = { userID: session.userID, username: session.username };
     this.maxContentLength = contentLimit(session);
     if (typeof session.accountTtlDays === "number") this.accountTtlDays = session.accountTtlDays;
+    const editWindow = session.editWindowSeconds;
+    this.editWindowSeconds = typeof editWindow === "number" && editWindow > 0 ? editWindow : 0;
+    this.preferences = { readReceipts: true };
+    this.#onPreferences(session.preferences);
     this.signingIn = false;
     this.loginError = undefined;
     if (changed || !this.#connectedOnce) this.#emit("chat-session", { ...this.identity });
@@ -681,13 +820,30 @@ export class ChatConnection implements ReactiveController {
     }
   }
 
-  #onUserDisconnected(userID: string): void {
+  /** `userID` went offline: at `lastSeen`, or (a server that does not say) now. */
+  #onUserDisconnected(userID: string, lastSeen = Date.now()): void {
     const user = this.users.get(userID);
-    if (user && !user.self) user.connected = false;
+    if (!user || user.self) return;
+    user.connected = false;
+    user.lastSeen = lastSeen;
+    this.#setTyping(userID, false);
   }
 
   #onUsers(entries: UserEntry[]): void {
     this.users = mergeUsers(this.users, entries, this.identity?.userID);
+    for (const timer of this.#typingTimers.values()) clearTimeout(timer);
+    this.#typingTimers.clear();
+    for (const user of this.users.values()) {
+      // Unread messages may have arrived while no device of this user was online; the rest
+      // were reported by the device that received them.
+      if (user.unread > 0) this.#noteDelivered(user.userID);
+      else {
+        const newest = newestFrom(user)?.id;
+        if (newest) {
+          this.#delivered.set(user.userID, laterId(this.#delivered.get(user.userID), newest)!);
+        }
+      }
+    }
     for (const entry of this.#unsent()) this.#addPending(entry);
     this.#connectedOnce = true;
     this.#setState("connected");
@@ -723,6 +879,8 @@ export class ChatConnection implements ReactiveController {
     if (user.messages.some((m) => m.id === message.id)) return;
     user.messages = mergeMessages(user.messages, [message]);
     if (message.from !== me) {
+      this.#setTyping(peerID, false);
+      this.#noteDelivered(peerID);
       if (this.#isReading(peerID)) {
         user.unread = 1;
         this.markRead(peerID);
@@ -736,6 +894,91 @@ export class ChatConnection implements ReactiveController {
       });
     }
     this.#host.requestUpdate();
+  }
+
+  /** Shows or clears `userID`'s typing indicator; shown, it clears itself after `LIMITS.typingTimeoutMs`. */
+  #setTyping(userID: string, typing: boolean): void {
+    clearTimeout(this.#typingTimers.get(userID));
+    this.#typingTimers.delete(userID);
+    const user = this.users.get(userID);
+    if (!user) return;
+    if (typing) {
+      this.#typingTimers.set(
+        userID,
+        setTimeout(() => this.#setTyping(userID, false), LIMITS.typingTimeoutMs),
+      );
+    }
+    if (user.typing !== typing) {
+      user.typing = typing;
+      this.#host.requestUpdate();
+    }
+  }
+
+  /** Reports, shortly, that this device has received `userID`'s messages up to the newest held. */
+  #noteDelivered(userID: string): void {
+    this.#deliveryDue.add(userID);
+    this.#deliveryTimer ??= setTimeout(() => {
+      this.#deliveryTimer = undefined;
+      const socket = this.#socket;
+      for (const id of this.#deliveryDue) {
+        const user = this.users.get(id);
+        const upTo = user && !user.self && !user.deleted ? newestFrom(user)?.id : undefined;
+        const reported = this.#delivered.get(id);
+        if (!upTo || !socket?.connected || (reported !== undefined && upTo <= reported)) continue;
+        this.#delivered.set(id, upTo);
+        socket.emit("messages delivered", { with: id, upTo });
+      }
+      this.#deliveryDue.clear();
+    }, DELIVERED_DELAY_MS);
+  }
+
+  #onMessageUpdated(message: Message | undefined): void {
+    const me = this.identity?.userID;
+    if (!me || typeof message?.id !== "string") return;
+    this.users = applyMessageUpdate(this.users, message, me);
+    this.#emit("chat-message-updated", { message });
+    this.#host.requestUpdate();
+  }
+
+  #onBlocked(userID: string, blocked: boolean): void {
+    const user = this.users.get(userID);
+    if (!user || user.blocked === blocked) return;
+    user.blocked = blocked;
+    if (blocked) this.#setTyping(userID, false);
+    this.#emit("chat-block-change", { userID, blocked });
+    this.#host.requestUpdate();
+  }
+
+  #onPreferences(preferences: Preferences | undefined): void {
+    if (typeof preferences?.readReceipts === "boolean") {
+      this.preferences = { readReceipts: preferences.readReceipts };
+    }
+  }
+
+  /** Sends an edit or a deletion and applies the server's copy; resolves with the refusal, if any. */
+  async #change(
+    event: "edit message" | "delete message",
+    request: { id: string; with: string; content?: string },
+  ): Promise<WireError | undefined> {
+    const socket = this.#socket;
+    if (!socket?.connected) return notConnected();
+    try {
+      const ack: MessageChangeAck = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(
+        event,
+        request as { id: string; with: string; content: string },
+      );
+      if (!ack.ok) return this.#refused(event, ack.error);
+      this.#onMessageUpdated(ack.message);
+      return undefined;
+    } catch (error) {
+      return { code: "internal", message: (error as Error).message };
+    }
+  }
+
+  /** Reports a refusal as `chat-error` and returns it. */
+  #refused(source: string, error: WireError): WireError {
+    this.#emit("chat-error", { ...error, source });
+    return error;
   }
 
   /**
