@@ -1,7 +1,7 @@
 /**
  * Builds the widget bundle: widget/mod.ts and widget/define.ts -> dist/chat-widget.js, one minified
  * ES module, plus the chunks it imports on demand (`chat-widget-<name>-<hash>.js`
- * beside it: the German and Arabic strings). Prints what a page loads by default
+ * beside it: the German and Arabic strings, and the dialogs). Prints what a page loads by default
  * (the entry and anything it imports statically) and each lazy chunk, raw and gzipped.
  * Run as a program, it also makes the folder an npm package (see widget_package.ts).
  *
@@ -97,7 +97,10 @@ export interface BuildInfo {
   files: BuiltFile[];
   /** Every file written: the bundle, the chunks and their source maps. */
   written: string[];
+  /** The bundle's build. */
   metafile: esbuild.Metafile;
+  /** The build of the chunks of elements (the dialogs). */
+  chunksMetafile: esbuild.Metafile;
 }
 
 /** Chunks from earlier builds: their names carry a content hash, so they would pile up. */
@@ -115,13 +118,30 @@ async function removeOldChunks(dir: string, stem: string): Promise<void> {
 
 /**
  * The bundle: everything `widget/mod.ts` exports, and `widget/define.ts`, which registers the
- * elements on load and exports `defineChatWidget`.
+ * elements on load and exports `defineChatWidget`; and, as `chunkImports`, what its chunks of
+ * elements take from it (see `chunk-imports.ts`).
  */
-export const BUNDLE_ENTRY =
-  'export * from "./mod.ts";\nexport { defineChatWidget } from "./define.ts";\n';
+export const BUNDLE_ENTRY = 'export * from "./mod.ts";\n' +
+  'export { defineChatWidget } from "./define.ts";\n' +
+  'export * as chunkImports from "./chunk-imports.ts";\n';
 
 /** The strings in the bundle itself: the fallback of every other language. */
 const BUNDLED_LOCALE = "en.ts";
+
+/** Modules of `widget/` that are chunks of elements, which the bundle imports on demand. */
+const ELEMENT_CHUNKS = ["conversation.ts", "dialogs.ts"];
+
+/** The modules a chunk of elements takes from the bundle, and the names it takes, from `chunk-imports.ts`. */
+async function chunkImports(widgetDir: string): Promise<{ modules: Set<string>; names: string[] }> {
+  const source = await Deno.readTextFile(join(widgetDir, "chunk-imports.ts"));
+  const modules = new Set<string>();
+  const names: string[] = [];
+  for (const [, list, from] of source.matchAll(/export\s*\{([^}]+)\}\s*from\s*"([^"]+)"/g)) {
+    modules.add(from.startsWith(".") ? resolve(widgetDir, from) : from);
+    names.push(...list.split(",").map((name) => name.trim()).filter(Boolean));
+  }
+  return { modules, names };
+}
 
 /** Options both builds share. */
 const COMMON: esbuild.BuildOptions = {
@@ -147,11 +167,14 @@ const COMMON: esbuild.BuildOptions = {
 /**
  * Builds the bundle and its on-demand chunks; returns their raw and gzipped byte counts.
  *
- * Two builds rather than esbuild's code splitting: with splitting, esbuild moves its
- * runtime helpers into a shared chunk that the entry imports statically, which would cost
- * every page a second request. Here each language table is a standalone module, and the
- * entry's `import("./locales/<lang>.ts")` becomes `import("./chat-widget-<lang>-<hash>.js")`,
- * resolved against the bundle's own URL, so it works cross-origin too.
+ * Separate builds rather than esbuild's code splitting: with splitting, esbuild moves Lit and
+ * its runtime helpers into a shared chunk that the entry imports statically, which would cost
+ * every page a second request. Here each language table is a standalone module; a chunk of
+ * elements (the dialogs) imports Lit and the shared styles from the bundle itself
+ * (`import { chunkImports } from "./chat-widget.js"`), as a chunk of a Rollup build would; and
+ * the entry's `import("./locales/<lang>.ts")` or `import("./dialogs.ts")` becomes
+ * `import("./chat-widget-<name>-<hash>.js")`, resolved against the bundle's own URL, so it
+ * works cross-origin too.
  */
 export async function buildWidget(
   options: { outfile?: string; minify?: boolean } = {},
@@ -165,7 +188,8 @@ export async function buildWidget(
   const localeDir = join(root, "widget", "locales");
   const localeFiles: string[] = [];
   for await (const entry of Deno.readDir(localeDir)) {
-    if (entry.isFile && entry.name.endsWith(".ts") && entry.name !== BUNDLED_LOCALE) {
+    // English is bundled, and its parts for the chunks of elements go with them.
+    if (entry.isFile && entry.name.endsWith(".ts") && !/^en[.-]/.test(entry.name)) {
       localeFiles.push(join(localeDir, entry.name));
     }
   }
@@ -177,23 +201,39 @@ export async function buildWidget(
     entryNames: `${stem}-[name]-[hash]`,
     minify,
   });
+  const shared = await chunkImports(join(root, "widget"));
+  const elements = await esbuild.build({
+    ...COMMON,
+    entryPoints: ELEMENT_CHUNKS.map((name) => join(root, "widget", name)),
+    outdir,
+    entryNames: `${stem}-[name]-[hash]`,
+    minify,
+    plugins: [fromBundlePlugin(`./${basename(outfile)}`, shared), minifyTemplatesPlugin()],
+  });
   const chunkOf = new Map<string, string>();
-  for (const [path, output] of Object.entries(locales.metafile!.outputs)) {
-    if (output.entryPoint) chunkOf.set(resolve(output.entryPoint), basename(path));
+  // Modules a chunk carries: the bundle must not carry them too.
+  const inChunks = new Set<string>();
+  for (const build of [locales, elements]) {
+    for (const [path, output] of Object.entries(build.metafile!.outputs)) {
+      if (!output.entryPoint) continue;
+      chunkOf.set(resolve(output.entryPoint), basename(path));
+      for (const input of Object.keys(output.inputs)) {
+        if (!input.includes(":")) inChunks.add(resolve(input));
+      }
+    }
   }
   const result = await esbuild.build({
     ...COMMON,
     stdin: { contents: BUNDLE_ENTRY, resolveDir: join(root, "widget"), loader: "ts" },
     outfile,
     minify,
-    plugins: [domlessImportPlugin(), lazyLocalesPlugin(chunkOf), minifyTemplatesPlugin()],
+    plugins: [domlessImportPlugin(), lazyChunksPlugin(chunkOf, inChunks), minifyTemplatesPlugin()],
   });
   if (result.errors.length) throw new Error(`Cannot build "${outfile}": ${result.errors[0].text}`);
   const files: BuiltFile[] = [];
-  const outputs = [
-    ...Object.keys(result.metafile!.outputs),
-    ...Object.keys(locales.metafile!.outputs),
-  ].filter((path) => path.endsWith(".js"));
+  const builds = [result, locales, elements];
+  const outputs = builds.flatMap((b) => Object.keys(b.metafile!.outputs))
+    .filter((path) => path.endsWith(".js"));
   for (const path of outputs) {
     // Metafile paths are relative to the working directory.
     const bytes = await Deno.readFile(resolve(path));
@@ -205,26 +245,76 @@ export async function buildWidget(
     });
   }
   const entry = files.find((f) => !f.lazy)!;
-  const written = [
-    ...Object.keys(result.metafile!.outputs),
-    ...Object.keys(locales.metafile!.outputs),
-  ].map((path) => resolve(path));
-  return { outfile, raw: entry.raw, gzip: entry.gzip, files, written, metafile: result.metafile! };
+  const written = builds.flatMap((b) => Object.keys(b.metafile!.outputs))
+    .map((path) => resolve(path));
+  return {
+    outfile,
+    raw: entry.raw,
+    gzip: entry.gzip,
+    files,
+    written,
+    metafile: result.metafile!,
+    chunksMetafile: elements.metafile!,
+  };
 }
 
-/** Points the bundle's `import("./locales/<lang>.ts")` at the chunks built for them (English is bundled). */
-function lazyLocalesPlugin(chunkOf: Map<string, string>): esbuild.Plugin {
+/**
+ * Points the bundle's `import("./locales/<lang>.ts")` and `import("./dialogs.ts")` at the
+ * chunks built for them (English is bundled); a static import of a chunk's module is an error.
+ */
+function lazyChunksPlugin(chunkOf: Map<string, string>, inChunks: Set<string>): esbuild.Plugin {
   return {
-    name: "lazy-locales",
+    name: "lazy-chunks",
     setup(build) {
-      build.onResolve({ filter: /^\.\/locales\// }, (args) => {
-        if (basename(args.path) === BUNDLED_LOCALE) return undefined;
-        const chunk = chunkOf.get(resolve(args.resolveDir, args.path));
-        if (args.kind !== "dynamic-import" || !chunk) {
-          return { errors: [{ text: `Import "${args.path}" lazily, with import()` }] };
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const path = resolve(args.resolveDir, args.path);
+        if (basename(path) === BUNDLED_LOCALE) return undefined;
+        const chunk = chunkOf.get(path);
+        if (chunk && args.kind === "dynamic-import") return { path: `./${chunk}`, external: true };
+        if (chunk || inChunks.has(path)) {
+          return {
+            errors: [{
+              text: `Import "${args.path}" lazily, with import(): it belongs to an on-demand chunk`,
+            }],
+          };
         }
-        return { path: `./${chunk}`, external: true };
+        return undefined;
       });
+    },
+  };
+}
+
+/**
+ * In a chunk of elements, imports of Lit and of the widget's shared modules come from the
+ * bundle (`bundle`, its `chunkImports` export): a virtual module that re-exports its names.
+ * Any other package would be a second copy on the page, so it is an error.
+ */
+function fromBundlePlugin(
+  bundle: string,
+  shared: { modules: Set<string>; names: string[] },
+): esbuild.Plugin {
+  return {
+    name: "from-bundle",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        if (args.namespace === "from-bundle") return { path: bundle, external: true };
+        if (args.kind === "entry-point") return undefined;
+        const path = args.path.startsWith(".") ? resolve(args.resolveDir, args.path) : args.path;
+        if (shared.modules.has(path)) return { path: "chunk-imports", namespace: "from-bundle" };
+        if (!args.path.startsWith(".")) {
+          return {
+            errors: [{
+              text: `"${args.path}" in a chunk of elements: add it to widget/chunk-imports.ts`,
+            }],
+          };
+        }
+        return undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: "from-bundle" }, () => ({
+        contents: `import { chunkImports } from ${JSON.stringify(bundle)};\n` +
+          `export const { ${shared.names.join(", ")} } = chunkImports;\n`,
+        loader: "js",
+      }));
     },
   };
 }

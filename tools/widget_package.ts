@@ -36,6 +36,12 @@ const ELEMENT_MODULES = [
   "widget/chat-user-list.ts",
 ];
 
+/**
+ * Of those, the modules of a chunk the bundle loads on demand (`widget/conversation.ts`): the
+ * bundle defines their elements when it loads the chunk, and exports only their types.
+ */
+const ON_DEMAND_MODULES = new Set(["widget/chat-conversation.ts", "widget/chat-composer.ts"]);
+
 /** The bundle's types: what `widget/mod.ts` exports, and `defineChatWidget`. */
 const TYPES_ENTRY = 'export * from "./types/widget/mod.js";\n' +
   'export { defineChatWidget } from "./types/widget/define.js";\n';
@@ -94,9 +100,11 @@ export function widgetManifest(module = "chat-widget.js"): {
     modules: ManifestModule[];
   };
   const declarations: Declaration[] = [];
+  const onDemand = new Set<string>();
   for (const source of analyzed.modules) {
     for (const declaration of source.declarations) {
       if (!declaration.customElement) continue;
+      if (ON_DEMAND_MODULES.has(source.path)) onDemand.add(declaration.name);
       declarations.push({
         ...declaration,
         members: declaration.members?.filter(isPublic),
@@ -105,7 +113,9 @@ export function widgetManifest(module = "chat-widget.js"): {
     }
   }
   const exports = declarations.flatMap((d) => [
-    { kind: "js", name: d.name, declaration: { name: d.name, module } },
+    ...(onDemand.has(d.name)
+      ? []
+      : [{ kind: "js", name: d.name, declaration: { name: d.name, module } }]),
     { kind: "custom-element-definition", name: d.tagName!, declaration: { name: d.name, module } },
   ]);
   return {

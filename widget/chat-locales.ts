@@ -19,8 +19,9 @@ export const SHIPPED_LOCALES: Record<string, () => Promise<ChatStrings>> = {
 };
 
 /**
- * The tables at hand by language tag: English; `registerLocale()` and loaded shipped
- * tables add to it. A lookup tries the full tag (`pt-BR`), then its language (`pt`), then English.
+ * The tables at hand by language tag: English; `registerLocale()`, loaded shipped tables and
+ * the English of loaded chunks add to it. A lookup tries the full tag (`pt-BR`), then its
+ * language (`pt`), then English (this registry's, then the bundle's).
  */
 export function createLocaleRegistry(): Map<string, ChatStrings> {
   return new Map([["en", en]]);
@@ -52,8 +53,11 @@ export function createTranslator(
   const own = (key: string): string | undefined =>
     (overrides as Record<string, string> | undefined)?.[key] ??
       (table as Record<string, string>)[key];
-  const english = en as Record<string, string>;
-  const lookup = (key: string) => own(key) ?? english[key];
+  // English as the registry holds it: the bundle's, with what loaded chunks brought.
+  const registered = registry.get("en") as Record<string, string> | undefined;
+  const bundled = en as Record<string, string>;
+  const english = (key: string): string | undefined => registered?.[key] ?? bundled[key];
+  const lookup = (key: string) => own(key) ?? english(key);
   let plurals: Intl.PluralRules;
   try {
     plurals = new Intl.PluralRules(tag);
@@ -66,7 +70,7 @@ export function createTranslator(
     if (typeof n === "number") {
       // Plural forms come from one table only, so a partial table never mixes languages.
       text = (n === 0 ? own(`${key}_zero`) : undefined) ?? own(`${key}_${plurals.select(n)}`) ??
-        own(`${key}_other`) ?? english[`${key}_${n === 1 ? "one" : "other"}`];
+        own(`${key}_other`) ?? english(`${key}_${n === 1 ? "one" : "other"}`);
     }
     text ??= lookup(key) ?? key;
     return values

@@ -1,45 +1,34 @@
 /**
- * How messages read: web addresses as links, day separators, times in the page's language.
+ * Times in the page's language: one cache of `Intl` formats, and "last seen 5 minutes ago".
  * Pure functions and one cache; no element state.
  */
-import { html, type TemplateResult } from "lit";
 import type { Translate } from "./chat-locales.ts";
 
-/** Web addresses in message text; only http(s), so no other scheme can become a link. */
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
-
-/** One day, in milliseconds: "yesterday" is the day that contains this long ago. */
+/** One day, in milliseconds. */
 const DAY_MS = 86_400_000;
 
-/** Message text with web addresses as links; everything else stays text. */
-export function linkify(text: string): (string | TemplateResult)[] {
-  const out: (string | TemplateResult)[] = [];
-  let last = 0;
-  for (const match of text.matchAll(URL_PATTERN)) {
-    // Punctuation that ends a sentence is not part of the address.
-    const url = match[0].replace(/[.,;:!?)\]}]+$/, "");
-    out.push(
-      text.slice(last, match.index),
-      html`<a href=${url} target="_blank" rel="noopener noreferrer nofollow" part="link">${url}</a>`,
-    );
-    last = match.index + url.length;
-  }
-  out.push(text.slice(last));
-  return out;
-}
-
-/** The local calendar day of `timestamp`, as a key that is equal for equal days. */
-export function dayKey(timestamp: number): string {
-  const d = new Date(timestamp);
-  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
-}
-
 /**
- * `Intl.DateTimeFormat`s made once per language and options: building one is far slower than
- * formatting with it, and a conversation formats every message's time on each render.
+ * `Intl.DateTimeFormat`s (and `Intl.RelativeTimeFormat`s) made once per language and options:
+ * building one is far slower than formatting with it, and a conversation formats every
+ * message's time on each render.
  */
 export class DateTimeFormats {
   #cache = new Map<string, Intl.DateTimeFormat>();
+  #relative = new Map<string, Intl.RelativeTimeFormat>();
+
+  /** "5 minutes ago", "yesterday" in `lang` (the runtime's default when `lang` is not a valid tag). */
+  relative(lang: string): Intl.RelativeTimeFormat {
+    let format = this.#relative.get(lang);
+    if (!format) {
+      try {
+        format = new Intl.RelativeTimeFormat(lang || undefined, { numeric: "auto" });
+      } catch {
+        format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+      }
+      this.#relative.set(lang, format);
+    }
+    return format;
+  }
 
   /** The format for `lang` (the runtime's default when `lang` is not a valid tag). */
   get(lang: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
@@ -57,24 +46,27 @@ export class DateTimeFormats {
   }
 }
 
-/**
- * The label of a day separator: "Today", "Yesterday", else the date (with the weekday in the
- * current year, with the year before it).
- */
-export function dayLabel(
-  timestamp: number,
+/** The largest unit that fits, from minutes up: "last seen" says no more than people need. */
+const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["year", 365 * DAY_MS],
+  ["month", 30 * DAY_MS],
+  ["week", 7 * DAY_MS],
+  ["day", DAY_MS],
+  ["hour", 3_600_000],
+  ["minute", 60_000],
+];
+
+/** "last seen 5 minutes ago" (in the table's words and the language's numbers), or "just now". */
+export function lastSeenLabel(
+  lastSeen: number,
   options: { t: Translate; lang: string; formats: DateTimeFormats; now?: number },
 ): string {
   const { t, lang, formats } = options;
-  const now = options.now ?? Date.now();
-  const key = dayKey(timestamp);
-  if (key === dayKey(now)) return t("today");
-  if (key === dayKey(now - DAY_MS)) return t("yesterday");
-  const thisYear = new Date(timestamp).getFullYear() === new Date(now).getFullYear();
-  return formats.get(
-    lang,
-    thisYear
-      ? { weekday: "long", day: "numeric", month: "long" }
-      : { day: "numeric", month: "long", year: "numeric" },
-  ).format(timestamp);
+  const ago = Math.max(0, (options.now ?? Date.now()) - lastSeen);
+  for (const [unit, ms] of RELATIVE_UNITS) {
+    if (ago >= ms) {
+      return t("lastSeen", { time: formats.relative(lang).format(-Math.floor(ago / ms), unit) });
+    }
+  }
+  return t("lastSeenNow");
 }

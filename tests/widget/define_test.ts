@@ -2,10 +2,14 @@ import assert from "node:assert/strict";
 
 /**
  * Imports `modules` in a fresh Deno process that has a custom element registry (Deno has none
- * of its own), and returns the tags defined in it.
+ * of its own), calls `call` (the name of a function every one of them exports) twice if given,
+ * and returns the tags defined in it.
  */
-async function definedAfterImporting(...modules: string[]): Promise<string[]> {
-  const imports = modules.map((m) => `await import(${JSON.stringify(import.meta.resolve(m))});`);
+async function definedAfterImporting(modules: string[], call?: string): Promise<string[]> {
+  const imports = modules.map((m) =>
+    `{ const m = await import(${JSON.stringify(import.meta.resolve(m))});` +
+    (call ? ` m.${call}(); m.${call}();` : "") + " }"
+  );
   const script = `
     const defined = [];
     globalThis.customElements = {
@@ -25,19 +29,23 @@ async function definedAfterImporting(...modules: string[]): Promise<string[]> {
 }
 
 Deno.test("widget/mod.ts exports the elements and registers none of them", async () => {
-  assert.deepEqual(await definedAfterImporting("../../widget/mod.ts"), []);
+  assert.deepEqual(await definedAfterImporting(["../../widget/mod.ts"]), []);
 });
 
 Deno.test("widget/define.ts registers every element of the widget once", async () => {
   assert.deepEqual(
-    await definedAfterImporting("../../widget/mod.ts", "../../widget/define.ts"),
-    [
-      "chat-composer",
-      "chat-conversation",
-      "chat-login",
-      "chat-logout-dialog",
-      "chat-user-list",
-      "chat-widget",
-    ],
+    await definedAfterImporting(["../../widget/mod.ts", "../../widget/define.ts"]),
+    ["chat-login", "chat-user-list", "chat-widget"],
+  );
+});
+
+Deno.test("the chunks' defineElements() registers their elements once: the conversation, the dialogs", async () => {
+  assert.deepEqual(
+    await definedAfterImporting(["../../widget/conversation.ts"], "defineElements"),
+    ["chat-composer", "chat-conversation"],
+  );
+  assert.deepEqual(
+    await definedAfterImporting(["../../widget/dialogs.ts"], "defineElements"),
+    ["chat-confirm-dialog", "chat-logout-dialog", "chat-settings"],
   );
 });

@@ -116,7 +116,11 @@ Deno.test("npm pack ships the bundle, its chunks, the types, the manifest and pa
   }
   const chunks = (await Array.fromAsync(Deno.readDir(built.dir)))
     .map((e) => e.name).filter((n) => /^chat-widget-.+\.js$/.test(n));
-  assert.equal(chunks.length, 2, "the German and Arabic chunks");
+  assert.deepEqual(
+    chunks.map((n) => n.replace(/-[A-Z0-9]+\.js$/, "")).sort(),
+    ["chat-widget-ar", "chat-widget-conversation", "chat-widget-de", "chat-widget-dialogs"],
+    "the German and Arabic chunks, the conversation's and the dialogs'",
+  );
   for (const chunk of chunks) assert.ok(files.includes(chunk), `${chunk} is shipped`);
   const pkg = JSON.parse(await Deno.readTextFile(join(built.dir, "package.json")));
   assert.equal(pkg.type, "module");

@@ -1,10 +1,13 @@
 /**
- * English: in the bundle, the fallback for every other table, and the one list of keys. Its
- * keys type every other table and every `t()` call, so a misspelt key is a type error.
+ * English: the fallback for every other table, and, with the English of the chunks loaded on
+ * demand (`en-conversation.ts`, `en-dialogs.ts`), the one list of keys. Their keys type every
+ * other table and every `t()` call, so a misspelt key is a type error.
  */
 import type { ChatErrorCode } from "../chat-state.ts";
+import type { enConversation } from "./en-conversation.ts";
+import type { enDialogs } from "./en-dialogs.ts";
 
-/** English, the fallback for every other table. */
+/** English for the first view (the bundle's); the rest comes with the chunks that show it. */
 export const en = {
   dir: "ltr",
   title: "Chat",
@@ -26,60 +29,31 @@ export const en = {
   totalUnread_other: "{n} unread",
   noUsers: "Nobody else is here yet. Open the chat in another window to try it.",
   pickUser: "Select a person to start a conversation",
-  back: "Back to people",
   conversationWith: "Conversation with {name}",
   messages: "Messages",
-  noMessages: "No messages yet. Say hello!",
-  loadingOlder: "Loading older messages…",
-  loadOlder: "Load older messages",
-  beginning: "This is the beginning of your conversation",
-  newMessages: "New messages",
-  today: "Today",
-  yesterday: "Yesterday",
-  composerLabel: "Message to {name}",
-  composerPlaceholder: "Write a message",
-  send: "Send",
-  charsLeft_one: "{n} character left",
-  charsLeft_other: "{n} characters left",
-  tooLong_one: "{n} character too many",
-  tooLong_other: "{n} characters too many",
-  pending: "Sending…",
-  queued: "Waiting for connection",
-  sent: "Sent",
-  failed: "Not sent",
-  retry: "Retry",
-  discard: "Discard",
   connecting: "Connecting…",
   reconnecting: "Connection lost. Reconnecting…",
   offlineBanner: "You are offline. Messages will be sent when the connection returns.",
   unreachable: "Cannot reach the chat server at {server}. Retrying…",
   reconnected: "Connected",
-  logoutTitle: "Log out of the chat?",
-  logoutDevice: "Log out on this device",
-  logoutDeviceHint:
-    "Your session here ends; your messages stay. While another device is still signed in as {name}, the name stays yours. With no device signed in, nobody can sign in as {name} again, you included, until the account is deleted after {days} days unused.",
-  logoutDeviceHintKept:
-    "Your session here ends; your messages stay. While another device is still signed in as {name}, the name stays yours. With no device signed in, nobody can sign in as {name} again, you included.",
-  deleteAccount: "Delete my account",
-  deleteAccountHint:
-    "The name {name} is free again at once. Messages you wrote are replaced by “Message deleted” for everyone.",
   cancel: "Cancel",
-  deleting: "Deleting…",
-  deleteFailed: "The account was not deleted: {reason}",
   accountDeleted: "Your account was deleted. Its name is free again.",
   deletedUser: "Deleted user",
-  messageDeleted: "Message deleted",
-  peerDeleted: "This account was deleted. Messages can no longer be sent to it.",
-  error_recipient_deleted: "This person deleted their account",
   error_auth_required: "Sign in on the site to chat",
   error_invalid_token: "Your sign-in could not be verified",
   error_token_expired: "Your sign-in has expired",
   error_token_unavailable: "Your sign-in could not be fetched from the site",
   tryAgain: "Try again",
+  loading: "Loading…",
+  typingShort: "typing…",
+  lastSeen: "last seen {time}",
+  lastSeenNow: "last seen just now",
+  blocked: "blocked",
+  settings: "Settings",
 } satisfies Record<string, string>;
 
-/** A key of the English table. */
-type EnglishKey = keyof typeof en;
+/** A key of the English tables. */
+type EnglishKey = keyof typeof en | keyof typeof enConversation | keyof typeof enDialogs;
 
 /** The plural categories of `Intl.PluralRules`. */
 type PluralCategory = Intl.LDMLPluralRule;

@@ -1,0 +1,28 @@
+/// <reference lib="dom" />
+/**
+ * The conversation and its message box, a chunk of their own: a first view shows the list (or
+ * the username form) and no conversation, so the widget loads this module when one is about to
+ * open. The chunk takes Lit and the shared modules from the bundle (`chunk-imports.ts`).
+ */
+import { ChatComposer } from "./chat-composer.ts";
+import { ChatConversation } from "./chat-conversation.ts";
+
+import { enConversation } from "./locales/en-conversation.ts";
+export { ChatComposer, ChatConversation };
+
+/** The English strings this chunk shows; the widget adds them to its English table. */
+export const strings = enConversation;
+
+/** Registers the conversation and the composer once; later calls and a missing registry are no-ops. */
+export function defineElements(
+  registry: CustomElementRegistry | undefined = globalThis.customElements,
+): void {
+  if (!registry) return;
+  const elements: [keyof HTMLElementTagNameMap, CustomElementConstructor][] = [
+    ["chat-composer", ChatComposer],
+    ["chat-conversation", ChatConversation],
+  ];
+  for (const [tag, element] of elements) {
+    if (!registry.get(tag)) registry.define(tag, element);
+  }
+}

@@ -1,0 +1,31 @@
+/// <reference lib="dom" />
+/**
+ * The dialogs (log out, and the confirmations before blocking someone or deleting a message)
+ * and the settings panel, a chunk of their own: a first view shows none of them, so the widget
+ * loads this module the first time one opens. The chunk takes Lit and the shared styles from the bundle
+ * (`chunk-imports.ts`), so the page holds one copy of each.
+ */
+import { ChatConfirmDialog } from "./chat-confirm-dialog.ts";
+import { ChatLogoutDialog } from "./chat-logout-dialog.ts";
+import { ChatSettings } from "./chat-settings.ts";
+
+import { enDialogs } from "./locales/en-dialogs.ts";
+export { ChatConfirmDialog, ChatLogoutDialog, ChatSettings };
+
+/** The English strings this chunk shows; the widget adds them to its English table. */
+export const strings = enDialogs;
+
+/** Registers the dialogs and the settings panel once; later calls and a missing registry are no-ops. */
+export function defineElements(
+  registry: CustomElementRegistry | undefined = globalThis.customElements,
+): void {
+  if (!registry) return;
+  const elements: [keyof HTMLElementTagNameMap, CustomElementConstructor][] = [
+    ["chat-confirm-dialog", ChatConfirmDialog],
+    ["chat-logout-dialog", ChatLogoutDialog],
+    ["chat-settings", ChatSettings],
+  ];
+  for (const [tag, element] of elements) {
+    if (!registry.get(tag)) registry.define(tag, element);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * English for the conversation and its message box: in the conversation's chunk, which adds
+ * it to the English table when it loads.
+ */
+
+/** English of the conversation. */
+export const enConversation = {
+  back: "Back to people",
+  noMessages: "No messages yet. Say hello!",
+  loadingOlder: "Loading older messages…",
+  loadOlder: "Load older messages",
+  beginning: "This is the beginning of your conversation",
+  newMessages: "New messages",
+  today: "Today",
+  yesterday: "Yesterday",
+  composerLabel: "Message to {name}",
+  composerPlaceholder: "Write a message",
+  send: "Send",
+  charsLeft_one: "{n} character left",
+  charsLeft_other: "{n} characters left",
+  tooLong_one: "{n} character too many",
+  tooLong_other: "{n} characters too many",
+  pending: "Sending…",
+  queued: "Waiting for connection",
+  sent: "Sent",
+  failed: "Not sent",
+  retry: "Retry",
+  discard: "Discard",
+  messageDeleted: "Message deleted",
+  peerDeleted: "This account was deleted. Messages can no longer be sent to it.",
+  error_recipient_deleted: "This person deleted their account",
+  typing: "{name} is typing…",
+  delivered: "Delivered",
+  seen: "Seen",
+  edited: "edited",
+  messageActions: "Message actions",
+  edit: "Edit",
+  delete: "Delete",
+  editing: "Editing message",
+  save: "Save",
+  editFailed: "Not changed: {reason}",
+  block: "Block",
+  unblock: "Unblock",
+  youBlocked: "You blocked {name}. Unblock to write.",
+  notDelivered: "Not delivered: this person doesn't accept your messages",
+  error_forbidden: "This message can no longer be changed",
+  error_unknown_message: "This message no longer exists",
+} satisfies Record<string, string>;
