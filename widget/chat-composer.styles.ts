@@ -52,6 +52,26 @@ export const chatComposerStyles = [
       font-size: 13px;
       color: var(--_muted);
     }
+    .edit-bar {
+      display: flex;
+      align-items: center;
+      justify-content: space-between;
+      gap: 8px;
+      margin: 0 4px 6px;
+      padding-inline-start: 8px;
+      border-inline-start: 3px solid var(--_accent);
+      font-size: 13px;
+      font-weight: 600;
+      color: var(--_accent);
+    }
+    .edit-bar button {
+      font-size: 13px;
+    }
+    .error {
+      margin: 0 4px 6px;
+      font-size: 13px;
+      color: var(--_danger);
+    }
     .counter.over {
       color: var(--_danger);
       font-weight: 600;

@@ -21,10 +21,16 @@ export const chatConversationStyles = [
       min-height: 52px;
       border-bottom: 1px solid var(--_border);
     }
+    .who {
+      display: grid;
+      flex: 1;
+      min-width: 0;
+    }
     .header h3 {
       margin: 0;
       font-size: 16px;
       font-weight: 650;
+      line-height: 1.25;
       overflow: hidden;
       text-overflow: ellipsis;
       white-space: nowrap;
@@ -32,7 +38,16 @@ export const chatConversationStyles = [
     .header .status {
       color: var(--_muted);
       font-size: 13px;
+      line-height: 1.25;
+      overflow: hidden;
+      text-overflow: ellipsis;
       white-space: nowrap;
+    }
+    .block {
+      flex: none;
+      padding: 4px 10px;
+      min-height: 32px;
+      font-size: 13px;
     }
     .back {
       padding: 4px 10px;
@@ -45,12 +60,20 @@ export const chatConversationStyles = [
     :host(:dir(rtl)) .back span {
       transform: scaleX(-1);
     }
+    .stage {
+      position: relative;
+      flex: 1;
+      display: flex;
+      flex-direction: column;
+      min-height: 0;
+    }
     .log {
       position: relative;
       flex: 1;
       overflow-y: auto;
       overflow-anchor: none;
-      padding: 8px 12px 12px;
+      /* Room at the end for "… is typing" without covering the newest message. */
+      padding: 8px 12px 30px;
       overscroll-behavior: contain;
     }
     /* One height for the button, "loading" and "beginning": the view must not move when it changes. */
@@ -93,6 +116,15 @@ export const chatConversationStyles = [
       color: var(--_muted);
       margin: 10px 6px 2px;
     }
+    .line {
+      display: flex;
+      align-items: center;
+      gap: 4px;
+      width: 100%;
+    }
+    .out .line {
+      justify-content: flex-end;
+    }
     .bubble {
       max-width: min(80%, 560px);
       padding: 7px 11px;
@@ -124,6 +156,74 @@ export const chatConversationStyles = [
     .tick {
       color: var(--_online);
       font-weight: 700;
+      letter-spacing: -0.3em;
+      padding-inline-end: 0.3em;
+    }
+    .tick.seen {
+      color: var(--_accent);
+    }
+    .edited {
+      font-style: italic;
+    }
+    .editing .bubble {
+      outline: 2px dashed var(--_accent);
+      outline-offset: 2px;
+    }
+    /* Shown on hover and focus; always where there is no hover (touch screens). */
+    .more {
+      flex: none;
+      min-height: 28px;
+      min-width: 28px;
+      padding: 0 4px;
+      border-color: transparent;
+      background: transparent;
+      color: var(--_muted);
+      font-size: 18px;
+      line-height: 1;
+      opacity: 0;
+    }
+    .msg:hover .more,
+    .more:focus-visible,
+    .more[aria-expanded="true"] {
+      opacity: 1;
+    }
+    @media (hover: none) {
+      .more {
+        opacity: 0.7;
+      }
+    }
+    .menu {
+      display: flex;
+      gap: 6px;
+      margin: 4px 6px 2px;
+    }
+    .menu button {
+      min-height: 32px;
+      padding: 4px 12px;
+      font-size: 13px;
+    }
+    .menu .danger {
+      color: var(--_danger);
+    }
+    .typing {
+      position: absolute;
+      inset-inline-start: 12px;
+      bottom: 6px;
+      max-width: calc(100% - 24px);
+      pointer-events: none;
+    }
+    .typing span {
+      display: block;
+      padding: 2px 10px;
+      border-radius: 10px;
+      background: var(--_panel);
+      border: 1px solid var(--_border);
+      color: var(--_muted);
+      font-size: 13px;
+      font-style: italic;
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
     }
     .out.pending .bubble {
       opacity: 0.7;
@@ -158,7 +258,7 @@ export const chatConversationStyles = [
       position: absolute;
       inset-inline-start: 50%;
       translate: -50% 0;
-      bottom: 84px;
+      bottom: 36px;
       border-radius: 18px;
       box-shadow: 0 2px 8px rgb(0 0 0 / 0.2);
     }

@@ -3,12 +3,19 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from "lit";
 import { repeat } from "lit/directives/repeat.js";
 import { LIMITS } from "../server/protocol.ts";
-import type { ChatIdentity, ChatMessage, ChatUser } from "./chat-state.ts";
+import {
+  type ChatIdentity,
+  type ChatMessage,
+  type ChatUser,
+  editable,
+  receiptOf,
+} from "./chat-state.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatConversationStyles } from "./chat-conversation.styles.ts";
 import type { ChatComposer } from "./chat-composer.ts";
 import { emit } from "./emit.ts";
-import { DateTimeFormats, dayKey, dayLabel, linkify } from "./format.ts";
+import { DateTimeFormats, lastSeenLabel } from "./format.ts";
+import { dayKey, dayLabel, linkify } from "./message-format.ts";
 import { ScrollAnchor } from "./scroll-anchor.ts";
 
 /** Start loading older messages this many px before the top is reached. */
@@ -24,16 +31,24 @@ interface Rendered {
 /**
  * One conversation: header, the message log (`role="log"`, announcing only new
  * messages), older pages on scrolling up without the view jumping, a "new
- * messages" pill when you have scrolled away, and the composer.
+ * messages" pill when you have scrolled away, who is typing, and the composer. Your
+ * own messages show how far they got (sent, delivered, seen) and, while they may
+ * still be changed, a menu to edit or delete them.
  *
  * @tagname chat-conversation
  * @fires {CustomEvent<Record<never, never>>} chat-back - the back button or Escape was pressed in the narrow layout (inner)
  * @fires {CustomEvent<Record<never, never>>} chat-load-older - the view reached the oldest loaded message (inner)
  * @fires {CustomEvent<{ clientId: string }>} chat-retry - Retry was pressed on a failed message (inner)
  * @fires {CustomEvent<{ clientId: string }>} chat-discard - Discard was pressed on a failed message (inner)
+ * @fires {CustomEvent<{ id: string }>} chat-edit-start - Edit was chosen in a message's menu (inner)
+ * @fires {CustomEvent<{ id: string }>} chat-delete - Delete was chosen in a message's menu (inner)
+ * @fires {CustomEvent<{ userID: string, blocked: boolean }>} chat-block - Block or Unblock was pressed (inner)
  * @csspart header - the bar with the person's name and status
  * @csspart back-button - the back button (narrow layout)
+ * @csspart block-button - Block or Unblock
  * @csspart status - the person's online dot
+ * @csspart last-seen - when an offline person was last online
+ * @csspart typing - "… is typing" (a polite live region)
  * @csspart log - the message list (`role="log"`)
  * @csspart day - a day separator
  * @csspart sender - the sender's name above a run of their messages
@@ -43,10 +58,16 @@ interface Rendered {
  * @csspart message-pending - one of your messages, not yet stored
  * @csspart message-sent - a stored message
  * @csspart message-failed - one of your messages that was not sent
- * @csspart message-deleted - a message whose sender deleted the account
+ * @csspart message-delivered - one of your messages the other person's device has received
+ * @csspart message-seen - one of your messages the other person has read
+ * @csspart message-deleted - a deleted message (by its sender, or with the sender's account)
  * @csspart bubble - a message's text
+ * @csspart deleted - the "Message deleted" placeholder in place of the text
+ * @csspart edited - "edited" on a changed message
  * @csspart link - a web address in a message
  * @csspart meta - a message's time and delivery state
+ * @csspart message-menu-button - the button that opens the menu of one of your messages
+ * @csspart message-menu - that menu (Edit, Delete)
  * @csspart retry-button - Retry on a failed message
  * @csspart pill - the "new messages" button
  * @csspart placeholder - the text shown when no conversation is open
@@ -62,8 +83,13 @@ export class ChatConversation extends LitElement {
     narrow: { type: Boolean, reflect: true },
     online: { type: Boolean },
     max: { attribute: false },
+    readReceipts: { attribute: false },
+    editWindow: { attribute: false },
+    editing: { attribute: false },
+    editError: { attribute: false },
     _pill: { state: true },
     _quiet: { state: true },
+    _menu: { state: true },
   };
 
   /** The translator of the enclosing widget. */
@@ -80,8 +106,18 @@ export class ChatConversation extends LitElement {
   declare online: boolean;
   /** Longest message the server accepts (for the composer). */
   declare max: number;
+  /** Whether the signed-in user has read receipts on (off: no "seen" shown). */
+  declare readReceipts: boolean;
+  /** Seconds after sending in which your messages may be changed; 0: never. */
+  declare editWindow: number;
+  /** The ID of your message being edited in the composer, if any. */
+  declare editing: string | undefined;
+  /** Why the last edit was refused, for people; empty when it was not. */
+  declare editError: string;
   declare _pill: boolean;
   declare _quiet: boolean;
+  /** The message whose menu is open. */
+  declare _menu: string | undefined;
 
   #rendered: Rendered = {};
   #formats = new DateTimeFormats();
@@ -92,6 +128,9 @@ export class ChatConversation extends LitElement {
     this.narrow = false;
     this.online = true;
     this.max = LIMITS.maxContentLength;
+    this.readReceipts = true;
+    this.editWindow = 0;
+    this.editError = "";
     this._pill = false;
     this._quiet = true;
   }
@@ -178,6 +217,9 @@ export class ChatConversation extends LitElement {
     const peer = this.peer;
     if (!peer) return html`<p class="empty" part="placeholder">${t("pickUser")}</p>`;
     const name = peer.deleted ? t("deletedUser") : peer.username;
+    const editing = this.editing
+      ? peer.messages.find((m) => m.id === this.editing && !m.deleted)
+      : undefined;
     return html`
       <div class="header" part="header">
         ${this.narrow
@@ -189,46 +231,78 @@ export class ChatConversation extends LitElement {
         ${peer.deleted ? nothing : html`
           <span class="dot ${peer.connected ? "on" : ""}" part="status" aria-hidden="true"></span>
         `}
-        <h3 id="title" dir="auto" class=${peer.deleted ? "gone" : ""}>${name}${peer.self
-          ? ` ${t("you")}`
-          : ""}</h3>
-        ${peer.deleted ? nothing : html`
-          <span class="status">${peer.connected ? t("online") : t("offline")}</span>
+        <div class="who">
+          <h3 id="title" dir="auto" class=${peer.deleted ? "gone" : ""}>${name}${peer.self
+            ? ` ${t("you")}`
+            : ""}</h3>
+          ${peer.deleted ? nothing : html`<span class="status">${this.#presence(peer)}</span>`}
+        </div>
+        ${peer.self || peer.deleted ? nothing : html`
+          <button class="block" part="block-button" aria-haspopup=${peer.blocked
+            ? "false"
+            : "dialog"}
+            @click=${() =>
+              emit(this, "chat-block", { userID: peer.userID, blocked: !peer.blocked })}>${peer
+                .blocked
+              ? t("unblock")
+              : t("block")}</button>
         `}
       </div>
-      <div
-        class="log"
-        part="log"
-        role="log"
-        aria-live=${this._quiet ? "off" : "polite"}
-        aria-relevant="additions"
-        aria-labelledby="title"
-        tabindex="0"
-        @scroll=${this.#onScroll}
-      >
-        <div class="top">${peer.loadingOlder
-          ? t("loadingOlder")
-          : peer.hasMore
-          ? html`<button class="link" @click=${this.#loadOlder}>${t("loadOlder")}</button>`
-          : peer.messages.length
-          ? t("beginning")
-          : t("noMessages")}</div>
-        ${this.#renderMessages(peer.messages)}
+      <div class="stage">
+        <div
+          class="log"
+          part="log"
+          role="log"
+          aria-live=${this._quiet ? "off" : "polite"}
+          aria-relevant="additions"
+          aria-labelledby="title"
+          tabindex="0"
+          @scroll=${this.#onScroll}
+        >
+          <div class="top">${peer.loadingOlder
+            ? t("loadingOlder")
+            : peer.hasMore
+            ? html`<button class="link" @click=${this.#loadOlder}>${t("loadOlder")}</button>`
+            : peer.messages.length
+            ? t("beginning")
+            : t("noMessages")}</div>
+          ${this.#renderMessages(peer.messages)}
+        </div>
+        <div class="typing" part="typing" aria-live="polite">${peer.typing
+          ? html`<span dir="auto">${t("typing", { name: `\u2068${name}\u2069` })}</span>`
+          : nothing}</div>
+        ${this._pill
+          ? html`<button class="pill primary" part="pill" @click=${this.scrollToBottom}>${
+            t("newMessages")
+          } ↓</button>`
+          : nothing}
       </div>
-      ${this._pill
-        ? html`<button class="pill primary" part="pill" @click=${this.scrollToBottom}>${
-          t("newMessages")
-        } ↓</button>`
-        : nothing}
       <chat-composer
-        exportparts="composer, input, send-button, counter"
+        exportparts="composer, input, send-button, counter, composer-notice, edit-bar, edit-cancel"
         .t=${t}
         .key=${peer.userID}
         .max=${this.max}
         .label=${t("composerLabel", { name })}
-        .unavailable=${peer.deleted ? t("peerDeleted") : ""}
+        .unavailable=${peer.deleted
+          ? t("peerDeleted")
+          : peer.blocked
+          ? t("youBlocked", { name: `\u2068${name}\u2069` })
+          : ""}
+        .editing=${editing}
+        .editError=${this.editError}
       ></chat-composer>
     `;
+  }
+
+  /** Online, blocked, when last seen, or offline. */
+  #presence(user: ChatUser) {
+    const t = this.t;
+    if (user.blocked) return t("blocked");
+    if (user.connected) return t("online");
+    if (user.lastSeen === undefined) return t("offline");
+    return html`<span part="last-seen">${
+      lastSeenLabel(user.lastSeen, { t, lang: this.lang, formats: this.#formats })
+    }</span>`;
   }
 
   #renderMessages(messages: ChatMessage[]) {
@@ -269,15 +343,28 @@ export class ChatConversation extends LitElement {
     const time = this.#formats.get(this.lang, { hour: "numeric", minute: "2-digit" }).format(
       m.timestamp,
     );
-    const state = !mine
-      ? nothing
-      : m.state === "sent"
-      ? html`<span class="tick" aria-hidden="true" title=${t("sent")}>✓</span>`
+    const receipt = mine ? receiptOf(m, this.peer, this.readReceipts) : m.state;
+    const changeable = mine && editable(m, {
+      selfID: this.me?.userID,
+      windowSeconds: this.editWindow,
+      now: Date.now(),
+    });
+    const menu = changeable && this._menu === m.id;
+    const state = !mine || m.deleted ? nothing : m.state === "sent"
+      ? html`
+        <span class="tick ${receipt}"
+          title=${t(receipt as "sent")}><span aria-hidden="true">${receipt ===
+              "sent"
+            ? "✓"
+            : "✓✓"}</span><span class="sr-only">${t(receipt as "sent")}</span></span>
+      `
       : m.state === "failed"
       ? html`
-        <span role="alert">${t("failed")}${m.error
-          ? html`: ${t.optional(`error_${m.error.code}`) ?? m.error.message}`
-          : nothing}</span>
+        <span role="alert">${m.error?.code === "blocked" && !this.peer.blocked
+          ? t("notDelivered")
+          : html`${t("failed")}${
+            m.error ? html`: ${t.optional(`error_${m.error.code}`) ?? m.error.message}` : nothing
+          }`}</span>
         ${m.error?.code === "recipient_deleted" ? nothing : html`
           <button class="link" part="retry-button" @click=${() =>
             emit(this, "chat-retry", { clientId: m.clientId! })}>${t("retry")}</button>
@@ -289,26 +376,118 @@ export class ChatConversation extends LitElement {
       `
       : html`<span>${this.online ? t("pending") : t("queued")}</span>`;
     const parts = `message ${mine ? "message-out" : "message-in"} message-${m.state}${
-      m.deleted ? " message-deleted" : ""
-    }`;
+      receipt === "delivered" || receipt === "seen" ? ` message-${receipt}` : ""
+    }${m.deleted ? " message-deleted" : ""}`;
+    const full = { dateStyle: "full", timeStyle: "short" } as const;
     return html`
-      <div class="msg ${mine ? "out" : "in"} ${m.state} ${m.deleted ? "deleted" : ""}"
-        part=${parts} data-id=${m.id} data-state=${m.state}>
+      <div class="msg ${mine ? "out" : "in"} ${m.state} ${m.deleted ? "deleted" : ""} ${m.id ===
+          this.editing
+        ? "editing"
+        : ""}"
+        part=${parts} data-id=${m.id} data-state=${m.state} data-receipt=${receipt}>
         ${showSender
           ? html`<div class="sender" part="sender" dir="auto">${name}</div>`
           : html`<span class="sr-only">${name}:</span>`}
-        <p class="bubble" part="bubble" dir="auto">${m.deleted
-          ? t("messageDeleted")
-          : linkify(m.content)}</p>
+        <div class="line">
+          ${changeable
+            ? html`
+              <button class="more" part="message-menu-button" aria-label=${t(
+                "messageActions",
+              )} title=${t("messageActions")}
+                aria-haspopup="menu" aria-expanded=${menu ? "true" : "false"}
+                @click=${() => this.#toggleMenu(m.id)}><span aria-hidden="true">⋯</span></button>
+            `
+            : nothing}
+          <p class="bubble" part=${m.deleted ? "bubble deleted" : "bubble"} dir="auto">${m.deleted
+            ? t("messageDeleted")
+            : linkify(m.content)}</p>
+        </div>
         <div class="meta" part="meta"><time datetime=${new Date(m.timestamp)
-          .toISOString()} title=${this.#formats.get(this.lang, {
-            dateStyle: "full",
-            timeStyle: "short",
-          })
-          .format(m.timestamp)}>${time}</time>${state}</div>
+          .toISOString()} title=${this.#formats.get(this.lang, full).format(
+            m.timestamp,
+          )}>${time}</time>${m
+            .editedAt && !m.deleted
+          ? html`<span class="edited" part="edited" title=${
+            this.#formats.get(this.lang, full)
+              .format(m.editedAt)
+          }>${t("edited")}</span>`
+          : nothing}${state}</div>
+        ${menu
+          ? html`
+            <div class="menu" part="message-menu" role="menu" aria-label=${t("messageActions")}
+              aria-orientation="horizontal" @keydown=${this.#menuKeydown}
+              @focusout=${this.#menuFocusout}>
+              <button role="menuitem" tabindex="-1" @click=${() =>
+                this.#choose("chat-edit-start", m.id)}>${t("edit")}</button>
+              <button role="menuitem" tabindex="-1" class="danger" @click=${() =>
+                this.#choose("chat-delete", m.id)}>${t("delete")}</button>
+            </div>
+          `
+          : nothing}
       </div>
     `;
   }
+
+  #toggleMenu(id: string): void {
+    this._menu = this._menu === id ? undefined : id;
+    if (this._menu) {
+      this.updateComplete.then(() => {
+        const first = this.renderRoot.querySelector<HTMLElement>(".menu [role=menuitem]");
+        first?.scrollIntoView({ block: "nearest" });
+        first?.focus();
+      });
+    }
+  }
+
+  /** Closes the menu and gives focus back to its button. */
+  #closeMenu(): void {
+    const id = this._menu;
+    this._menu = undefined;
+    if (id) {
+      this.renderRoot.querySelector<HTMLElement>(
+        `.msg[data-id="${CSS.escape(id)}"] .more`,
+      )?.focus();
+    }
+  }
+
+  #choose(type: "chat-edit-start" | "chat-delete", id: string): void {
+    this.#closeMenu();
+    emit(this, type, { id });
+  }
+
+  #menuKeydown = (event: KeyboardEvent): void => {
+    const items = [
+      ...(event.currentTarget as HTMLElement).querySelectorAll<HTMLElement>("[role=menuitem]"),
+    ];
+    const index = items.indexOf((this.renderRoot as ShadowRoot).activeElement as HTMLElement);
+    const rtl = getComputedStyle(this).direction === "rtl";
+    const step = {
+      ArrowDown: 1,
+      ArrowUp: -1,
+      ArrowRight: rtl ? -1 : 1,
+      ArrowLeft: rtl ? 1 : -1,
+    }[event.key];
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      this.#closeMenu();
+    } else if (step !== undefined || event.key === "Home" || event.key === "End") {
+      event.preventDefault();
+      const next = event.key === "Home"
+        ? 0
+        : event.key === "End"
+        ? items.length - 1
+        : (index + step! + items.length) % items.length;
+      items[next]?.focus();
+    }
+  };
+
+  #menuFocusout = (event: FocusEvent): void => {
+    // Tab, or a click elsewhere, closes the menu; moving between its items does not.
+    if (!(event.currentTarget as HTMLElement).contains(event.relatedTarget as Node | null)) {
+      this._menu = undefined;
+    }
+  };
 
   #onScroll(): void {
     const log = this.#log!;
@@ -342,5 +521,11 @@ declare global {
     "chat-retry": CustomEvent<{ clientId: string }>;
     /** Drop a failed message. */
     "chat-discard": CustomEvent<{ clientId: string }>;
+    /** Edit one of your messages (from its menu). */
+    "chat-edit-start": CustomEvent<{ id: string }>;
+    /** Delete one of your messages (from its menu). */
+    "chat-delete": CustomEvent<{ id: string }>;
+    /** Block (`blocked: true`) or unblock the person of the conversation. */
+    "chat-block": CustomEvent<{ userID: string; blocked: boolean }>;
   }
 }

@@ -79,6 +79,13 @@ export const chatUserListStyles = [
     .status {
       font-size: 13px;
       color: var(--_muted);
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+    }
+    .typing {
+      color: var(--_accent);
+      font-style: italic;
     }
     .empty {
       padding: 8px 16px;

@@ -6,10 +6,11 @@ import type { ChatUser } from "./chat-state.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatUserListStyles } from "./chat-user-list.styles.ts";
 import { emit } from "./emit.ts";
+import { DateTimeFormats, lastSeenLabel } from "./format.ts";
 
 /**
- * The list of people: self first, deleted accounts last, online status as a dot and text,
- * unread badges.
+ * The list of people: self first, deleted accounts last, online status as a dot and text
+ * ("typing…", when last seen, "blocked"), unread badges.
  * One tab stop; arrow keys, Home and End move between people (roving tabindex).
  *
  * @tagname chat-user-list
@@ -18,6 +19,7 @@ import { emit } from "./emit.ts";
  * @csspart user - one person's button
  * @csspart user-selected - the button of the person whose conversation is open
  * @csspart status - the online dot
+ * @csspart last-seen - when an offline person was last online
  * @csspart badge - the unread count
  */
 export class ChatUserList extends LitElement {
@@ -25,16 +27,21 @@ export class ChatUserList extends LitElement {
 
   static override properties = {
     t: { attribute: false },
+    lang: { type: String },
     users: { attribute: false },
     selected: { attribute: false },
   };
 
   /** The translator of the enclosing widget. */
   declare t: Translate;
+  /** Language tag for "last seen" times. */
+  declare lang: string;
   /** People in display order. */
   declare users: ChatUser[];
   /** The userID whose conversation is open. */
   declare selected: string | undefined;
+
+  #formats = new DateTimeFormats();
 
   constructor() {
     super();
@@ -56,7 +63,19 @@ export class ChatUserList extends LitElement {
       <h3 id="heading">${t("users")}</h3>
       <ul part="user-list" aria-labelledby="heading" @keydown=${this.#keydown}>
         ${repeat(this.users, (u) => u.userID, (u) => {
-          const status = u.deleted ? "" : u.connected ? t("online") : t("offline");
+          const status = u.deleted
+            ? ""
+            : u.blocked
+            ? t("blocked")
+            : u.typing
+            ? html`<span class="typing">${t("typingShort")}</span>`
+            : u.connected
+            ? t("online")
+            : u.lastSeen !== undefined
+            ? html`<span part="last-seen">${
+              lastSeenLabel(u.lastSeen, { t, lang: this.lang, formats: this.#formats })
+            }</span>`
+            : t("offline");
           const current = u.userID === this.selected;
           return html`
             <li>

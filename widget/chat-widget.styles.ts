@@ -13,6 +13,7 @@ export const chatWidgetStyles = [
       contain: content;
     }
     .root {
+      position: relative;
       display: flex;
       flex-direction: column;
       height: 100%;
@@ -45,11 +46,24 @@ export const chatWidgetStyles = [
       white-space: nowrap;
       min-width: 0;
     }
-    .me + button {
+    .header button {
       flex: none;
       padding: 4px 10px;
       min-height: 32px;
       font-size: 13px;
+    }
+    .header .icon {
+      min-width: 32px;
+      padding: 2px 6px;
+      font-size: 17px;
+      line-height: 1;
+    }
+    chat-settings {
+      position: absolute;
+      z-index: 2;
+      top: 56px;
+      inset-inline-end: 8px;
+      width: min(320px, calc(100% - 16px));
     }
     .banner {
       padding: 8px 12px;
@@ -97,6 +111,13 @@ export const chatWidgetStyles = [
     }
     chat-conversation {
       flex: 1;
+    }
+    .empty {
+      flex: 1;
+      margin: auto;
+      padding: 24px;
+      text-align: center;
+      color: var(--_muted);
     }
     .narrow chat-user-list {
       flex: 1;

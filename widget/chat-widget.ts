@@ -4,7 +4,14 @@ import { html, LitElement, nothing } from "lit";
 import type { WireError } from "../server/protocol.ts";
 import { ChatConnection, type ChatConnectionEvents } from "./chat-connection.ts";
 import { type ChatEventDetail, type ChatEventName, emit, listen } from "./emit.ts";
-import type { ChatIdentity, ChatUser, ConnectionState } from "./chat-state.ts";
+import {
+  type ChatIdentity,
+  type ChatUser,
+  type ConnectionState,
+  editable,
+  lastEditable,
+} from "./chat-state.ts";
+import type { ChatConfirmDialog, ConfirmRequest } from "./chat-confirm-dialog.ts";
 import type { ChatConversation } from "./chat-conversation.ts";
 import {
   createLocaleRegistry,
@@ -20,6 +27,17 @@ import { chatWidgetStyles } from "./chat-widget.styles.ts";
 
 /** Below this width (px) the list and the conversation are two views with a back button. */
 const NARROW_BELOW = 560;
+/** How often "last seen 5 minutes ago" and the edit window are brought up to date (ms). */
+const CLOCK_MS = 30_000;
+
+/**
+ * The chunks of elements loaded on demand, beside the bundle: a first view (the list, or the
+ * username form) needs neither the conversation nor a dialog.
+ */
+const CHUNKS = {
+  conversation: () => import("./conversation.ts"),
+  dialogs: () => import("./dialogs.ts"),
+};
 
 /** The server the bundle was loaded from: a host page needs no `server` attribute. */
 function scriptOrigin(): string {
@@ -44,6 +62,8 @@ function scriptOrigin(): string {
  * @fires {CustomEvent<{ userID: string, username: string }>} chat-session - signed in (a new username or a restored session)
  * @fires {CustomEvent<{ message: Message, user: ChatIdentity }>} chat-message - a message from someone else arrived
  * @fires {CustomEvent<{ message: Message }>} chat-message-sent - the server stored one of your messages
+ * @fires {CustomEvent<{ message: Message }>} chat-message-updated - a message was edited or deleted (yours, from any tab, or theirs)
+ * @fires {CustomEvent<{ userID: string, blocked: boolean }>} chat-block-change - you blocked or unblocked someone (here or in another tab)
  * @fires {CustomEvent<{ total: number }>} chat-unread-change - the total unread count changed
  * @fires {CustomEvent<{ state: ConnectionState }>} chat-connection-change - signed-out, connecting, connected, reconnecting, offline or unreachable
  * @fires {CustomEvent<{ userID: string | null }>} chat-conversation-change - a conversation was opened, or closed (`null`)
@@ -54,9 +74,12 @@ function scriptOrigin(): string {
  * @csspart title - the title text
  * @csspart total-badge - the total unread count
  * @csspart logout-button - the log out button (not in host mode)
- * @csspart dialog - the log-out dialog
- * @csspart dialog-button - each button of the log-out dialog
+ * @csspart settings-button - the button that opens the settings
+ * @csspart settings - the settings panel (read receipts)
+ * @csspart dialog - the log-out dialog and the confirmations (block, delete a message)
+ * @csspart dialog-button - each button of a dialog
  * @csspart delete-button - "Delete my account" in the log-out dialog
+ * @csspart confirm-button - the action's button in a confirmation
  * @csspart auth-status - host mode, not signed in: "Connecting…", or why not (shown instead of the username form)
  * @csspart banner - the connection banner
  * @csspart login - the username form
@@ -67,10 +90,13 @@ function scriptOrigin(): string {
  * @csspart user - one person in the list
  * @csspart user-selected - the person whose conversation is open
  * @csspart status - an online dot
+ * @csspart last-seen - when an offline person was last online ("last seen 5 minutes ago")
  * @csspart badge - a person's unread count
  * @csspart conversation - the conversation pane
  * @csspart conversation-header - the conversation's bar with the person's name
  * @csspart back-button - the back button (narrow layout)
+ * @csspart block-button - Block or Unblock in the conversation's bar
+ * @csspart typing - "Alice is typing…" (a polite live region)
  * @csspart placeholder - the text shown when no conversation is open
  * @csspart log - the message list
  * @csspart day - a day separator
@@ -81,16 +107,24 @@ function scriptOrigin(): string {
  * @csspart message-pending - one of your messages, not yet stored
  * @csspart message-sent - a stored message
  * @csspart message-failed - one of your messages that was not sent
- * @csspart message-deleted - a message whose sender deleted the account ("Message deleted")
+ * @csspart message-delivered - one of your messages the other person's device has received (✓✓)
+ * @csspart message-seen - one of your messages the other person has read (✓✓ in the accent color)
+ * @csspart message-deleted - a deleted message, by its sender or with the sender's account ("Message deleted")
  * @csspart bubble - a message's text
+ * @csspart deleted - the "Message deleted" placeholder in a deleted message's bubble
+ * @csspart edited - "edited" on a changed message
  * @csspart link - a web address in a message
  * @csspart meta - a message's time and delivery state
+ * @csspart message-menu-button - the ⋯ button on your messages that may still be changed
+ * @csspart message-menu - its menu: Edit, Delete
  * @csspart retry-button - Retry on a failed message
  * @csspart pill - the "new messages" button
  * @csspart composer - the message box
  * @csspart send-button - the send button
  * @csspart counter - the remaining-length counter
- * @csspart composer-notice - why nothing can be sent (the person deleted the account)
+ * @csspart composer-notice - why nothing can be sent (the person deleted the account, or you blocked them)
+ * @csspart edit-bar - "Editing message" above the message box, while editing
+ * @csspart edit-cancel - its Cancel button
  * @cssprop [--chat-font-family=system-ui] - the font of every text
  * @cssprop [--chat-font-size=15px] - the base text size
  * @cssprop [--chat-radius=12px] - the corner radius of the frame and the bubbles
@@ -151,6 +185,9 @@ export class ChatWidget extends LitElement {
     _narrow: { state: true },
     _deleting: { state: true },
     _deleteError: { state: true },
+    _settings: { state: true },
+    _editing: { state: true },
+    _editError: { state: true },
   };
 
   static override get observedAttributes(): string[] {
@@ -176,6 +213,30 @@ export class ChatWidget extends LitElement {
   declare _narrow: boolean;
   declare _deleting: boolean;
   declare _deleteError: WireError | undefined;
+  /** The settings panel is open. */
+  declare _settings: boolean;
+  /** Your message being edited in the composer. */
+  declare _editing: { userID: string; id: string } | undefined;
+  declare _editError: string;
+
+  /** The chunks loading or loaded, by name; shared by every widget on the page. */
+  static #chunks = new Map<keyof typeof CHUNKS, Promise<void>>();
+
+  /** Loads a chunk of elements (once per page) and registers its elements. */
+  static #chunk(name: keyof typeof CHUNKS): Promise<void> {
+    let load = ChatWidget.#chunks.get(name);
+    if (!load) {
+      load = CHUNKS[name]().then((m) => {
+        // Its English first: its elements render with it from their first update.
+        ChatWidget.locales.set("en", { ...m.strings, ...ChatWidget.locales.get("en") });
+        m.defineElements();
+      });
+      ChatWidget.#chunks.set(name, load);
+      // A failed fetch may work next time.
+      load.catch(() => ChatWidget.#chunks.delete(name));
+    }
+    return load;
+  }
 
   #connection: ChatConnection = new ChatConnection(this, {
     target: () => ({
@@ -192,6 +253,8 @@ export class ChatWidget extends LitElement {
   });
   #resize?: ResizeObserver;
   #focusNext?: "list" | "login";
+  #clock?: ReturnType<typeof setInterval>;
+  #saving = false;
 
   constructor() {
     super();
@@ -201,6 +264,8 @@ export class ChatWidget extends LitElement {
     this.token = "";
     this._narrow = false;
     this._deleting = false;
+    this._settings = false;
+    this._editError = "";
   }
 
   /** The signed-in user, or undefined. */
@@ -233,7 +298,9 @@ export class ChatWidget extends LitElement {
     if (!this.#connection.users.has(userID)) throw new RangeError(`Unknown user "${userID}"`);
     const changed = this.#connection.activeUserID !== userID;
     this.#connection.activeUserID = userID;
+    if (changed) this.#stopEditing();
     this.requestUpdate();
+    // Read only if the reader can see it: a hidden page marks it when it is shown again.
     this.#connection.markRead(userID);
     if (changed) this.#emit("chat-conversation-change", { userID });
   }
@@ -242,6 +309,7 @@ export class ChatWidget extends LitElement {
   closeConversation(): void {
     if (this.#connection.activeUserID === undefined) return;
     this.#connection.activeUserID = undefined;
+    this.#stopEditing();
     this.requestUpdate();
     this.#emit("chat-conversation-change", { userID: null });
   }
@@ -263,17 +331,35 @@ export class ChatWidget extends LitElement {
     });
     this.#resize.observe(this);
     globalThis.document?.addEventListener("visibilitychange", this.#onVisibility);
+    // One timer for every time-dependent line: "last seen …" and which messages may still change.
+    this.#clock ??= setInterval(() => {
+      const client = this.#connection;
+      if (
+        client.identity &&
+        (client.editWindowSeconds > 0 ||
+          [...client.users.values()].some((u) => !u.connected && u.lastSeen !== undefined))
+      ) this.requestUpdate();
+    }, CLOCK_MS);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#resize?.disconnect();
     globalThis.document?.removeEventListener("visibilitychange", this.#onVisibility);
+    clearInterval(this.#clock);
+    this.#clock = undefined;
   }
 
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     super.attributeChangedCallback(name, old, value);
     if ((name === "lang" || name === "dir") && old !== value) this.requestUpdate();
+  }
+
+  protected override willUpdate(): void {
+    // An open conversation needs its chunk; until it is there, the pane says "Loading…".
+    if (this.#connection.activeUserID !== undefined && !customElements.get("chat-conversation")) {
+      void this.#load("conversation");
+    }
   }
 
   protected override updated(): void {
@@ -334,26 +420,51 @@ export class ChatWidget extends LitElement {
           ${signedIn
             ? html`
               <span class="me" dir="auto">${client.identity!.username}</span>
+              <button class="icon" part="settings-button" aria-label=${t("settings")} title=${t(
+                "settings",
+              )}
+                aria-expanded=${this._settings ? "true" : "false"} aria-controls="settings"
+                @pointerdown=${(event: Event) => this._settings && event.preventDefault()}
+                @click=${this.#toggleSettings}><span aria-hidden="true">⚙︎</span></button>
               ${client.hostMode ? nothing : html`
                 <button part="logout-button" aria-haspopup="dialog" @click=${this
                   .#openLogout}>${t("logout")}</button>
-                <chat-logout-dialog
-                  exportparts="dialog, dialog-button, delete-button"
-                  .t=${t}
-                  .name=${client.identity!.username}
-                  .accountTtlDays=${client.accountTtlDays}
-                  .error=${deleteError
-                    ? t("deleteFailed", {
-                      reason: t.optional(`error_${deleteError.code}`) ?? deleteError.message,
-                    })
-                    : ""}
-                  ?busy=${this._deleting}
-                  ?online=${client.state === "connected"}
-                ></chat-logout-dialog>
               `}
+              ${customElements.get("chat-confirm-dialog")
+                ? html`
+                  ${client.hostMode ? nothing : html`
+                    <chat-logout-dialog
+                      exportparts="dialog, dialog-button, delete-button"
+                      .t=${t}
+                      .name=${client.identity!.username}
+                      .accountTtlDays=${client.accountTtlDays}
+                      .error=${deleteError
+                        ? t("deleteFailed", {
+                          reason: t.optional(`error_${deleteError.code}`) ??
+                            deleteError.message,
+                        })
+                        : ""}
+                      ?busy=${this._deleting}
+                      ?online=${client.state === "connected"}
+                    ></chat-logout-dialog>
+                  `}
+                  <chat-confirm-dialog
+                    exportparts="dialog, dialog-button, confirm-button"
+                    .t=${t}
+                    ?online=${client.state === "connected"}
+                  ></chat-confirm-dialog>
+                `
+                : nothing}
             `
             : nothing}
         </div>
+        ${signedIn && this._settings && customElements.get("chat-settings")
+          ? html`
+            <chat-settings id="settings" exportparts="settings" .t=${t}
+              .readReceipts=${client.preferences.readReceipts}
+              ?online=${client.state === "connected"}></chat-settings>
+          `
+          : nothing}
         <div class="banner" part="banner" role="status">${banner}</div>
         <div class="body">
           ${!signedIn && client.hostMode ? this.#renderAuthStatus(t) : !signedIn
@@ -372,24 +483,39 @@ export class ChatWidget extends LitElement {
             `
             : html`
               <chat-user-list
-                exportparts="user-list, user, user-selected, status, badge"
+                exportparts="user-list, user, user-selected, status, last-seen, badge"
                 ?hidden=${narrow && !!active}
                 .t=${t}
+                .lang=${lang}
                 .users=${client.sortedUsers}
                 .selected=${client.activeUserID}
+                @pointerover=${this.#prefetch}
+                @focusin=${this.#prefetch}
               ></chat-user-list>
-              <chat-conversation
-                part="conversation"
-                exportparts="header: conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, message-deleted, bubble, link, meta, sender, day, pill, back-button, retry-button, placeholder, status, composer, input, send-button, counter, composer-notice"
-                ?hidden=${narrow && !active}
-                .t=${t}
-                .lang=${lang}
-                .peer=${active}
-                .me=${client.identity}
-                .online=${client.state === "connected"}
-                .max=${client.maxContentLength}
-                ?narrow=${narrow}
-              ></chat-conversation>
+              ${customElements.get("chat-conversation")
+                ? html`
+                  <chat-conversation
+                    part="conversation"
+                    exportparts="header: conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, message-delivered, message-seen, message-deleted, bubble, deleted, edited, link, meta, sender, day, pill, back-button, block-button, retry-button, placeholder, status, last-seen, typing, message-menu-button, message-menu, composer, input, send-button, counter, composer-notice, edit-bar, edit-cancel"
+                    ?hidden=${narrow && !active}
+                    .t=${t}
+                    .lang=${lang}
+                    .peer=${active}
+                    .me=${client.identity}
+                    .online=${client.state === "connected"}
+                    .max=${client.maxContentLength}
+                    .readReceipts=${client.preferences.readReceipts}
+                    .editWindow=${client.editWindowSeconds}
+                    .editing=${this.#editingId()}
+                    .editError=${this._editError}
+                    ?narrow=${narrow}
+                  ></chat-conversation>
+                `
+                : html`
+                  <p class="empty" part="placeholder" ?hidden=${narrow && !active}>${active
+                    ? t("loading")
+                    : t("pickUser")}</p>
+                `}
             `}
         </div>
       </section>
@@ -438,6 +564,26 @@ export class ChatWidget extends LitElement {
     stop("chat-discard", ({ clientId }) => this.#connection.discard(clientId));
     stop("chat-send", ({ content }) => this.#onSend(content));
     stop("chat-leave", ({ deleteAccount }) => this.#onLeave(deleteAccount));
+    stop("chat-typing", () => {
+      const active = this.#connection.activeUserID;
+      if (active) this.#connection.typing(active);
+    });
+    stop("chat-edit-start", ({ id }) => this.#startEditing(id));
+    stop("chat-edit-last", () => {
+      const peer = this.#activeUser();
+      const last = peer && lastEditable(peer, this.#editOptions());
+      if (last) this.#startEditing(last.id);
+    });
+    stop("chat-edit-cancel", () => this.#stopEditing());
+    stop("chat-delete", ({ id }) => this.#onDelete(id));
+    stop("chat-block", ({ userID, blocked }) => this.#onBlock(userID, blocked));
+    stop("chat-preferences", ({ readReceipts }) => {
+      void this.#connection.setReadReceipts(readReceipts);
+    });
+    stop("chat-settings-close", ({ refocus }) => {
+      this._settings = false;
+      if (refocus) this.renderRoot.querySelector<HTMLElement>("[part=settings-button]")?.focus();
+    });
     return root;
   }
 
@@ -463,11 +609,29 @@ export class ChatWidget extends LitElement {
     this.#connection.signIn(username);
   }
 
-  #onSelect(userID: string): void {
+  async #onSelect(userID: string): Promise<void> {
     this.openConversation(userID);
-    this.updateComplete.then(() =>
-      this.renderRoot.querySelector<ChatConversation>("chat-conversation")?.focus()
-    );
+    if (await this.#load("conversation")) {
+      this.renderRoot.querySelector<ChatConversation>("chat-conversation")?.focus();
+    }
+  }
+
+  /** Someone reaching for the list is about to open a conversation: fetch its chunk now. */
+  #prefetch = (): void => {
+    ChatWidget.#chunk("conversation").catch(() => {});
+  };
+
+  /** Loads a chunk and renders with it; false (and the error logged) when it cannot be fetched. */
+  async #load(name: keyof typeof CHUNKS): Promise<boolean> {
+    try {
+      await ChatWidget.#chunk(name);
+    } catch (error) {
+      console.error(`Cannot load the ${name} of <chat-widget>:`, error);
+      return false;
+    }
+    this.requestUpdate();
+    await this.updateComplete;
+    return true;
   }
 
   #onBack(): void {
@@ -480,16 +644,131 @@ export class ChatWidget extends LitElement {
 
   #onSend(content: string): void {
     const to = this.#connection.activeUserID;
-    if (to) this.#connection.send(to, content);
+    const editing = this.#editingId();
+    if (!to) return;
+    if (editing) void this.#saveEdit(to, editing, content);
+    else this.#connection.send(to, content);
+  }
+
+  #activeUser(): ChatUser | undefined {
+    const active = this.#connection.activeUserID;
+    return active === undefined ? undefined : this.#connection.users.get(active);
+  }
+
+  #editOptions() {
+    return {
+      selfID: this.#connection.identity?.userID,
+      windowSeconds: this.#connection.editWindowSeconds,
+      now: Date.now(),
+    };
+  }
+
+  /** The message being edited, while it is still there (not deleted meanwhile, in any tab). */
+  #editingId(): string | undefined {
+    const editing = this._editing;
+    const peer = this.#activeUser();
+    if (!editing || !peer || editing.userID !== peer.userID) return undefined;
+    return peer.messages.some((m) => m.id === editing.id && !m.deleted && m.state === "sent")
+      ? editing.id
+      : undefined;
+  }
+
+  #startEditing(id: string): void {
+    const peer = this.#activeUser();
+    const message = peer?.messages.find((m) => m.id === id);
+    if (!peer || !message || !editable(message, this.#editOptions())) return;
+    this._editing = { userID: peer.userID, id };
+    this._editError = "";
+  }
+
+  #stopEditing(): void {
+    this._editing = undefined;
+    this._editError = "";
+  }
+
+  async #saveEdit(userID: string, id: string, content: string): Promise<void> {
+    const message = this.#activeUser()?.messages.find((m) => m.id === id);
+    if (this.#saving || !message) return;
+    if (message.content === content) return this.#stopEditing();
+    this.#saving = true;
+    const error = await this.#connection.editMessage(userID, id, content);
+    this.#saving = false;
+    if (this._editing?.id !== id) return;
+    if (error) {
+      this._editError = this.#t()("editFailed", { reason: this.#reason(error) });
+    } else this.#stopEditing();
+  }
+
+  #onDelete(id: string): void {
+    const userID = this.#connection.activeUserID;
+    if (!userID) return;
+    void this.#confirm((t) => ({
+      title: t("deleteMessageTitle"),
+      text: t("deleteMessageHint"),
+      confirm: t("delete"),
+      run: async () => {
+        const error = await this.#connection.deleteMessage(userID, id);
+        if (error) return t("deleteMessageFailed", { reason: this.#reason(error) });
+        if (this._editing?.id === id) this.#stopEditing();
+        this.renderRoot.querySelector<ChatConversation>("chat-conversation")?.focus();
+        return undefined;
+      },
+    }));
+  }
+
+  #onBlock(userID: string, blocked: boolean): void {
+    const user = this.#connection.users.get(userID);
+    if (!user) return;
+    if (!blocked) {
+      void this.#connection.setBlocked(userID, false);
+      return;
+    }
+    const name = `\u2068${user.username}\u2069`;
+    void this.#confirm((t) => ({
+      title: t("blockTitle", { name }),
+      text: t("blockHint", { name }),
+      confirm: t("block"),
+      run: async () => {
+        const error = await this.#connection.setBlocked(userID, true);
+        return error ? t("blockFailed", { reason: this.#reason(error) }) : undefined;
+      },
+    }));
+  }
+
+  /** The translator for the current language, outside a render. */
+  #t(): Translate {
+    return createTranslator(ChatWidget.locales, this.#lang(), this.strings).t;
+  }
+
+  /** A refusal in the table's words when it has them, else the server's. */
+  #reason(error: WireError): string {
+    return this.#t().optional(`error_${error.code}`) ?? error.message;
+  }
+
+  async #toggleSettings(): Promise<void> {
+    if (this._settings) {
+      this._settings = false;
+    } else if (await this.#load("dialogs")) {
+      this._settings = true;
+      await this.updateComplete;
+      this.renderRoot.querySelector("chat-settings")?.focus();
+    }
+  }
+
+  /** Asks in the confirmation dialog; `request` is built once its chunk (and its strings) are there. */
+  async #confirm(request: (t: Translate) => ConfirmRequest): Promise<void> {
+    if (!(await this.#load("dialogs"))) return;
+    await this.renderRoot.querySelector<ChatConfirmDialog>("chat-confirm-dialog")
+      ?.ask(request(this.#t()));
   }
 
   #dialog(): ChatLogoutDialog | null {
     return this.renderRoot.querySelector("chat-logout-dialog");
   }
 
-  #openLogout(): void {
+  async #openLogout(): Promise<void> {
     this._deleteError = undefined;
-    void this.#dialog()?.show();
+    if (await this.#load("dialogs")) await this.#dialog()?.show();
   }
 
   async #onLeave(deleteAccount: boolean): Promise<void> {
@@ -525,6 +804,10 @@ declare global {
     "chat-message": CustomEvent<ChatConnectionEvents["chat-message"]>;
     /** The server stored one of your messages. */
     "chat-message-sent": CustomEvent<ChatConnectionEvents["chat-message-sent"]>;
+    /** A message was edited or deleted. */
+    "chat-message-updated": CustomEvent<ChatConnectionEvents["chat-message-updated"]>;
+    /** You blocked or unblocked someone. */
+    "chat-block-change": CustomEvent<ChatConnectionEvents["chat-block-change"]>;
     /** The total unread count changed. */
     "chat-unread-change": CustomEvent<ChatConnectionEvents["chat-unread-change"]>;
     /** The connection state changed. */

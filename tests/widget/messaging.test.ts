@@ -313,6 +313,7 @@ describe("<chat-widget> messaging", () => {
     );
     expect(names()).to.deep.equal([`${stem}-m`, `${stem}-a`, `${stem}-z`]);
     const status = deep(el, "chat-user-list", `button[data-id="${earlierId}"] .status`)!;
-    expect(status.textContent).to.equal("offline");
+    // Just left: offline since a moment ago.
+    expect(status.textContent).to.equal("last seen just now");
   });
 });
