@@ -1,12 +1,14 @@
 /** `ChatStore` over Deno KV; the keys are named in `keys.ts`. */
 
-import type { Message } from "../protocol.ts";
+import type { Message, Preferences } from "../protocol.ts";
 import {
   type ChatStore,
   CLIENT_ID_WINDOW,
   type ConversationRecord,
   type MessagePage,
+  type ReceiptRecord,
   type SessionRecord,
+  type StoredMessage,
   type UserRecord,
 } from "../chat/ports.ts";
 import { nameKeys } from "../chat/usernames.ts";
@@ -14,12 +16,18 @@ import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.
 import {
   activityKey,
   activityPrefix,
+  blockKey,
+  blocksPrefix,
   deletionKey,
   deletionsPrefix,
+  lastSeenKey,
   messageKey,
   messagesPrefix,
+  preferencesKey,
   readKey,
   readPrefix,
+  receiptKey,
+  receiptsPrefix,
   receivedKey,
   receivedPrefix,
   sentKey,
@@ -284,7 +292,15 @@ export class KvChatStore implements ChatStore {
       }
       if (batch.length > 0) await flush();
     }
-    for (const prefix of [sentPrefix(userID), receivedPrefix(userID), readPrefix(userID)]) {
+    const own = [
+      sentPrefix(userID),
+      receivedPrefix(userID),
+      readPrefix(userID),
+      receiptsPrefix(userID),
+      blocksPrefix(userID),
+    ];
+    await this.#deleteKeys([preferencesKey(userID), lastSeenKey(userID)]);
+    for (const prefix of own) {
       await this.#deleteKeys(
         await Array.fromAsync(this.#kv.list({ prefix }), (entry) => entry.key),
       );
@@ -320,6 +336,110 @@ export class KvChatStore implements ChatStore {
       // An upper bound: a UTF-16 code unit is at most 3 bytes of UTF-8.
       bytes: message.content.length * 3 + 512,
     });
+  }
+
+  async getMessage(a: string, b: string, id: string): Promise<StoredMessage | null> {
+    const entry = await this.#kv.get<Message>(messageKey(a, b, id));
+    return entry.value && entry.versionstamp
+      ? { message: entry.value, versionstamp: entry.versionstamp }
+      : null;
+  }
+
+  async listSentTo(userID: string, limit: number): Promise<string[]> {
+    return await Array.fromAsync(
+      this.#kv.list({ prefix: sentPrefix(userID) }, { limit, batchSize: Math.min(limit, 500) }),
+      (entry) => entry.key[2] as string,
+    );
+  }
+
+  async replaceMessage(stored: StoredMessage, message: Message): Promise<boolean> {
+    const key = messageKey(message.from, message.to, message.id);
+    const { ok } = await retryLocked(() =>
+      this.#kv.atomic().check({ key, versionstamp: stored.versionstamp }).set(key, message)
+        .commit()
+    );
+    return ok;
+  }
+
+  async saveReceipt(
+    authorID: string,
+    readerID: string,
+    kind: "delivered" | "seen",
+    upTo: string,
+  ): Promise<void> {
+    const key = receiptKey(authorID, readerID, kind);
+    // Monotonic: a mark that is not past the stored one changes nothing.
+    for (let attempt = 0; attempt < MARK_READ_ATTEMPTS; attempt++) {
+      const entry = await this.#kv.get<string>(key);
+      if (entry.value !== null && entry.value >= upTo) return;
+      const { ok } = await retryLocked(() =>
+        this.#kv.atomic().check(entry).set(key, upTo).commit()
+      );
+      if (ok) return;
+    }
+  }
+
+  async listReceipts(authorID: string): Promise<Map<string, ReceiptRecord>> {
+    const receipts = new Map<string, ReceiptRecord>();
+    for await (
+      const entry of this.#kv.list<string>({ prefix: receiptsPrefix(authorID) }, {
+        limit: 2000,
+        batchSize: 500,
+      })
+    ) {
+      const reader = entry.key[2] as string;
+      const kind = entry.key[3] as "delivered" | "seen";
+      const record = receipts.get(reader) ?? {};
+      record[kind] = entry.value;
+      receipts.set(reader, record);
+    }
+    return receipts;
+  }
+
+  async getPreferences(userID: string): Promise<Preferences | null> {
+    return (await this.#kv.get<Preferences>(preferencesKey(userID))).value;
+  }
+
+  async savePreferences(userID: string, preferences: Preferences): Promise<void> {
+    await retryLocked(() => this.#kv.set(preferencesKey(userID), preferences));
+  }
+
+  async listBlocks(blockerID: string): Promise<Set<string>> {
+    return new Set(
+      await Array.fromAsync(
+        this.#kv.list({ prefix: blocksPrefix(blockerID) }, { limit: 1000 }),
+        (entry) => entry.key[2] as string,
+      ),
+    );
+  }
+
+  async saveBlock(blockerID: string, blockedID: string, blocked: boolean): Promise<void> {
+    const key = blockKey(blockerID, blockedID);
+    if (blocked) await retryLocked(() => this.#kv.set(key, { since: Date.now() }));
+    else await retryLocked(() => this.#kv.delete(key));
+  }
+
+  async getLastSeen(userIDs: readonly string[]): Promise<Map<string, number>> {
+    const seen = new Map<string, number>();
+    const reads = [];
+    // KV reads at most 10 keys at once.
+    for (let i = 0; i < userIDs.length; i += 10) {
+      const ids = userIDs.slice(i, i + 10);
+      reads.push(
+        this.#kv.getMany<number[]>(ids.map((id) => lastSeenKey(id))).then((entries) => {
+          entries.forEach((entry, j) => {
+            if (typeof entry.value === "number") seen.set(ids[j], entry.value);
+          });
+        }),
+      );
+    }
+    await Promise.all(reads);
+    return seen;
+  }
+
+  async saveLastSeen(userID: string, at: number): Promise<void> {
+    // Through the writer: a crowd leaving at once shares commits.
+    await this.#writer.write({ sets: [{ key: lastSeenKey(userID), value: at }], bytes: 64 });
   }
 
   async findByClientId(

@@ -34,6 +34,8 @@ export interface SocketOptions {
   /** Announced to anonymous users in `session`. */
   accountTtlDays: number;
   /** Announced in `session`. */
+  editWindowSeconds: number;
+  /** Announced in `session`. */
   maxContentLength: number;
   /** How presence bursts reach the other nodes of a cluster, and theirs this one. */
   relay?: RoomRelay;
@@ -206,11 +208,59 @@ export function attachChat(
       return message;
     }, (message) => ({ message }));
 
+    // Typing is never stored and never answered: a refused one is dropped silently.
+    // deno-lint-ignore no-explicit-any
+    (socket as any).on("typing", (payload: unknown) => {
+      if (!bucket.take()) return;
+      chat.typing(userID, payload).then((to) => {
+        if (to !== null) socket.to(to).emit("typing", { from: userID });
+      }, () => {});
+    });
+
+    on("messages delivered", async (payload) => {
+      const receipt = await chat.delivered(userID, payload);
+      if (receipt) {
+        const author = (payload as { with: string }).with;
+        socket.to(author).emit("receipts", receipt);
+      }
+      return null;
+    }, () => ({}));
+
+    on("edit message", async (payload) => {
+      const message = await chat.editMessage(userID, payload);
+      io.to(message.from).to(message.to).emit("message updated", { message });
+      return message;
+    }, (message) => ({ message }));
+
+    on("delete message", async (payload) => {
+      const message = await chat.deleteMessage(userID, payload);
+      io.to(message.from).to(message.to).emit("message updated", { message });
+      return message;
+    }, (message) => ({ message }));
+
+    for (const [event, blocked] of [["block user", true], ["unblock user", false]] as const) {
+      on(event, async (payload) => {
+        const notice = await chat.setBlock(userID, payload, blocked);
+        socket.to(userID).emit("user blocked", notice);
+        changed(userID);
+        return null;
+      }, () => ({}));
+    }
+
+    on("preferences", async (payload) => {
+      const preferences = await chat.setPreferences(userID, payload);
+      socket.to(userID).emit("preferences", preferences);
+      changed(userID);
+      return preferences;
+    }, (preferences) => ({ preferences }));
+
     on("load messages", (payload) => chat.loadMessages(userID, payload), (page) => ({ ...page }));
 
     on("messages read", async (payload) => {
       const notice = await chat.markRead(userID, payload);
       socket.to(userID).emit("messages read", notice);
+      const receipt = await chat.seen(userID, notice);
+      if (receipt) socket.to(notice.with).emit("receipts", receipt);
       return notice;
     }, ({ unread }) => ({ unread }));
 
@@ -250,21 +300,29 @@ export function attachChat(
       releaseRate();
       await joined;
       try {
-        if (await presence.remove(userID)) notices.disconnected(userID);
+        if (await presence.remove(userID)) {
+          notices.disconnected(userID, await chat.userLeft(userID));
+        }
       } catch (error) {
         logger.error({ event: "disconnect", userID, err: error }, "Presence update failed");
       }
     });
 
-    socket.emit("session", {
-      sessionID,
-      userID,
-      username,
-      identity,
-      maxContentLength: options.maxContentLength,
-      ...(identity === "anonymous" ? { accountTtlDays: options.accountTtlDays } : {}),
-    });
-    chat.usersFor(userID).then((users) => {
+    chat.preferencesOf(userID).then((preferences) => {
+      if (!socket.connected) return;
+      socket.emit("session", {
+        sessionID,
+        userID,
+        username,
+        identity,
+        maxContentLength: options.maxContentLength,
+        ...(identity === "anonymous" ? { accountTtlDays: options.accountTtlDays } : {}),
+        editWindowSeconds: options.editWindowSeconds,
+        preferences,
+      });
+      return chat.usersFor(userID);
+    }).then((users) => {
+      if (!users) return;
       if (socket.connected) socket.emit("users", users);
     }).catch((error) => {
       logger.error({ event: "users", userID, err: error }, "Listing users failed");
