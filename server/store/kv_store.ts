@@ -47,6 +47,8 @@ const UNREAD_SCAN_LIMIT = 1000;
 // Counts of one conversation before markRead gives up on a conversation that keeps changing.
 const MARK_READ_ATTEMPTS = 8;
 
+// How long delivered marks are gathered before they are written together.
+const DELIVERED_FLUSH_MS = 250;
 // Rows rewritten or deleted per commit when an account is deleted, within KV's 1,000 mutations.
 const DELETE_BATCH = 500;
 
@@ -68,6 +70,9 @@ export class KvChatStore implements ChatStore {
   #kv: Deno.Kv;
   #writer: GroupWriter;
   #markLanes = new Map<string, Promise<void>>();
+  /** Delivered marks not written yet, by key: the furthest of each. */
+  #delivered = new Map<string, { key: Deno.KvKey; upTo: string }>();
+  #deliveredTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(kv: Deno.Kv) {
     this.#kv = kv;
@@ -80,7 +85,9 @@ export class KvChatStore implements ChatStore {
   }
 
   /** Waits for queued writes and refuses new ones. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    clearTimeout(this.#deliveredTimer);
+    await this.#flushDelivered();
     return this.#writer.close();
   }
 
@@ -361,13 +368,42 @@ export class KvChatStore implements ChatStore {
     return ok;
   }
 
-  async saveReceipt(
+  /**
+   * Delivered marks come with every message a device receives, so they are
+   * gathered for `DELIVERED_FLUSH_MS` and written together through the writer:
+   * a crash loses at most that much of them, and the next one makes up for it.
+   * Seen marks are written with the read mark (`markRead()`).
+   */
+  saveReceipt(
     authorID: string,
     readerID: string,
     kind: "delivered" | "seen",
     upTo: string,
   ): Promise<void> {
+    if (kind === "seen") return this.#saveMonotonic(receiptKey(authorID, readerID, kind), upTo);
     const key = receiptKey(authorID, readerID, kind);
+    const id = `${authorID}:${readerID}`;
+    const pending = this.#delivered.get(id);
+    if (!pending || pending.upTo < upTo) this.#delivered.set(id, { key, upTo });
+    this.#deliveredTimer ??= setTimeout(() => {
+      this.#deliveredTimer = undefined;
+      this.#flushDelivered().catch(() => {});
+    }, DELIVERED_FLUSH_MS);
+    return Promise.resolve();
+  }
+
+  async #flushDelivered(): Promise<void> {
+    const marks = [...this.#delivered.values()];
+    this.#delivered.clear();
+    for (let i = 0; i < marks.length; i += DELETE_BATCH) {
+      await this.#writer.write({
+        sets: marks.slice(i, i + DELETE_BATCH).map(({ key, upTo }) => ({ key, value: upTo })),
+        bytes: 160 * Math.min(DELETE_BATCH, marks.length - i),
+      });
+    }
+  }
+
+  async #saveMonotonic(key: Deno.KvKey, upTo: string): Promise<void> {
     // Monotonic: a mark that is not past the stored one changes nothing.
     for (let attempt = 0; attempt < MARK_READ_ATTEMPTS; attempt++) {
       const entry = await this.#kv.get<string>(key);
@@ -391,6 +427,14 @@ export class KvChatStore implements ChatStore {
       const kind = entry.key[3] as "delivered" | "seen";
       const record = receipts.get(reader) ?? {};
       record[kind] = entry.value;
+      receipts.set(reader, record);
+    }
+    // Marks still gathered for their write are newer than what is stored.
+    for (const { key, upTo } of this.#delivered.values()) {
+      if (key[1] !== authorID) continue;
+      const reader = key[2] as string;
+      const record = receipts.get(reader) ?? {};
+      if (!record.delivered || record.delivered < upTo) record.delivered = upTo;
       receipts.set(reader, record);
     }
     return receipts;
