@@ -56,6 +56,10 @@ export interface ChatWiring {
   close(): void;
 }
 
+// A typing notice waits this long before it goes out: if the message itself is
+// relayed first, the notice is dropped, since the message would clear it at once.
+const TYPING_HOLD_MS = 200;
+
 // How often every socket's unsent bytes are looked at.
 const SLOW_CONSUMER_CHECK_MS = 1000;
 
@@ -77,6 +81,8 @@ export function attachChat(
   });
   const signups = new SignupLimits({ limit: options.signupLimit });
   const rates = new UserRateLimits({ rate: options.messageRate, burst: options.messageBurst });
+  // Typing notices waiting to go out, by sender and recipient.
+  const typingHeld = new Map<string, ReturnType<typeof setTimeout>>();
   const pruning = setInterval(() => {
     signups.prune();
     rates.prune();
@@ -202,6 +208,11 @@ export function attachChat(
       // A duplicate was relayed when it was first stored. The recipient hears
       // `user connected` of a new sender before its first message.
       if (!duplicate) {
+        const typing = typingHeld.get(`${userID}>${message.to}`);
+        if (typing !== undefined) {
+          clearTimeout(typing);
+          typingHeld.delete(`${userID}>${message.to}`);
+        }
         notices.flush();
         socket.to(message.to).to(userID).emit("private message", message);
       }
@@ -213,7 +224,16 @@ export function attachChat(
     (socket as any).on("typing", (payload: unknown) => {
       if (!bucket.take()) return;
       chat.typing(userID, payload).then((to) => {
-        if (to !== null) socket.to(to).emit("typing", { from: userID });
+        if (to === null) return;
+        const key = `${userID}>${to}`;
+        if (typingHeld.has(key)) return; // One is on its way already.
+        typingHeld.set(
+          key,
+          setTimeout(() => {
+            typingHeld.delete(key);
+            io.to(to).emit("typing", { from: userID });
+          }, TYPING_HOLD_MS),
+        );
       }, () => {});
     });
 
@@ -355,6 +375,8 @@ export function attachChat(
     },
     usersDeleted: deleted,
     close() {
+      for (const timer of typingHeld.values()) clearTimeout(timer);
+      typingHeld.clear();
       clearInterval(pruning);
       clearInterval(watching);
       notices.close();

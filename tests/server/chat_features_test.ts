@@ -64,14 +64,26 @@ Deno.test("typing reaches the recipient's sockets only, is never stored, and is 
       hasMore: false,
     },
   );
-  // Over the rate limit, typing is dropped silently (no ack, no log line).
-  await using limited = await startTestServer({ MESSAGE_RATE: "1", MESSAGE_BURST: "2" });
+  // A typing notice overtaken by the message itself is dropped: the message would clear it.
+  alice.socket.emit("typing", { to: carol.session.userID });
+  await send(alice.socket as never, carol.session.userID, "hi carol");
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(heard.carol.length, 0);
+  // Typing counts against the rate limit, and over it is dropped without a word or a log line.
+  await using limited = await startTestServer({ MESSAGE_RATE: "1", MESSAGE_BURST: "3" });
   const a = await limited.connect({ username: "a" });
   const b = await limited.connect({ username: "b" });
   const toB = collect<TypingNotice>(b.socket, "typing");
   for (let i = 0; i < 10; i++) a.socket.emit("typing", { to: b.session.userID });
-  await settle();
-  assert.equal(toB.length, 2, "the burst passes, the rest is dropped");
+  await waitFor(() => toB.length === 1, "one notice for the burst");
+  const after = await a.socket.emitWithAck("private message", {
+    to: b.session.userID,
+    content: "x",
+  });
+  assert.equal(
+    (after as SendMessageAck).ok ? "ok" : (after as { error: { code: string } }).error.code,
+    "rate_limited",
+  );
   assert.equal(limited.logger.entries().filter((e) => e.event === "typing").length, 0);
 });
 
