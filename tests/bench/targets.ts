@@ -126,6 +126,13 @@ export const TARGETS = {
     op: "<=",
     limit: 1.05,
   },
+  stormMemory: {
+    scenario: "abuse",
+    label: "a reconnect storm of 300 sockets, 4 times: V8 heap after they have gone / before",
+    unit: "x",
+    op: "<=",
+    limit: 1.25,
+  },
   slowConsumerMemory: {
     scenario: "abuse",
     label: "25 readers that stopped reading, flooded: V8 heap after they are dropped / before",
