@@ -108,6 +108,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     historyBudget: config.historyBudget,
     sessionTtlMs: config.sessionTtlDays * DAY_MS,
     accountTtlMs: config.accountTtlDays * DAY_MS,
+    editWindowSeconds: config.editWindowSeconds,
   });
   const startedAt = Date.now();
   const http: HttpServer = createServer(createHttpHandler({
@@ -152,6 +153,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     trustProxy: config.trustProxy,
     maxBufferedBytes: config.maxBufferedBytes,
     accountTtlDays: config.accountTtlDays,
+    editWindowSeconds: config.editWindowSeconds,
     maxContentLength: config.maxContentLength,
     relay: redis,
   });

@@ -32,6 +32,8 @@ export interface Config {
   sessionTtlDays: number;
   /** Days an anonymous account with no live session is kept; 0 keeps it forever. */
   accountTtlDays: number;
+  /** Seconds after sending during which a message may be edited or deleted; 0: never. */
+  editWindowSeconds: number;
   /** HS256 secret host sites sign tokens with; "" for none. */
   authSecret: string;
   /** URL of the host site's JWKS (RS256/ES256); "" for none. */
@@ -319,6 +321,13 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     shown: "90",
     doc: "An anonymous account with no live session this many days is deleted (0: never)",
     parse: integer(0, 36500),
+  },
+  editWindowSeconds: {
+    env: "EDIT_WINDOW_SECONDS",
+    default: 900,
+    shown: "900",
+    doc: "Seconds after sending during which its sender may edit or delete a message (0: never)",
+    parse: integer(0, 31_536_000),
   },
   authSecret: {
     env: "AUTH_SECRET",

@@ -4,7 +4,7 @@
  * process, `store/kv_presence.ts` for a cluster).
  */
 
-import type { Message } from "../protocol.ts";
+import type { Message, Preferences } from "../protocol.ts";
 
 /** A registered user. */
 export interface UserRecord {
@@ -73,6 +73,18 @@ export interface Presence {
   list(limit: number): Promise<string[]>;
 }
 
+/** How far one reader has got in an author's messages. */
+export interface ReceiptRecord {
+  delivered?: string;
+  seen?: string;
+}
+
+/** A stored message and the version it was read at, for a checked rewrite. */
+export interface StoredMessage {
+  message: Message;
+  versionstamp: string;
+}
+
 /** Storage for users, sessions and messages. Every method may be called concurrently. */
 export interface ChatStore {
   /** The session, or null when unknown or expired. */
@@ -126,6 +138,31 @@ export interface ChatStore {
     userID: string,
     options: { peerID: string; clientId: string },
   ): Promise<Message | null>;
+  /** One message of the conversation between `a` and `b`, or null. */
+  getMessage(a: string, b: string, id: string): Promise<StoredMessage | null>;
+  /** The users `userID` has written to (its conversations it has sent in), up to `limit`. */
+  listSentTo(userID: string, limit: number): Promise<string[]>;
+  /** Rewrites a message unless it changed since it was read; false when it had. */
+  replaceMessage(stored: StoredMessage, message: Message): Promise<boolean>;
+  /** Records that `readerID` has `kind` the messages of `authorID` up to `upTo` (never moves back). */
+  saveReceipt(
+    authorID: string,
+    readerID: string,
+    kind: "delivered" | "seen",
+    upTo: string,
+  ): Promise<void>;
+  /** Every reader's progress in the messages of `authorID`, by reader. */
+  listReceipts(authorID: string): Promise<Map<string, ReceiptRecord>>;
+  /** The user's preferences, or null for the defaults. */
+  getPreferences(userID: string): Promise<Preferences | null>;
+  savePreferences(userID: string, preferences: Preferences): Promise<void>;
+  /** The users `blockerID` blocked. */
+  listBlocks(blockerID: string): Promise<Set<string>>;
+  /** Blocks (`blocked` true) or unblocks `blockedID` for `blockerID`. */
+  saveBlock(blockerID: string, blockedID: string, blocked: boolean): Promise<void>;
+  /** When each of `userIDs` was last online, for those ever seen. */
+  getLastSeen(userIDs: readonly string[]): Promise<Map<string, number>>;
+  saveLastSeen(userID: string, at: number): Promise<void>;
   /** Up to `limit` of a user's conversations, most recent first, with their unread counts. */
   listConversations(userID: string, limit: number): Promise<ConversationRecord[]>;
   /** The newest `limit` messages between two users older than `before`, oldest first. */

@@ -1,6 +1,14 @@
 /** The chat domain: identity, messages, history and unread counts. Knows neither Socket.IO nor KV. */
 
-import type { Message, MessagesReadNotice, SessionInfo, UserEntry } from "../protocol.ts";
+import type {
+  BlockNotice,
+  Message,
+  MessagesReadNotice,
+  Preferences,
+  ReceiptsNotice,
+  SessionInfo,
+  UserEntry,
+} from "../protocol.ts";
 import { DELETED_USERNAME, INVALID_USERNAME } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
 import { createMessageIdGenerator, hostUserId, newSessionId, newUserId } from "./ids.ts";
@@ -8,10 +16,16 @@ import type { ChatStore, MessagePage, Presence, TokenVerifier, UserRecord } from
 import { nameKeys, normalizeUsername } from "./usernames.ts";
 import {
   type HandshakeRequest,
+  parseBlockRequest,
   parseDeleteAccountRequest,
+  parseDeleteMessageRequest,
+  parseDeliveredRequest,
+  parseEditRequest,
   parseLoadRequest,
+  parsePreferencesRequest,
   parseReadRequest,
   parseSendRequest,
+  parseTypingRequest,
 } from "./validation.ts";
 
 /** Limits the service applies; see `Config` for their meaning. */
@@ -23,7 +37,25 @@ export interface ChatServiceOptions {
   sessionTtlMs: number;
   /** An anonymous account with no live session this long is deleted; 0 keeps accounts. */
   accountTtlMs: number;
+  /** How long after sending its sender may edit or delete a message (s); 0: never. */
+  editWindowSeconds: number;
 }
+
+/** `seconds` in words: "15 minutes", "1 minute", "90 seconds". */
+function duration(seconds: number): string {
+  const [n, unit] = seconds % 3600 === 0
+    ? [seconds / 3600, "hour"]
+    : seconds % 60 === 0
+    ? [seconds / 60, "minute"]
+    : [seconds, "second"];
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
+/** What a user has not chosen. */
+export const DEFAULT_PREFERENCES: Preferences = { readReceipts: true };
+
+// A cached "last seen" is trusted this long; other nodes' users leave without telling this one.
+const LAST_SEEN_TTL_MS = 60_000;
 
 /** What the transport decides during `authenticate()`. */
 export interface AuthenticateHooks {
@@ -61,6 +93,9 @@ export class ChatService {
   #options: ChatServiceOptions;
   #nextId = createMessageIdGenerator();
   #users = new Map<string, UserRecord>();
+  #preferences = new Map<string, Preferences>();
+  #blocks = new Map<string, Promise<Set<string>>>();
+  #lastSeen = new Map<string, { at: number | undefined; read: number }>();
   #inflight = new Map<string, Promise<Message>>();
   /** Messages this node stored lately, by sender and idempotency key (oldest first). */
   #recent = new Map<string, Message>();
@@ -220,6 +255,198 @@ export class ChatService {
   /** Drops a cached user record: its name changed or the account was deleted, on this node or another. */
   forgetUser(userID: string): void {
     this.#users.delete(userID);
+    this.#preferences.delete(userID);
+    this.#blocks.delete(userID);
+    this.#lastSeen.delete(userID);
+  }
+
+  /** The user's preferences, from the cache when possible. */
+  async preferencesOf(userID: string): Promise<Preferences> {
+    const cached = this.#preferences.get(userID);
+    if (cached) return cached;
+    const stored = { ...DEFAULT_PREFERENCES, ...(await this.#store.getPreferences(userID)) };
+    if (this.#preferences.size >= USER_CACHE_LIMIT) this.#preferences.clear();
+    this.#preferences.set(userID, stored);
+    return stored;
+  }
+
+  /** Changes the caller's preferences; returns all of them. */
+  async setPreferences(userID: string, payload: unknown): Promise<Preferences> {
+    const change = parsePreferencesRequest(payload);
+    const preferences = { ...(await this.preferencesOf(userID)), ...change };
+    await this.#store.savePreferences(userID, preferences);
+    this.#preferences.set(userID, preferences);
+    return preferences;
+  }
+
+  #blocksOf(userID: string): Promise<Set<string>> {
+    let blocks = this.#blocks.get(userID);
+    if (!blocks) {
+      if (this.#blocks.size >= USER_CACHE_LIMIT) this.#blocks.clear();
+      blocks = this.#store.listBlocks(userID);
+      blocks.catch(() => this.#blocks.delete(userID));
+      this.#blocks.set(userID, blocks);
+    }
+    return blocks;
+  }
+
+  /** True when `blocker` blocked `other`. */
+  async blocks(blocker: string, other: string): Promise<boolean> {
+    return (await this.#blocksOf(blocker)).has(other);
+  }
+
+  /** True when either of the two blocked the other: nothing passes between them. */
+  async blockedEitherWay(a: string, b: string): Promise<boolean> {
+    const [ab, ba] = await Promise.all([this.blocks(a, b), this.blocks(b, a)]);
+    return ab || ba;
+  }
+
+  /** Blocks or unblocks a user for the caller. */
+  async setBlock(userID: string, payload: unknown, blocked: boolean): Promise<BlockNotice> {
+    const request = parseBlockRequest(payload);
+    if (request.userID === userID) {
+      throw new ChatError("invalid_payload", "You cannot block yourself");
+    }
+    if (!(await this.getUser(request.userID))) {
+      throw new ChatError("unknown_recipient", `Unknown user "${request.userID}"`);
+    }
+    await this.#store.saveBlock(userID, request.userID, blocked);
+    const set = await this.#blocksOf(userID);
+    if (blocked) set.add(request.userID);
+    else set.delete(request.userID);
+    return { userID: request.userID, blocked };
+  }
+
+  /**
+   * Checks a `typing` from `userID`; returns whom to tell, or null when nobody
+   * should hear it (an unknown or deleted user, oneself, a block either way).
+   */
+  async typing(userID: string, payload: unknown): Promise<string | null> {
+    const { to } = parseTypingRequest(payload);
+    if (to === userID) return null;
+    const recipient = await this.getUser(to);
+    if (!recipient || recipient.deleted) return null;
+    return (await this.blockedEitherWay(userID, to)) ? null : to;
+  }
+
+  /**
+   * Records that `userID`'s device received its conversation with `with` up to
+   * `upTo`; returns the receipt for the other user, or null when it has none to
+   * hear (a block).
+   */
+  async delivered(userID: string, payload: unknown): Promise<ReceiptsNotice | null> {
+    const request = parseDeliveredRequest(payload);
+    if (request.with !== userID && !(await this.getUser(request.with))) {
+      throw new ChatError("unknown_recipient", `Unknown user "${request.with}"`);
+    }
+    if (request.with === userID) return null;
+    await this.#store.saveReceipt(request.with, userID, "delivered", request.upTo);
+    if (await this.blockedEitherWay(userID, request.with)) return null;
+    return { by: userID, delivered: request.upTo };
+  }
+
+  /**
+   * Records that `userID` read the messages of `peerID` up to `upTo` (after
+   * `markRead()`); returns the receipt for the peer, or null when either has
+   * read receipts off, or a block stands.
+   */
+  async seen(userID: string, notice: MessagesReadNotice): Promise<ReceiptsNotice | null> {
+    const peerID = notice.with;
+    if (peerID === userID) return null;
+    await this.#store.saveReceipt(peerID, userID, "seen", notice.upTo);
+    const [mine, theirs, blocked] = await Promise.all([
+      this.preferencesOf(userID),
+      this.preferencesOf(peerID),
+      this.blockedEitherWay(userID, peerID),
+    ]);
+    if (!mine.readReceipts || !theirs.readReceipts || blocked) return null;
+    return { by: userID, seen: notice.upTo };
+  }
+
+  /** The stored message `id` of `userID`'s conversations, looked for with `with` or among them all. */
+  async #ownMessage(userID: string, ref: { id: string; with?: string }) {
+    const peers = ref.with !== undefined
+      ? [ref.with]
+      : [userID, ...(await this.#store.listSentTo(userID, 1000))];
+    for (let i = 0; i < peers.length; i += 10) {
+      const found = (await Promise.all(
+        peers.slice(i, i + 10).map((peer) => this.#store.getMessage(userID, peer, ref.id)),
+      )).find((m) => m !== null);
+      if (found) {
+        if (found.message.from !== userID) {
+          throw new ChatError("forbidden", "Only the sender of a message can change it");
+        }
+        if (found.message.deleted) {
+          throw new ChatError("forbidden", "This message was deleted");
+        }
+        const window = this.#options.editWindowSeconds;
+        if (window === 0) {
+          throw new ChatError("forbidden", "Messages cannot be changed on this server");
+        }
+        if (Date.now() - found.message.timestamp > window * 1000) {
+          throw new ChatError(
+            "forbidden",
+            `Messages can be changed for ${duration(window)} after they are sent`,
+          );
+        }
+        return found;
+      }
+    }
+    throw new ChatError("unknown_message", `No message "${ref.id}" of yours`);
+  }
+
+  /** Edits one of the caller's messages within the edit window; returns it as stored. */
+  async editMessage(userID: string, payload: unknown): Promise<Message> {
+    const request = parseEditRequest(payload, this.#options);
+    for (let attempt = 0;; attempt++) {
+      const stored = await this.#ownMessage(userID, request);
+      const { clientId: _, ...message } = stored.message;
+      const edited: Message = { ...message, content: request.content, editedAt: Date.now() };
+      if (await this.#store.replaceMessage(stored, edited)) return edited;
+      if (attempt === 3) throw new Error(`Cannot edit message ${request.id}: it keeps changing`);
+    }
+  }
+
+  /** Deletes one of the caller's messages within the edit window: a tombstone takes its place. */
+  async deleteMessage(userID: string, payload: unknown): Promise<Message> {
+    const request = parseDeleteMessageRequest(payload);
+    for (let attempt = 0;; attempt++) {
+      const stored = await this.#ownMessage(userID, request);
+      const { id, from, to, timestamp } = stored.message;
+      const tombstone: Message = { id, from, to, content: "", timestamp, deleted: true };
+      if (await this.#store.replaceMessage(stored, tombstone)) return tombstone;
+      if (attempt === 3) throw new Error(`Cannot delete message ${request.id}: it keeps changing`);
+    }
+  }
+
+  /** The user's last socket anywhere left: remembers when, and returns it. */
+  async userLeft(userID: string): Promise<number> {
+    const at = Date.now();
+    this.#lastSeen.set(userID, { at, read: at });
+    await this.#store.saveLastSeen(userID, at);
+    return at;
+  }
+
+  async #lastSeenOf(userIDs: readonly string[]): Promise<Map<string, number>> {
+    const now = Date.now();
+    const result = new Map<string, number>();
+    const missing: string[] = [];
+    for (const id of userIDs) {
+      const cached = this.#lastSeen.get(id);
+      if (cached && now - cached.read < LAST_SEEN_TTL_MS) {
+        if (cached.at !== undefined) result.set(id, cached.at);
+      } else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const read = await this.#store.getLastSeen(missing);
+      if (this.#lastSeen.size >= USER_CACHE_LIMIT) this.#lastSeen.clear();
+      for (const id of missing) {
+        const at = read.get(id);
+        this.#lastSeen.set(id, { at, read: now });
+        if (at !== undefined) result.set(id, at);
+      }
+    }
+    return result;
   }
 
   /** A user by ID, from the cache when possible. */
@@ -281,10 +508,24 @@ export class ChatService {
       budget -= limit;
       pages.set(c.peerID, this.#store.listMessages([userID, c.peerID], { limit }));
     }
-    const [records, connected] = await Promise.all([
+    const [records, connected, receipts, myBlocks, mine] = await Promise.all([
       Promise.all(ids.map((id) => this.getUser(id))),
       this.#presence.onlineAmong(ids),
+      conversations.length > 0 ? this.#store.listReceipts(userID) : new Map(),
+      this.#blocksOf(userID),
+      this.preferencesOf(userID),
     ]);
+    const lastSeen = await this.#lastSeenOf(
+      ids.filter((id) => !connected.has(id) && id !== userID),
+    );
+    // Seen receipts show only between two users who both have them on.
+    const readers = [...receipts.entries()].filter(([, r]) => r.seen !== undefined);
+    const seenOn = new Set<string>();
+    if (mine.readReceipts) {
+      await Promise.all(readers.map(async ([reader]) => {
+        if ((await this.preferencesOf(reader)).readReceipts) seenOn.add(reader);
+      }));
+    }
     const entries: UserEntry[] = [];
     for (let i = 0; i < ids.length; i++) {
       const record = records[i];
@@ -300,6 +541,12 @@ export class ChatService {
       };
       if (record.userID === userID) entry.self = true;
       if (record.deleted) entry.deleted = true;
+      const at = lastSeen.get(record.userID);
+      if (at !== undefined && !entry.connected) entry.lastSeen = at;
+      const receipt = receipts.get(record.userID);
+      if (receipt?.delivered) entry.deliveredUpTo = receipt.delivered;
+      if (receipt?.seen && seenOn.has(record.userID)) entry.seenUpTo = receipt.seen;
+      if (myBlocks.has(record.userID)) entry.blocked = true;
       entries.push(entry);
     }
     return entries;
@@ -328,6 +575,15 @@ export class ChatService {
         if (!recipient) throw new ChatError("unknown_recipient", `Unknown user "${request.to}"`);
         if (recipient.deleted) {
           throw new ChatError("recipient_deleted", "This person deleted their account");
+        }
+        if (await this.blocks(request.to, userID)) {
+          throw new ChatError(
+            "blocked",
+            "Not delivered: this person does not accept your messages",
+          );
+        }
+        if (await this.blocks(userID, request.to)) {
+          throw new ChatError("blocked", "You blocked this person: unblock them to write");
         }
       }
       if (key !== undefined) {

@@ -1,10 +1,16 @@
 /** Checks of client payloads: each returns a clean typed value or throws a `ChatError`. */
 
 import {
+  type BlockRequest,
+  type DeleteMessageRequest,
+  type EditMessageRequest,
   LIMITS,
   type LoadMessagesRequest,
+  type MessagesDeliveredRequest,
   type MessagesReadRequest,
+  type PreferencesRequest,
   type SendMessageRequest,
+  type TypingRequest,
 } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
 import { isMessageId, isUserId } from "./ids.ts";
@@ -101,16 +107,9 @@ export function parseHandshake(auth: unknown): HandshakeRequest {
   return request;
 }
 
-/** Validates a `private message` payload. */
-export function parseSendRequest(
-  payload: unknown,
-  options: { maxContentLength: number },
-): SendMessageRequest {
-  const body = plainObject(payload, ["content", "to", "clientId", "retry"]);
-  if (body.content === undefined) {
-    throw new ChatError("invalid_payload", `Field "content" is required`);
-  }
-  const content = text(body.content, "content");
+/** Checks a message's content: text, not blank, within `maxContentLength`. */
+function messageContent(value: unknown, options: { maxContentLength: number }): string {
+  const content = text(value, "content");
   if (content.trim() === "") {
     throw new ChatError("content_empty", "Message is empty");
   }
@@ -120,6 +119,19 @@ export function parseSendRequest(
       `Message is too long: ${content.length} characters, at most ${options.maxContentLength}`,
     );
   }
+  return content;
+}
+
+/** Validates a `private message` payload. */
+export function parseSendRequest(
+  payload: unknown,
+  options: { maxContentLength: number },
+): SendMessageRequest {
+  const body = plainObject(payload, ["content", "to", "clientId", "retry"]);
+  if (body.content === undefined) {
+    throw new ChatError("invalid_payload", `Field "content" is required`);
+  }
+  const content = messageContent(body.content, options);
   const to = recipient(body.to, "to");
   const request: SendMessageRequest = { content, to };
   if (body.clientId !== undefined) {
@@ -191,4 +203,69 @@ export function parseReadRequest(payload: unknown): MessagesReadRequest {
     throw new ChatError("invalid_payload", `Field "upTo" must be a message id`);
   }
   return { with: peer, upTo: body.upTo };
+}
+
+/** Validates a `typing` payload. */
+export function parseTypingRequest(payload: unknown): TypingRequest {
+  const body = plainObject(payload, ["to"]);
+  return { to: recipient(body.to, "to") };
+}
+
+/** Validates a `messages delivered` payload. */
+export function parseDeliveredRequest(payload: unknown): MessagesDeliveredRequest {
+  const body = plainObject(payload, ["with", "upTo"]);
+  const peer = recipient(body.with, "with");
+  if (!isMessageId(body.upTo)) {
+    throw new ChatError("invalid_payload", `Field "upTo" must be a message id`);
+  }
+  return { with: peer, upTo: body.upTo };
+}
+
+function messageRef(body: Record<string, unknown>): { id: string; with?: string } {
+  if (!isMessageId(body.id)) {
+    throw new ChatError("invalid_payload", `Field "id" must be a message id`);
+  }
+  return body.with === undefined
+    ? { id: body.id }
+    : { id: body.id, with: recipient(body.with, "with") };
+}
+
+/** Validates an `edit message` payload; the content follows the rules of a send. */
+export function parseEditRequest(
+  payload: unknown,
+  options: { maxContentLength: number },
+): EditMessageRequest {
+  const body = plainObject(payload, ["id", "content", "with"]);
+  const ref = messageRef(body);
+  if (body.content === undefined) {
+    throw new ChatError("invalid_payload", `Field "content" is required`);
+  }
+  return { ...ref, content: messageContent(body.content, options) };
+}
+
+/** Validates a `delete message` payload. */
+export function parseDeleteMessageRequest(payload: unknown): DeleteMessageRequest {
+  return messageRef(plainObject(payload, ["id", "with"]));
+}
+
+/** Validates a `block user` or `unblock user` payload. */
+export function parseBlockRequest(payload: unknown): BlockRequest {
+  const body = plainObject(payload, ["userID"]);
+  return { userID: recipient(body.userID, "userID") };
+}
+
+/** Validates a `preferences` payload. */
+export function parsePreferencesRequest(payload: unknown): PreferencesRequest {
+  const body = plainObject(payload, ["readReceipts"]);
+  const request: PreferencesRequest = {};
+  if (body.readReceipts !== undefined) {
+    if (typeof body.readReceipts !== "boolean") {
+      throw new ChatError(
+        "invalid_payload",
+        `Field "readReceipts" must be true or false, got ${describe(body.readReceipts)}`,
+      );
+    }
+    request.readReceipts = body.readReceipts;
+  }
+  return request;
 }

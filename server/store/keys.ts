@@ -9,6 +9,10 @@
  * ["sessions", sessionID]                 { userID, refreshedAt }   expires after SESSION_TTL_DAYS unused
  * ["user_sessions", userID, sessionID]    true            a user's sessions, to end them all; may outlive one
  * ["activity", userID]                    { sessionsUntil }   when the user's last session ends (anonymous users)
+ * ["receipts", authorID, readerID, "delivered" | "seen"]   messageID   how far reader got in author's messages
+ * ["preferences", userID]                { readReceipts }
+ * ["blocks", blockerID, blockedID]        { since }       blockerID takes nothing from blockedID
+ * ["last_seen", userID]                   ms              when the user's last socket left
  * ["deletions", userID]                   { since }       an account deletion whose messages are still being tombstoned
  * ["messages", pairID, messageID]         { id, from, to, content, timestamp, clientId? }
  * ["received", userID, peerID]            KvU64           messages userID has received from peerID
@@ -102,6 +106,40 @@ export function activityPrefix(): Deno.KvKey {
 /** A pending account deletion. */
 export function deletionKey(userID: string): Deno.KvKey {
   return ["deletions", userID];
+}
+
+/** How far `readerID` has received (`delivered`) or read (`seen`) the messages of `authorID`. */
+export function receiptKey(
+  authorID: string,
+  readerID: string,
+  kind: "delivered" | "seen",
+): Deno.KvKey {
+  return ["receipts", authorID, readerID, kind];
+}
+
+/** Every receipt about the messages of `authorID`. */
+export function receiptsPrefix(authorID: string): Deno.KvKey {
+  return ["receipts", authorID];
+}
+
+/** A user's preferences. */
+export function preferencesKey(userID: string): Deno.KvKey {
+  return ["preferences", userID];
+}
+
+/** `blockerID` blocked `blockedID`. */
+export function blockKey(blockerID: string, blockedID: string): Deno.KvKey {
+  return ["blocks", blockerID, blockedID];
+}
+
+/** Every user `blockerID` blocked. */
+export function blocksPrefix(blockerID: string): Deno.KvKey {
+  return ["blocks", blockerID];
+}
+
+/** When a user was last online. */
+export function lastSeenKey(userID: string): Deno.KvKey {
+  return ["last_seen", userID];
 }
 
 /** Every pending account deletion. */

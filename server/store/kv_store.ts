@@ -1,12 +1,14 @@
 /** `ChatStore` over Deno KV; the keys are named in `keys.ts`. */
 
-import type { Message } from "../protocol.ts";
+import type { Message, Preferences } from "../protocol.ts";
 import {
   type ChatStore,
   CLIENT_ID_WINDOW,
   type ConversationRecord,
   type MessagePage,
+  type ReceiptRecord,
   type SessionRecord,
+  type StoredMessage,
   type UserRecord,
 } from "../chat/ports.ts";
 import { nameKeys } from "../chat/usernames.ts";
@@ -14,12 +16,18 @@ import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.
 import {
   activityKey,
   activityPrefix,
+  blockKey,
+  blocksPrefix,
   deletionKey,
   deletionsPrefix,
+  lastSeenKey,
   messageKey,
   messagesPrefix,
+  preferencesKey,
   readKey,
   readPrefix,
+  receiptKey,
+  receiptsPrefix,
   receivedKey,
   receivedPrefix,
   sentKey,
@@ -39,6 +47,8 @@ const UNREAD_SCAN_LIMIT = 1000;
 // Counts of one conversation before markRead gives up on a conversation that keeps changing.
 const MARK_READ_ATTEMPTS = 8;
 
+// How long delivered marks are gathered before they are written together.
+const DELIVERED_FLUSH_MS = 250;
 // Rows rewritten or deleted per commit when an account is deleted, within KV's 1,000 mutations.
 const DELETE_BATCH = 500;
 
@@ -60,6 +70,9 @@ export class KvChatStore implements ChatStore {
   #kv: Deno.Kv;
   #writer: GroupWriter;
   #markLanes = new Map<string, Promise<void>>();
+  /** Delivered marks not written yet, by key: the furthest of each. */
+  #delivered = new Map<string, { key: Deno.KvKey; upTo: string }>();
+  #deliveredTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(kv: Deno.Kv) {
     this.#kv = kv;
@@ -72,7 +85,9 @@ export class KvChatStore implements ChatStore {
   }
 
   /** Waits for queued writes and refuses new ones. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    clearTimeout(this.#deliveredTimer);
+    await this.#flushDelivered();
     return this.#writer.close();
   }
 
@@ -284,7 +299,15 @@ export class KvChatStore implements ChatStore {
       }
       if (batch.length > 0) await flush();
     }
-    for (const prefix of [sentPrefix(userID), receivedPrefix(userID), readPrefix(userID)]) {
+    const own = [
+      sentPrefix(userID),
+      receivedPrefix(userID),
+      readPrefix(userID),
+      receiptsPrefix(userID),
+      blocksPrefix(userID),
+    ];
+    await this.#deleteKeys([preferencesKey(userID), lastSeenKey(userID)]);
+    for (const prefix of own) {
       await this.#deleteKeys(
         await Array.fromAsync(this.#kv.list({ prefix }), (entry) => entry.key),
       );
@@ -320,6 +343,147 @@ export class KvChatStore implements ChatStore {
       // An upper bound: a UTF-16 code unit is at most 3 bytes of UTF-8.
       bytes: message.content.length * 3 + 512,
     });
+  }
+
+  async getMessage(a: string, b: string, id: string): Promise<StoredMessage | null> {
+    const entry = await this.#kv.get<Message>(messageKey(a, b, id));
+    return entry.value && entry.versionstamp
+      ? { message: entry.value, versionstamp: entry.versionstamp }
+      : null;
+  }
+
+  async listSentTo(userID: string, limit: number): Promise<string[]> {
+    return await Array.fromAsync(
+      this.#kv.list({ prefix: sentPrefix(userID) }, { limit, batchSize: Math.min(limit, 500) }),
+      (entry) => entry.key[2] as string,
+    );
+  }
+
+  async replaceMessage(stored: StoredMessage, message: Message): Promise<boolean> {
+    const key = messageKey(message.from, message.to, message.id);
+    const { ok } = await retryLocked(() =>
+      this.#kv.atomic().check({ key, versionstamp: stored.versionstamp }).set(key, message)
+        .commit()
+    );
+    return ok;
+  }
+
+  /**
+   * Delivered marks come with every message a device receives, so they are
+   * gathered for `DELIVERED_FLUSH_MS` and written together through the writer:
+   * a crash loses at most that much of them, and the next one makes up for it.
+   * Seen marks are written with the read mark (`markRead()`).
+   */
+  saveReceipt(
+    authorID: string,
+    readerID: string,
+    kind: "delivered" | "seen",
+    upTo: string,
+  ): Promise<void> {
+    if (kind === "seen") return this.#saveMonotonic(receiptKey(authorID, readerID, kind), upTo);
+    const key = receiptKey(authorID, readerID, kind);
+    const id = `${authorID}:${readerID}`;
+    const pending = this.#delivered.get(id);
+    if (!pending || pending.upTo < upTo) this.#delivered.set(id, { key, upTo });
+    this.#deliveredTimer ??= setTimeout(() => {
+      this.#deliveredTimer = undefined;
+      this.#flushDelivered().catch(() => {});
+    }, DELIVERED_FLUSH_MS);
+    return Promise.resolve();
+  }
+
+  async #flushDelivered(): Promise<void> {
+    const marks = [...this.#delivered.values()];
+    this.#delivered.clear();
+    for (let i = 0; i < marks.length; i += DELETE_BATCH) {
+      await this.#writer.write({
+        sets: marks.slice(i, i + DELETE_BATCH).map(({ key, upTo }) => ({ key, value: upTo })),
+        bytes: 160 * Math.min(DELETE_BATCH, marks.length - i),
+      });
+    }
+  }
+
+  async #saveMonotonic(key: Deno.KvKey, upTo: string): Promise<void> {
+    // Monotonic: a mark that is not past the stored one changes nothing.
+    for (let attempt = 0; attempt < MARK_READ_ATTEMPTS; attempt++) {
+      const entry = await this.#kv.get<string>(key);
+      if (entry.value !== null && entry.value >= upTo) return;
+      const { ok } = await retryLocked(() =>
+        this.#kv.atomic().check(entry).set(key, upTo).commit()
+      );
+      if (ok) return;
+    }
+  }
+
+  async listReceipts(authorID: string): Promise<Map<string, ReceiptRecord>> {
+    const receipts = new Map<string, ReceiptRecord>();
+    for await (
+      const entry of this.#kv.list<string>({ prefix: receiptsPrefix(authorID) }, {
+        limit: 2000,
+        batchSize: 500,
+      })
+    ) {
+      const reader = entry.key[2] as string;
+      const kind = entry.key[3] as "delivered" | "seen";
+      const record = receipts.get(reader) ?? {};
+      record[kind] = entry.value;
+      receipts.set(reader, record);
+    }
+    // Marks still gathered for their write are newer than what is stored.
+    for (const { key, upTo } of this.#delivered.values()) {
+      if (key[1] !== authorID) continue;
+      const reader = key[2] as string;
+      const record = receipts.get(reader) ?? {};
+      if (!record.delivered || record.delivered < upTo) record.delivered = upTo;
+      receipts.set(reader, record);
+    }
+    return receipts;
+  }
+
+  async getPreferences(userID: string): Promise<Preferences | null> {
+    return (await this.#kv.get<Preferences>(preferencesKey(userID))).value;
+  }
+
+  async savePreferences(userID: string, preferences: Preferences): Promise<void> {
+    await retryLocked(() => this.#kv.set(preferencesKey(userID), preferences));
+  }
+
+  async listBlocks(blockerID: string): Promise<Set<string>> {
+    return new Set(
+      await Array.fromAsync(
+        this.#kv.list({ prefix: blocksPrefix(blockerID) }, { limit: 1000 }),
+        (entry) => entry.key[2] as string,
+      ),
+    );
+  }
+
+  async saveBlock(blockerID: string, blockedID: string, blocked: boolean): Promise<void> {
+    const key = blockKey(blockerID, blockedID);
+    if (blocked) await retryLocked(() => this.#kv.set(key, { since: Date.now() }));
+    else await retryLocked(() => this.#kv.delete(key));
+  }
+
+  async getLastSeen(userIDs: readonly string[]): Promise<Map<string, number>> {
+    const seen = new Map<string, number>();
+    const reads = [];
+    // KV reads at most 10 keys at once.
+    for (let i = 0; i < userIDs.length; i += 10) {
+      const ids = userIDs.slice(i, i + 10);
+      reads.push(
+        this.#kv.getMany<number[]>(ids.map((id) => lastSeenKey(id))).then((entries) => {
+          entries.forEach((entry, j) => {
+            if (typeof entry.value === "number") seen.set(ids[j], entry.value);
+          });
+        }),
+      );
+    }
+    await Promise.all(reads);
+    return seen;
+  }
+
+  async saveLastSeen(userID: string, at: number): Promise<void> {
+    // Through the writer: a crowd leaving at once shares commits.
+    await this.#writer.write({ sets: [{ key: lastSeenKey(userID), value: at }], bytes: 64 });
   }
 
   async findByClientId(

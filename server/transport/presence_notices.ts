@@ -17,7 +17,7 @@ import { idleFrameSender } from "./ws_internals.ts";
 /** One queued broadcast; `except` is the socket that must not hear it. */
 export type PresenceNotice =
   | { except: string; event: "user connected"; payload: UserEntry }
-  | { except: null; event: "user disconnected"; payload: string };
+  | { except: null; event: "user disconnected"; payload: string; lastSeen?: number };
 
 /** The event carrying a burst of notices to the other nodes. */
 export const PRESENCE_NOTICES_EVENT = "presence notices";
@@ -28,8 +28,8 @@ export const PRESENCE_RELAY_ROOM = "chat:presence-relay";
 export interface PresenceNotices {
   /** Queues `user connected` for every socket but `exceptSocketID`. */
   connected(exceptSocketID: string, user: UserEntry): void;
-  /** Queues `user disconnected` for every socket. */
-  disconnected(userID: string): void;
+  /** Queues `user disconnected` for every socket (`presence` changes carry `lastSeen`). */
+  disconnected(userID: string, lastSeen?: number): void;
   /** Sends what is queued now, e.g. before a message that must not overtake it. */
   flush(): void;
   /** Sends what is queued; later notices go out at once, unbatched (the server is closing). */
@@ -72,7 +72,9 @@ const encoder = new TextEncoder();
 function change(notice: PresenceNotice): PresenceChange {
   return notice.event === "user connected"
     ? { userID: notice.payload.userID, username: notice.payload.username, connected: true }
-    : { userID: notice.payload, connected: false };
+    : notice.lastSeen === undefined
+    ? { userID: notice.payload, connected: false }
+    : { userID: notice.payload, connected: false, lastSeen: notice.lastSeen };
 }
 
 /**
@@ -129,7 +131,10 @@ export function isPresenceNotices(value: unknown): value is PresenceNotice[] {
 function isNotice(value: unknown): value is PresenceNotice {
   if (typeof value !== "object" || value === null) return false;
   const n = value as Record<string, unknown>;
-  if (n.event === "user disconnected") return n.except === null && typeof n.payload === "string";
+  if (n.event === "user disconnected") {
+    return n.except === null && typeof n.payload === "string" &&
+      (n.lastSeen === undefined || typeof n.lastSeen === "number");
+  }
   if (n.event !== "user connected" || typeof n.except !== "string") return false;
   const user = n.payload as Partial<UserEntry> | null;
   return typeof user === "object" && user !== null && typeof user.userID === "string" &&
@@ -197,7 +202,12 @@ export function createPresenceNotices(
 
   return {
     connected: (except, user) => push({ except, event: "user connected", payload: user }),
-    disconnected: (userID) => push({ except: null, event: "user disconnected", payload: userID }),
+    disconnected: (userID, lastSeen) =>
+      push(
+        lastSeen === undefined
+          ? { except: null, event: "user disconnected", payload: userID }
+          : { except: null, event: "user disconnected", payload: userID, lastSeen },
+      ),
     flush,
     close: () => {
       flush();

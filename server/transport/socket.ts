@@ -34,6 +34,8 @@ export interface SocketOptions {
   /** Announced to anonymous users in `session`. */
   accountTtlDays: number;
   /** Announced in `session`. */
+  editWindowSeconds: number;
+  /** Announced in `session`. */
   maxContentLength: number;
   /** How presence bursts reach the other nodes of a cluster, and theirs this one. */
   relay?: RoomRelay;
@@ -53,6 +55,10 @@ export interface ChatWiring {
   /** Sends queued presence notices; later ones go out at once. */
   close(): void;
 }
+
+// A typing notice waits this long before it goes out: if the message itself is
+// relayed first, the notice is dropped, since the message would clear it at once.
+const TYPING_HOLD_MS = 200;
 
 // How often every socket's unsent bytes are looked at.
 const SLOW_CONSUMER_CHECK_MS = 1000;
@@ -75,6 +81,8 @@ export function attachChat(
   });
   const signups = new SignupLimits({ limit: options.signupLimit });
   const rates = new UserRateLimits({ rate: options.messageRate, burst: options.messageBurst });
+  // Typing notices waiting to go out, by sender and recipient.
+  const typingHeld = new Map<string, ReturnType<typeof setTimeout>>();
   const pruning = setInterval(() => {
     signups.prune();
     rates.prune();
@@ -200,17 +208,79 @@ export function attachChat(
       // A duplicate was relayed when it was first stored. The recipient hears
       // `user connected` of a new sender before its first message.
       if (!duplicate) {
+        const typing = typingHeld.get(`${userID}>${message.to}`);
+        if (typing !== undefined) {
+          clearTimeout(typing);
+          typingHeld.delete(`${userID}>${message.to}`);
+        }
         notices.flush();
         socket.to(message.to).to(userID).emit("private message", message);
       }
       return message;
     }, (message) => ({ message }));
 
+    // Typing is never stored and never answered: a refused one is dropped silently.
+    // deno-lint-ignore no-explicit-any
+    (socket as any).on("typing", (payload: unknown) => {
+      if (!bucket.take()) return;
+      chat.typing(userID, payload).then((to) => {
+        if (to === null) return;
+        const key = `${userID}>${to}`;
+        if (typingHeld.has(key)) return; // One is on its way already.
+        typingHeld.set(
+          key,
+          setTimeout(() => {
+            typingHeld.delete(key);
+            io.to(to).emit("typing", { from: userID });
+          }, TYPING_HOLD_MS),
+        );
+      }, () => {});
+    });
+
+    on("messages delivered", async (payload) => {
+      const receipt = await chat.delivered(userID, payload);
+      if (receipt) {
+        const author = (payload as { with: string }).with;
+        socket.to(author).emit("receipts", receipt);
+      }
+      return null;
+    }, () => ({}));
+
+    on("edit message", async (payload) => {
+      const message = await chat.editMessage(userID, payload);
+      io.to(message.from).to(message.to).emit("message updated", { message });
+      return message;
+    }, (message) => ({ message }));
+
+    on("delete message", async (payload) => {
+      const message = await chat.deleteMessage(userID, payload);
+      io.to(message.from).to(message.to).emit("message updated", { message });
+      return message;
+    }, (message) => ({ message }));
+
+    for (const [event, blocked] of [["block user", true], ["unblock user", false]] as const) {
+      on(event, async (payload) => {
+        const notice = await chat.setBlock(userID, payload, blocked);
+        socket.to(userID).emit("user blocked", notice);
+        changed(userID);
+        return null;
+      }, () => ({}));
+    }
+
+    on("preferences", async (payload) => {
+      const preferences = await chat.setPreferences(userID, payload);
+      socket.to(userID).emit("preferences", preferences);
+      changed(userID);
+      return preferences;
+    }, (preferences) => ({ preferences }));
+
     on("load messages", (payload) => chat.loadMessages(userID, payload), (page) => ({ ...page }));
 
     on("messages read", async (payload) => {
       const notice = await chat.markRead(userID, payload);
       socket.to(userID).emit("messages read", notice);
+      const receipt = await chat.seen(userID, notice);
+      if (receipt) socket.to(notice.with).emit("receipts", receipt);
       return notice;
     }, ({ unread }) => ({ unread }));
 
@@ -250,21 +320,29 @@ export function attachChat(
       releaseRate();
       await joined;
       try {
-        if (await presence.remove(userID)) notices.disconnected(userID);
+        if (await presence.remove(userID)) {
+          notices.disconnected(userID, await chat.userLeft(userID));
+        }
       } catch (error) {
         logger.error({ event: "disconnect", userID, err: error }, "Presence update failed");
       }
     });
 
-    socket.emit("session", {
-      sessionID,
-      userID,
-      username,
-      identity,
-      maxContentLength: options.maxContentLength,
-      ...(identity === "anonymous" ? { accountTtlDays: options.accountTtlDays } : {}),
-    });
-    chat.usersFor(userID).then((users) => {
+    chat.preferencesOf(userID).then((preferences) => {
+      if (!socket.connected) return;
+      socket.emit("session", {
+        sessionID,
+        userID,
+        username,
+        identity,
+        maxContentLength: options.maxContentLength,
+        ...(identity === "anonymous" ? { accountTtlDays: options.accountTtlDays } : {}),
+        editWindowSeconds: options.editWindowSeconds,
+        preferences,
+      });
+      return chat.usersFor(userID);
+    }).then((users) => {
+      if (!users) return;
       if (socket.connected) socket.emit("users", users);
     }).catch((error) => {
       logger.error({ event: "users", userID, err: error }, "Listing users failed");
@@ -297,6 +375,8 @@ export function attachChat(
     },
     usersDeleted: deleted,
     close() {
+      for (const timer of typingHeld.values()) clearTimeout(timer);
+      typingHeld.clear();
       clearInterval(pruning);
       clearInterval(watching);
       notices.close();

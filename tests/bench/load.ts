@@ -76,11 +76,15 @@ export class LoadGenerator {
   /** User IDs by global index, once connected. */
   userIDs: string[] = [];
 
-  /** `workers` threads of clients of the server at `url`, speaking `protocol` (default `widget`). */
+  /**
+   * `workers` threads of clients of the server at `url`, speaking `protocol`
+   * (default `widget`); with `chatter`, each also sends `typing` before every
+   * message and `messages delivered` after every arrival.
+   */
   constructor(
     url: string,
     workers: number,
-    { protocol = "widget" }: { protocol?: LoadProtocol } = {},
+    { protocol = "widget", chatter = false }: { protocol?: LoadProtocol; chatter?: boolean } = {},
   ) {
     this.protocol = protocol;
     for (let w = 0; w < workers; w++) {
@@ -93,7 +97,9 @@ export class LoadGenerator {
       worker.onerror = (event) => {
         console.error(`Load worker ${w} failed: ${event.message}`);
       };
-      worker.postMessage({ type: "init", url, worker: w, protocol } satisfies WorkerCommand);
+      worker.postMessage(
+        { type: "init", url, worker: w, protocol, chatter } satisfies WorkerCommand,
+      );
       this.#workers.push(worker);
     }
   }

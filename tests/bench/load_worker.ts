@@ -42,7 +42,7 @@ export interface ConnectedUser {
 
 /** Commands from the main thread. */
 export type WorkerCommand =
-  | { type: "init"; url: string; worker: number; protocol: LoadProtocol }
+  | { type: "init"; url: string; worker: number; protocol: LoadProtocol; chatter: boolean }
   | { type: "connect"; id: number; users: UserSpec[]; concurrency: number; measurePayload: boolean }
   | { type: "peers"; id: number; userIDs: string[] }
   | {
@@ -73,6 +73,8 @@ type ClientSocket = Socket;
 const sockets = new Map<number, ClientSocket>();
 let url = "";
 let protocol: LoadProtocol = "widget";
+// Every client also says `typing` before each message and `messages delivered` after each arrival.
+let chatter = false;
 let peers: string[] = [];
 
 // Arrivals since the last `collect`: global message index and latency (ms).
@@ -156,6 +158,11 @@ function connectOne(spec: UserSpec, measurePayload: boolean): Promise<ConnectedU
         for (const u of users) usersMessages += u.messages.length;
       }
       socket.on("private message", recordArrival);
+      if (chatter) {
+        socket.on("private message", (m: Message) => {
+          socket.emit("messages delivered", { with: m.from, upTo: m.id });
+        });
+      }
       sockets.set(spec.index, socket);
       resolve({
         index: spec.index,
@@ -279,6 +286,7 @@ function send(command: Extract<WorkerCommand, { type: "send" }>): Promise<SendRe
         content: `${tag} ${global} ${t.toFixed(3)}`,
         to: randomPeer(index, crossParity),
       };
+      if (chatter) socket.emit("typing", { to: request.to });
       if (protocol === "guide") {
         // No ack to wait for: every message sent must arrive.
         socket.emit("private message", request);
@@ -392,6 +400,7 @@ self.onmessage = async (event: MessageEvent<WorkerCommand>) => {
     case "init":
       url = command.url;
       protocol = command.protocol;
+      chatter = command.chatter;
       break;
     case "connect": {
       const result = await connectAll(command.users, command);

@@ -104,6 +104,14 @@ export const TARGETS = {
     op: "<=",
     limit: 1.2,
   },
+  chatterP99Ratio: {
+    scenario: "latency",
+    label:
+      "paced 2,000/s, widget protocol, with typing before each message and delivered after each arrival: p99 / without",
+    unit: "x",
+    op: "<=",
+    limit: 1.3,
+  },
   signupFlood: {
     scenario: "abuse",
     label: "sign-ups accepted of 5,000 from one address in an hour (SIGNUP_LIMIT 20)",
@@ -117,6 +125,13 @@ export const TARGETS = {
     unit: "x",
     op: "<=",
     limit: 1.05,
+  },
+  stormMemory: {
+    scenario: "abuse",
+    label: "a reconnect storm of 300 sockets, 4 times: V8 heap after they have gone / before",
+    unit: "x",
+    op: "<=",
+    limit: 1.25,
   },
   slowConsumerMemory: {
     scenario: "abuse",

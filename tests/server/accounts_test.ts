@@ -19,6 +19,7 @@ const OPTIONS = {
   historyBudget: 300,
   sessionTtlMs: 30 * DAY,
   accountTtlMs: 90 * DAY,
+  editWindowSeconds: 900,
 };
 
 Deno.test("delete account frees the name, tombstones what the user wrote and ends every socket", async () => {

@@ -78,6 +78,8 @@ Deno.test("a good token signs in as the host's user, with a stable ID and no ses
     username: "Ada Lovelace",
     identity: "host",
     maxContentLength: 10_000,
+    editWindowSeconds: 900,
+    preferences: { readReceipts: true },
   });
   assert.equal(first.users[0].self, true);
   // The same sub on another connect (or node) is the same user.

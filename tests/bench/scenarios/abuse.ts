@@ -20,6 +20,7 @@ const USER_MESSAGES = 3000;
 const RATE = 20;
 const BURST = 100;
 const STALLED = 25;
+const STORM = 300;
 // Per stalled reader: 10,000-character messages, 4 MB in all, far past the 1 MB bound.
 const FLOOD_PER_READER = 2000;
 
@@ -231,6 +232,53 @@ export async function abuse(
         resources: await run.end(),
       });
     });
+
+    // 4. A reconnect storm: 300 sockets drop without a goodbye and come straight back, three times.
+    await runner.withServer({
+      ...defaults,
+      SIGNUP_LIMIT: "0",
+      CONNECTIONS_PER_IP: "0",
+      KV_PATH: await runner.tempKv("abuse"),
+    }, async (run) => {
+      const { url, pid } = run.server;
+      const heap = async () =>
+        ((await run.server.health()) as { memory?: { heapUsed: number } }).memory?.heapUsed ?? NaN;
+      const first = await Promise.all(
+        Array.from({ length: STORM }, (_, i) => open(url, { username: `storm-${i}` })),
+      );
+      const sessions = first.map((o) => o.session!.sessionID);
+      for (const o of first) o.socket.close();
+      const before = await settledRssMB(pid, 3000);
+      const heapBefore = await heap();
+      let peak = before;
+      let clients: Opened[] = [];
+      const started = performance.now();
+      for (let round = 0; round < 3; round++) {
+        clients = await Promise.all(sessions.map((sessionID) => open(url, { sessionID })));
+        peak = Math.max(peak, rssMB(pid));
+        // deno-lint-ignore no-explicit-any
+        for (const c of clients) (c.socket.io as any).engine.close();
+      }
+      clients = await Promise.all(sessions.map((sessionID) => open(url, { sessionID })));
+      const seconds = (performance.now() - started) / 1000;
+      const back = clients.filter((c) => c.session).length;
+      for (const c of clients) c.socket.close();
+      const after = await settledRssMB(pid, 45_000);
+      const heapAfter = await heap();
+      record("storm reconnects/s", (STORM * 4) / seconds);
+      record("storm sockets back", back);
+      record("storm RSS before MB", before);
+      record("storm RSS peak MB", peak);
+      record("storm RSS after MB", after);
+      record("storm heap after / before", heapAfter / heapBefore);
+      progress.line(
+        `abuse ${rep}/${runs}: reconnect storm of ${STORM} sockets x 4 in ${
+          fmt(seconds)
+        } s, ${back} back; RSS ${fmt(before)} -> peak ${fmt(peak)} -> ${
+          fmt(after)
+        } MB, heap after / before ${fmt(heapAfter / heapBefore)}`,
+      );
+    });
   }
   const f = samples.spreads();
   return {
@@ -239,6 +287,11 @@ export async function abuse(
     targets: [
       target(TARGETS.signupFlood, measured(f["sign-ups accepted"])),
       target(TARGETS.oneUserManySockets, measured(f["one user, accepted / allowance"])),
+      target(TARGETS.stormMemory, measured(f["storm heap after / before"]), {
+        detail: `RSS ${fmt(f["storm RSS before MB"].median)} -> peak ${
+          fmt(f["storm RSS peak MB"].median)
+        } -> ${fmt(f["storm RSS after MB"].median)} MB`,
+      }),
       target(TARGETS.slowConsumerMemory, measured(f["heap after / before"]), {
         detail: `RSS ${fmt(f["RSS before MB"].median)} -> peak ${fmt(f["RSS peak MB"].median)} -> ${
           fmt(f["RSS after MB"].median)

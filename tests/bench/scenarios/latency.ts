@@ -19,11 +19,13 @@ interface Leg {
   rep: number;
   side: Side;
   protocol: LoadProtocol;
+  /** Clients also send `typing` and `messages delivered` (widget protocol only). */
+  chatter?: boolean;
 }
 
 /** The figure-name prefix of a leg, e.g. "ours, guide". */
-function legName({ side, protocol }: Pick<Leg, "side" | "protocol">): string {
-  return `${side}, ${protocol}`;
+function legName({ side, protocol, chatter }: Pick<Leg, "side" | "protocol" | "chatter">): string {
+  return `${side}, ${protocol}${chatter ? "+typing+delivered" : ""}`;
 }
 
 /** Delivery latency and server CPU per message at a steady rate, ours beside the peer's. */
@@ -45,6 +47,7 @@ export async function latency(
       { rep, side: "ours", protocol: "guide" },
       ...(peerReason ? [] : [{ rep, side: "peer", protocol: "guide" } as const]),
       { rep, side: "ours", protocol: "widget" },
+      { rep, side: "ours", protocol: "widget", chatter: true },
     ];
     plan.push(...(rep % 2 === 1 ? legs : legs.reverse()));
   }
@@ -56,7 +59,10 @@ export async function latency(
     progress.status(`${label}: connecting ${users} users`);
     const env = { KV_PATH: await runner.tempKv("latency") };
     await runner.withSide(leg.side, env, async (run) => {
-      const gen = new LoadGenerator(run.server.url, workers, { protocol: leg.protocol });
+      const gen = new LoadGenerator(run.server.url, workers, {
+        protocol: leg.protocol,
+        chatter: leg.chatter,
+      });
       try {
         await connectUsers(gen, { users, prefix: "l" });
         const { send: r, resources, cpuPerMessageUs } = await pacedPhase(run, gen, {
@@ -119,6 +125,11 @@ export async function latency(
     return { peer: measured(theirs(k)), ratio: measured(r) };
   };
   const widget = (k: string) => f[`ours, widget: ${k}`];
+  const chatty = (k: string) => f[`ours, widget+typing+delivered: ${k}`];
+  const chatterRatio = f["typing+delivered / widget: p99 ms"] = ratios(
+    chatty("p99 ms").runs,
+    widget("p99 ms").runs,
+  );
   return {
     runs: records,
     figures: f,
@@ -131,6 +142,9 @@ export async function latency(
       }),
       target(TARGETS.latencyWidgetP50, measured(widget("p50 ms"))),
       target(TARGETS.latencyWidgetP99, measured(widget("p99 ms"))),
+      target(TARGETS.chatterP99Ratio, measured(chatterRatio), {
+        detail: `${fmt(chatty("p99 ms").median)} / ${fmt(widget("p99 ms").median)} ms`,
+      }),
     ],
     skipped,
   };
