@@ -935,6 +935,13 @@ export class ChatConnection implements ReactiveController {
   #onMessageUpdated(message: Message | undefined): void {
     const me = this.identity?.userID;
     if (!me || typeof message?.id !== "string") return;
+    // The ack of one's own change and its `message updated` carry the same copy: news once.
+    const held = this.users.get(message.from === me ? message.to : message.from)?.messages
+      .find((m) => m.id === message.id);
+    if (
+      held && held.content === message.content && held.editedAt === message.editedAt &&
+      !!held.deleted === !!message.deleted
+    ) return;
     this.users = applyMessageUpdate(this.users, message, me);
     this.#emit("chat-message-updated", { message });
     this.#host.requestUpdate();

@@ -293,3 +293,44 @@ export function shownMessages(
     out: m.classList.contains("out"),
   }));
 }
+
+/** Types `text` into the composer (an input event, as a keystroke makes), without sending. */
+export async function typeInto(el: ChatWidget, text: string): Promise<void> {
+  const area = deep<HTMLTextAreaElement>(el, "chat-conversation", "chat-composer", "textarea")!;
+  area.value = text;
+  area.dispatchEvent(new InputEvent("input"));
+  await deep<LitLike>(el, "chat-conversation", "chat-composer")!.updateComplete;
+}
+
+/** Presses `key` on `target` as a keydown that bubbles out of shadow roots. */
+export function press(target: Element, key: string): KeyboardEvent {
+  const event = new KeyboardEvent("keydown", {
+    key,
+    bubbles: true,
+    composed: true,
+    cancelable: true,
+  });
+  target.dispatchEvent(event);
+  return event;
+}
+
+/** The shown message whose text is `text`, as an element. */
+export function messageWith(el: ChatWidget, text: string): HTMLElement | undefined {
+  return deepAll(el, "chat-conversation", ".msg").find((m) =>
+    m.querySelector(".bubble")!.textContent === text
+  );
+}
+
+/** How far the shown message `text` got (`sent`, `delivered`, `seen`, …), or undefined. */
+export function receiptOf(el: ChatWidget, text: string): string | undefined {
+  return messageWith(el, text)?.dataset.receipt;
+}
+
+/** Unmounts `el` and mounts a new widget with its storage key, as a page reload does; waits until connected. */
+export async function reload(el: ChatWidget): Promise<ChatWidget> {
+  const { storageKey, server } = el;
+  unmount(el);
+  const again = await mount({ storageKey, server });
+  await waitFor(() => again.connectionState === "connected", "the reloaded widget to connect");
+  return again;
+}

@@ -43,6 +43,4 @@ export const enConversation = {
   unblock: "Unblock",
   youBlocked: "You blocked {name}. Unblock to write.",
   notDelivered: "Not delivered: this person doesn't accept your messages",
-  error_forbidden: "This message can no longer be changed",
-  error_unknown_message: "This message no longer exists",
 } satisfies Record<string, string>;
