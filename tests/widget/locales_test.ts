@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { createLocaleRegistry, createTranslator } from "../../widget/chat-locales.ts";
+import { DateTimeFormats, lastSeenLabel } from "../../widget/format.ts";
+import { ar } from "../../widget/locales/ar.ts";
+import type { ChatStrings } from "../../widget/locales/en.ts";
+import { de } from "../../widget/locales/de.ts";
+import { en } from "../../widget/locales/en.ts";
+import { enConversation } from "../../widget/locales/en-conversation.ts";
+import { enDialogs } from "../../widget/locales/en-dialogs.ts";
+
+/** Every English key: the bundle's and the chunks'. */
+const ENGLISH = { ...en, ...enConversation, ...enDialogs };
+
+Deno.test("the shipped tables translate every English key, the chunks' too", () => {
+  for (const [lang, table] of Object.entries({ de, ar })) {
+    const missing = Object.keys(ENGLISH).filter((key) =>
+      key !== "dir" && !(key in table) && !(`${key.replace(/_(one|other)$/, "")}_other` in table)
+    );
+    assert.deepEqual(missing, [], `keys missing from ${lang}`);
+  }
+  const overlap = Object.keys(en).filter((key) => key in enConversation || key in enDialogs);
+  assert.deepEqual(overlap, [], "each English key lives in one table");
+});
+
+Deno.test("createTranslator() falls back to English as the registry holds it, with what chunks added", () => {
+  const registry = createLocaleRegistry();
+  registry.set("fr", { title: "Discussion" });
+  const before = createTranslator(registry, "fr").t;
+  assert.equal(before("title"), "Discussion");
+  assert.equal(before("send"), "send", "not loaded yet: the key");
+  registry.set("en", { ...enConversation, ...registry.get("en") });
+  const after = createTranslator(registry, "fr").t;
+  assert.equal(after("send"), "Send");
+  assert.equal(after("charsLeft", { n: 2 }), "2 characters left");
+  assert.equal(createTranslator(registry, "en").t("send"), "Send");
+});
+
+Deno.test("lastSeenLabel() says how long ago in the largest unit that fits, in the language", () => {
+  const now = Date.UTC(2026, 0, 15, 12);
+  const formats = new DateTimeFormats();
+  const label = (lang: string, table: ChatStrings, ago: number) =>
+    lastSeenLabel(now - ago, {
+      t: createTranslator(new Map<string, ChatStrings>([["en", en], [lang, table]]), lang).t,
+      lang,
+      formats,
+      now,
+    });
+  const minute = 60_000;
+  assert.equal(label("en", en, 20_000), "last seen just now");
+  assert.equal(label("en", en, -5_000), "last seen just now", "a clock a little ahead");
+  assert.equal(label("en", en, 5 * minute), "last seen 5 minutes ago");
+  assert.equal(label("en", en, 61 * minute), "last seen 1 hour ago");
+  assert.equal(label("en", en, 26 * 60 * minute), "last seen yesterday");
+  assert.equal(label("en", en, 3 * 24 * 60 * minute), "last seen 3 days ago");
+  assert.equal(label("en", en, 8 * 24 * 60 * minute), "last seen last week");
+  assert.equal(label("en", en, 400 * 24 * 60 * minute), "last seen last year");
+  assert.equal(label("de", de, 5 * minute), "zuletzt online vor 5 Minuten");
+  assert.equal(label("de", de, 0), "gerade noch online");
+  assert.match(label("ar", ar, 5 * minute), /^آخر ظهور /);
+});
