@@ -6,12 +6,11 @@ import { chatConfirmDialogStyles } from "./chat-confirm-dialog.styles.ts";
 
 /** What a confirmation asks, and what confirming does. */
 export interface ConfirmRequest {
-  /** The question, e.g. "Block Alice?". */
-  title: string;
-  /** What happens on confirming. */
-  text: string;
-  /** The confirming button's label, e.g. "Block". */
-  confirm: string;
+  /**
+   * Its words in the widget's language, asked again when the language changes: the question
+   * ("Block Alice?"), what happens on confirming, and the confirming button's label ("Block").
+   */
+  words: (t: Translate) => { title: string; text: string; confirm: string };
   /** Runs on confirming: resolves with why it failed (the dialog stays open and says so), or undefined. */
   run: () => Promise<string | undefined>;
 }
@@ -71,7 +70,7 @@ export class ChatConfirmDialog extends LitElement {
   }
 
   override render() {
-    const request = this._request;
+    const words = this._request && this.t ? this._request.words(this.t) : undefined;
     return html`
       <dialog
         part="dialog"
@@ -80,15 +79,15 @@ export class ChatConfirmDialog extends LitElement {
         aria-describedby="text"
         @cancel=${(event: Event) => this._busy && event.preventDefault()}
       >
-        <h3 id="title" dir="auto">${request?.title}</h3>
-        <p id="text">${request?.text}</p>
+        <h3 id="title">${words?.title}</h3>
+        <p id="text">${words?.text}</p>
         <p class="error" role="alert">${this._error}</p>
         <div class="end">
           <button part="dialog-button" autofocus ?disabled=${this._busy}
             @click=${this
               .close}>${this.t?.("cancel")}</button>
           <button class="danger" part="dialog-button confirm-button"
-            ?disabled=${this._busy || !this.online} @click=${this.#confirm}>${request
+            ?disabled=${this._busy || !this.online} @click=${this.#confirm}>${words
               ?.confirm}</button>
         </div>
       </dialog>

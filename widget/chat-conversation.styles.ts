@@ -26,6 +26,11 @@ export const chatConversationStyles = [
       flex: 1;
       min-width: 0;
     }
+    /* At the start of the bar's direction, whatever the name's own. */
+    .who > * {
+      justify-self: start;
+      max-width: 100%;
+    }
     .header h3 {
       margin: 0;
       font-size: 16px;
@@ -155,9 +160,10 @@ export const chatConversationStyles = [
     }
     .tick {
       color: var(--_online);
+      font-size: 13px;
       font-weight: 700;
-      letter-spacing: -0.3em;
-      padding-inline-end: 0.3em;
+      letter-spacing: -0.25em;
+      padding-inline-end: 0.25em;
     }
     .tick.seen {
       color: var(--_accent);
@@ -240,6 +246,10 @@ export const chatConversationStyles = [
       font-size: 12px;
       color: var(--_muted);
       margin: 2px 6px 0;
+    }
+    .meta time {
+      flex: none;
+      white-space: nowrap;
     }
     .failed .meta {
       color: var(--_danger);

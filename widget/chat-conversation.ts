@@ -269,7 +269,7 @@ export class ChatConversation extends LitElement {
           ${this.#renderMessages(peer.messages)}
         </div>
         <div class="typing" part="typing" aria-live="polite">${peer.typing
-          ? html`<span dir="auto">${t("typing", { name: `\u2068${name}\u2069` })}</span>`
+          ? html`<span>${t("typing", { name: `\u2068${name}\u2069` })}</span>`
           : nothing}</div>
         ${this._pill
           ? html`<button class="pill primary" part="pill" @click=${this.scrollToBottom}>${
@@ -344,7 +344,8 @@ export class ChatConversation extends LitElement {
       m.timestamp,
     );
     const receipt = mine ? receiptOf(m, this.peer, this.readReceipts) : m.state;
-    const changeable = mine && editable(m, {
+    // Nothing changes in a conversation with a deleted account.
+    const changeable = mine && !this.peer.deleted && editable(m, {
       selfID: this.me?.userID,
       windowSeconds: this.editWindow,
       now: Date.now(),
@@ -490,7 +491,9 @@ export class ChatConversation extends LitElement {
   };
 
   #onScroll(): void {
-    const log = this.#log!;
+    const log = this.#log;
+    // A scroll event can arrive after the conversation closed and its log is gone.
+    if (!log) return;
     if (this.#scroll.onScroll() && this._pill) this._pill = false;
     if (log.scrollTop < TOP_SLACK) this.#loadOlder();
   }

@@ -676,7 +676,7 @@ export class ChatWidget extends LitElement {
   #startEditing(id: string): void {
     const peer = this.#activeUser();
     const message = peer?.messages.find((m) => m.id === id);
-    if (!peer || !message || !editable(message, this.#editOptions())) return;
+    if (!peer || peer.deleted || !message || !editable(message, this.#editOptions())) return;
     this._editing = { userID: peer.userID, id };
     this._editError = "";
   }
@@ -702,18 +702,20 @@ export class ChatWidget extends LitElement {
   #onDelete(id: string): void {
     const userID = this.#connection.activeUserID;
     if (!userID) return;
-    void this.#confirm((t) => ({
-      title: t("deleteMessageTitle"),
-      text: t("deleteMessageHint"),
-      confirm: t("delete"),
+    void this.#confirm({
+      words: (t) => ({
+        title: t("deleteMessageTitle"),
+        text: t("deleteMessageHint"),
+        confirm: t("delete"),
+      }),
       run: async () => {
         const error = await this.#connection.deleteMessage(userID, id);
-        if (error) return t("deleteMessageFailed", { reason: this.#reason(error) });
+        if (error) return this.#t()("deleteMessageFailed", { reason: this.#reason(error) });
         if (this._editing?.id === id) this.#stopEditing();
         this.renderRoot.querySelector<ChatConversation>("chat-conversation")?.focus();
         return undefined;
       },
-    }));
+    });
   }
 
   #onBlock(userID: string, blocked: boolean): void {
@@ -724,15 +726,17 @@ export class ChatWidget extends LitElement {
       return;
     }
     const name = `\u2068${user.username}\u2069`;
-    void this.#confirm((t) => ({
-      title: t("blockTitle", { name }),
-      text: t("blockHint", { name }),
-      confirm: t("block"),
+    void this.#confirm({
+      words: (t) => ({
+        title: t("blockTitle", { name }),
+        text: t("blockHint", { name }),
+        confirm: t("block"),
+      }),
       run: async () => {
         const error = await this.#connection.setBlocked(userID, true);
-        return error ? t("blockFailed", { reason: this.#reason(error) }) : undefined;
+        return error ? this.#t()("blockFailed", { reason: this.#reason(error) }) : undefined;
       },
-    }));
+    });
   }
 
   /** The translator for the current language, outside a render. */
@@ -755,11 +759,10 @@ export class ChatWidget extends LitElement {
     }
   }
 
-  /** Asks in the confirmation dialog; `request` is built once its chunk (and its strings) are there. */
-  async #confirm(request: (t: Translate) => ConfirmRequest): Promise<void> {
+  /** Asks in the confirmation dialog, once its chunk (and its strings) are there. */
+  async #confirm(request: ConfirmRequest): Promise<void> {
     if (!(await this.#load("dialogs"))) return;
-    await this.renderRoot.querySelector<ChatConfirmDialog>("chat-confirm-dialog")
-      ?.ask(request(this.#t()));
+    await this.renderRoot.querySelector<ChatConfirmDialog>("chat-confirm-dialog")?.ask(request);
   }
 
   #dialog(): ChatLogoutDialog | null {

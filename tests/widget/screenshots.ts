@@ -127,14 +127,78 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
         return true;
       }
       if (action === "logout-dialog" || action === "delete") {
+        if (action === "delete" && el.connectionState === "signed-out") return true;
+        // The dialog comes with its chunk, on the first press of Log out.
         const dialog = q("chat-logout-dialog", "dialog");
-        if (!dialog) return action === "delete" && el.connectionState === "signed-out";
-        if (!dialog.open) {
-          q("[part=logout-button]").click();
+        if (!dialog?.open) {
+          q("[part=logout-button]")?.click();
           return false;
         }
         if (action === "delete") q("chat-logout-dialog", "button[aria-describedby=delete]").click();
         return action === "logout-dialog";
+      }
+      if (action === "type") {
+        // Typing without sending: the other side sees "… is typing".
+        const area = q("chat-conversation", "chat-composer", "textarea");
+        area.value = arg;
+        area.dispatchEvent(new InputEvent("input"));
+        return true;
+      }
+      if (action === "typing-shown") {
+        return !!q("chat-conversation", "[part=typing]")?.textContent.trim();
+      }
+      if (action === "seen" || action === "delivered") {
+        const mine = [...q("chat-conversation").shadowRoot.querySelectorAll(".msg.out")];
+        return mine.length > 0 && mine.every((m: HTMLElement) => m.dataset.receipt === action);
+      }
+      if (action === "menu") {
+        // The ⋯ menu of the own message `arg`.
+        const msg = [...q("chat-conversation").shadowRoot.querySelectorAll(".msg.out")].find((
+          m: HTMLElement,
+        ) => m.querySelector(".bubble")!.textContent === arg) as HTMLElement | undefined;
+        if (!msg) return false;
+        if (msg.querySelector("[part=message-menu]")) return true;
+        msg.querySelector<HTMLButtonElement>("[part=message-menu-button]")?.click();
+        return false;
+      }
+      if (action === "menu-item") {
+        const item = [...q("chat-conversation").shadowRoot.querySelectorAll("[role=menuitem]")]
+          .find((i: HTMLElement) => i.textContent!.trim() === arg) as HTMLElement | undefined;
+        item?.click();
+        return !!item;
+      }
+      if (action === "editing") return !!q("chat-conversation", "chat-composer", "[part=edit-bar]");
+      if (action === "save") {
+        const area = q("chat-conversation", "chat-composer", "textarea");
+        area.value = arg;
+        area.dispatchEvent(new InputEvent("input"));
+        setTimeout(() => area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" })), 50);
+        return true;
+      }
+      if (action === "shown") {
+        return [...q("chat-conversation").shadowRoot.querySelectorAll(".bubble")].some((
+          b: HTMLElement,
+        ) => b.textContent === arg);
+      }
+      if (action === "confirm-open") return !!q("chat-confirm-dialog", "dialog[open]");
+      if (action === "confirm") {
+        q("chat-confirm-dialog", "[part~=confirm-button]")?.click();
+        return !q("chat-confirm-dialog", "dialog[open]");
+      }
+      if (action === "block-button") {
+        const button = q("chat-conversation", "[part=block-button]");
+        if (button?.textContent.trim() !== arg) return false;
+        button.focus();
+        button.click();
+        return true;
+      }
+      if (action === "settings") {
+        if (q("chat-settings")) return true;
+        q("[part=settings-button]").click();
+        return false;
+      }
+      if (action === "failed") {
+        return !!q("chat-conversation").shadowRoot.querySelector(".msg.failed [role=alert]");
       }
       if (action === "connected") return el.connectionState === "connected";
       if (action === "host-error") {
@@ -252,6 +316,135 @@ try {
   await maya.screenshot({ path: join(outDir, "phone-logout-dialog-de.png") });
   await maya.keyboard.press("Escape");
   await maya.select(lang, "en");
+
+  // Receipts and typing: Jonas has read everything and is writing again.
+  await maya.select(lang, "en");
+  await maya.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await maya.evaluate(() => scrollTo(0, 0));
+  await act(maya, 0, "seen");
+  await act(jonas, 0, "type", "Is the front one");
+  await act(maya, 0, "typing-shown");
+  await maya.screenshot({ path: join(outDir, "typing-seen.png") });
+  await maya.select(lang, "ar");
+  await act(jonas, 0, "type", "Is the front one the same?");
+  await act(maya, 0, "typing-shown");
+  await maya.screenshot({ path: join(outDir, "typing-seen-rtl.png") });
+  await maya.select(lang, "en");
+  await maya.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await act(jonas, 0, "type", "Is the front one the same, too?");
+  await act(maya, 0, "typing-shown");
+  await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
+  await maya.screenshot({ path: join(outDir, "phone-typing-seen.png") });
+  await act(jonas, 0, "type", "");
+
+  // Maya's menu on her message, editing it, deleting another.
+  await maya.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await maya.evaluate(() => scrollTo(0, 0));
+  await act(maya, 0, "send", "Bring it in on Friday, we can look at it.");
+  await act(maya, 0, "sent");
+  await act(maya, 0, "send", "Bring the bike on Friday");
+  await act(maya, 0, "sent");
+  const first =
+    "Hi Jonas, a little noise in the wet is normal.\nIf it squeals when dry too, the pads may be glazed.";
+  await act(maya, 0, "menu", first);
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "message-menu.png") });
+  await maya.select(lang, "ar");
+  await act(maya, 0, "menu", first);
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "message-menu-rtl.png") });
+  await maya.select(lang, "en");
+  await act(maya, 0, "menu", "Bring the bike on Friday");
+  await act(maya, 0, "menu-item", "Edit");
+  await act(maya, 0, "editing");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "editing.png") });
+  await maya.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(maya);
+  await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
+  await maya.screenshot({ path: join(outDir, "phone-editing.png") });
+  await maya.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await maya.evaluate(() => scrollTo(0, 0));
+  await act(maya, 0, "save", "Bring the bike on Friday morning, please.");
+  await act(maya, 0, "shown", "Bring the bike on Friday morning, please.");
+  await act(maya, 0, "menu", "Bring it in on Friday, we can look at it.");
+  await act(maya, 0, "menu-item", "Delete");
+  await act(maya, 0, "confirm-open");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "delete-dialog.png") });
+  await act(maya, 0, "confirm");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "edited-deleted.png") });
+  await maya.select(lang, "ar");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "edited-deleted-rtl.png") });
+  await maya.select(lang, "en");
+  await maya.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(maya);
+  await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
+  await maya.screenshot({ path: join(outDir, "phone-edited-deleted.png") });
+
+  // The settings: read receipts.
+  await maya.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await maya.evaluate(() => scrollTo(0, 0));
+  await act(maya, 0, "settings");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "settings.png") });
+  await maya.select(lang, "ar");
+  await act(maya, 0, "settings");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "settings-rtl.png") });
+  await maya.keyboard.press("Escape");
+  await maya.select(lang, "en");
+
+  // Maya blocks Jonas: the confirmation, her disabled box, and his message that is refused.
+  await act(maya, 0, "block-button", "Block");
+  await act(maya, 0, "confirm-open");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "block-dialog.png") });
+  await maya.select(lang, "ar");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "block-dialog-rtl.png") });
+  await maya.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "phone-block-dialog-rtl.png") });
+  await maya.select(lang, "en");
+  await maya.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await act(maya, 0, "confirm");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "blocked.png") });
+  await maya.select(lang, "ar");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "blocked-rtl.png") });
+  await maya.select(lang, "en");
+  await act(jonas, 0, "send", "Hello? Did you get this?");
+  await act(jonas, 0, "failed");
+  await settle(jonas);
+  await jonas.screenshot({ path: join(outDir, "blocked-sender.png") });
+  await jonas.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(jonas);
+  await jonas.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
+  await jonas.screenshot({ path: join(outDir, "phone-blocked-sender.png") });
+  await act(maya, 0, "block-button", "Unblock");
+
+  // Priya, offline since the start, was last seen a while ago.
+  await maya.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    (document.querySelector("chat-widget") as any).closeConversation();
+  });
+  await maya.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(maya);
+  await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
+  await maya.screenshot({ path: join(outDir, "phone-last-seen.png") });
+  await maya.select(lang, "de");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "phone-last-seen-de.png") });
+  await maya.select(lang, "en");
+  await maya.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    const w = document.querySelector("chat-widget") as any;
+    w.openConversation(w.users.find((u: { username: string }) => u.username === "Jonas").userID);
+  });
 
   // Jonas deletes his account: Maya sees a deleted user, his messages as tombstones.
   await act(jonas, 0, "delete");
