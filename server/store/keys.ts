@@ -1,5 +1,5 @@
 /**
- * The one place that names Deno KV keys. Every key of the chat (storage format 4),
+ * The one place that names Deno KV keys. Every key of the chat (storage format 5),
  * its value, and why it exists:
  *
  * ```
@@ -13,6 +13,7 @@
  * ["preferences", userID]                { readReceipts }
  * ["blocks", blockerID, blockedID]        { since }       blockerID takes nothing from blockedID
  * ["last_seen", userID]                   ms              when the user's last socket left
+ * ["user_search", searchFold(name), userID]   true   every live user by the folded name (search users)
  * ["deletions", userID]                   { since }       an account deletion whose messages are still being tombstoned
  * ["messages", pairID, messageID]         { id, from, to, content, timestamp, clientId? }
  * ["received", userID, peerID]            KvU64           messages userID has received from peerID
@@ -140,6 +141,16 @@ export function blocksPrefix(blockerID: string): Deno.KvKey {
 /** When a user was last online. */
 export function lastSeenKey(userID: string): Deno.KvKey {
   return ["last_seen", userID];
+}
+
+/** A live user, under the folded form of its name. */
+export function searchKey(folded: string, userID: string): Deno.KvKey {
+  return ["user_search", folded, userID];
+}
+
+/** Every user by folded name. */
+export function searchPrefix(): Deno.KvKey {
+  return ["user_search"];
 }
 
 /** Every pending account deletion. */

@@ -7,10 +7,10 @@ import * as esbuild from "esbuild";
  * What a default (English) page may load, gzipped: 33.4 KB now, of which Lit and
  * socket.io-client are about 18 KB. A regression guard, not a goal (the benchmark's target is
  * 25 KB; docs/widget.md says where the bytes go). It was 31 KB until host mode, the log-out
- * dialog and deleted users, which added 2,436 bytes, and the server's account lifetime in that
- * dialog, 103 more.
+ * dialog and deleted users, which added 2,436 bytes, the server's account lifetime in that
+ * dialog, 103 more, and the protocol's new limits (typing, search), 25 more.
  */
-const DEFAULT_LOAD_CEILING = 31 * 1024 + 2_436 + 103 + 16;
+const DEFAULT_LOAD_CEILING = 31 * 1024 + 2_436 + 103 + 25 + 16;
 
 Deno.test("buildWidget() makes one ES module that imports where window is missing", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-widget-bundle-" });
