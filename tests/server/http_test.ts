@@ -241,3 +241,15 @@ Deno.test("helpers: connect() fails fast on a refused handshake", async () => {
   await using server = await startTestServer();
   await assert.rejects(server.connect({}), /invalid username/);
 });
+
+Deno.test("every demo page names its icon, which is served, so a browser asks for no /favicon.ico", async () => {
+  await using server = await startTestServer();
+  for (const page of ["index.html", "two.html", "signed-in.html"]) {
+    const html = await (await fetch(`${server.url}/${page}`)).text();
+    assert.match(html, /<link rel="icon" href="favicon.svg" type="image\/svg\+xml">/, page);
+  }
+  const icon = await fetch(`${server.url}/favicon.svg`);
+  assert.equal(icon.status, 200);
+  assert.equal(icon.headers.get("content-type"), "image/svg+xml");
+  assert.match(await icon.text(), /^<svg /);
+});
