@@ -4,6 +4,7 @@
  *
  * ```
  * ["meta", "format"]                      number          storage format version (migrations.ts)
+ * ["meta", "ready_probe", probeID]        ms              a node's /readyz write; expires in a minute
  * ["users", userID]                       { userID, username, createdAt, host?, deleted? }
  * ["usernames", nameKey]                  userID          each key of a name (nameKeys()), held once (anonymous users)
  * ["sessions", sessionID]                 { userID, refreshedAt }   expires after SESSION_TTL_DAYS unused
@@ -47,6 +48,11 @@
 /** The key part naming the conversation between two users, the same from both sides. */
 export function pairID(a: string, b: string): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
+}
+
+/** A node's readiness probe: a write that expires by itself (`/readyz`). */
+export function readyProbeKey(probeID: string): Deno.KvKey {
+  return ["meta", "ready_probe", probeID];
 }
 
 /** The storage format version. */

@@ -253,3 +253,21 @@ Deno.test("every demo page names its icon, which is served, so a browser asks fo
   assert.equal(icon.headers.get("content-type"), "image/svg+xml");
   assert.match(await icon.text(), /^<svg /);
 });
+
+Deno.test("/healthz says the process is up; /readyz says whether KV takes writes, and 503 when it does not", async () => {
+  const kv = await Deno.openKv(":memory:");
+  await using server = await startTestServer({}, { kv });
+  const healthz = await fetch(`${server.url}/healthz`);
+  assert.equal(healthz.status, 200);
+  assert.deepEqual(await healthz.json(), { status: "ok" });
+  const ready = await fetch(`${server.url}/readyz`);
+  assert.equal(ready.status, 200);
+  assert.deepEqual(await ready.json(), { status: "ready", checks: { kv: "ok" } });
+  kv.close();
+  const broken = await fetch(`${server.url}/readyz`);
+  assert.equal(broken.status, 503);
+  const body = await broken.json();
+  assert.equal(body.status, "not ready");
+  assert.match(body.checks.kv, /^not writable: /);
+  assert.equal((await fetch(`${server.url}/healthz`)).status, 200, "up, though not ready");
+});
