@@ -10,6 +10,7 @@ import { originPolicy } from "./http/origin_policy.ts";
 import { createHttpHandler } from "./http/routes.ts";
 import type { Logger } from "./log.ts";
 import { KvPresence } from "./store/kv_presence.ts";
+import { readyProbeKey } from "./store/keys.ts";
 import { KvChatStore } from "./store/kv_store.ts";
 import { migrate } from "./store/migrations.ts";
 import { openKv } from "./store/open_kv.ts";
@@ -70,6 +71,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     throw error;
   }
   const store = new KvChatStore(kv);
+  // Set once `close()` is called: /readyz says so from then on.
+  let closing: Promise<void> | undefined;
+  const probeID = crypto.randomUUID();
   // With Redis, several nodes share KV: presence lives there, cluster-wide.
   let redis: RedisLink | undefined;
   let cluster: KvPresence | undefined;
@@ -116,6 +120,20 @@ export async function startServer(config: Config, options: StartOptions): Promis
     bundlePath: config.bundlePath,
     logger,
     metricsToken: config.metricsToken,
+    readiness: async () => {
+      const checks: Record<string, string> = {};
+      if (closing) checks.server = "shutting down";
+      try {
+        // A write that expires by itself: KV takes writes, not only reads.
+        await kv.set(readyProbeKey(probeID), Date.now(), { expireIn: 60_000 });
+        checks.kv = "ok";
+      } catch (error) {
+        checks.kv = `not writable: ${(error as Error).message.slice(0, 200)}`;
+      }
+      if (redis) checks.redis = redis.ready ? "ok" : "not connected";
+      const ready = !closing && checks.kv === "ok" && (!redis || redis.ready);
+      return { ready, checks };
+    },
     demoToken: config.demoAuth
       ? (user) => {
         const demo = DEMO_USERS[user];
@@ -194,7 +212,6 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
 
-  let closing: Promise<void> | undefined;
   return {
     port,
     url: `http://${host}:${port}`,

@@ -523,3 +523,48 @@ export function settingsHelp(): string {
     `  ${env.padEnd(widths[0])}  ${shown.padEnd(widths[1])}  ${doc}`
   ).join("\n");
 }
+
+// The first word of every setting's name: a variable that starts like one of ours
+// but is none of them is most likely a misspelling.
+const PREFIXES = new Set(Object.values(SETTINGS).map((s) => s.env.split("_")[0]));
+PREFIXES.add("CHAT");
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * A warning for each variable of `names` that looks like a setting but is none:
+ * a WORD_WORD name that starts with a setting's first word (or `CHAT_`), or is
+ * within two edits of one. It names the closest setting.
+ */
+export function unknownSettingWarnings(names: readonly string[]): string[] {
+  const known = CONFIG_ENV_NAMES as readonly string[];
+  const warnings: string[] = [];
+  for (const name of names) {
+    // Only NAMES_LIKE_THESE: HOME, PATH or USER are never taken for a misspelling.
+    if (known.includes(name) || !/^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(name)) continue;
+    let closest = known[0];
+    let distance = Infinity;
+    for (const k of known) {
+      const d = editDistance(name, k);
+      if (d < distance) [closest, distance] = [k, d];
+    }
+    if (distance <= 2 || PREFIXES.has(name.split("_")[0])) {
+      warnings.push(
+        `Unknown setting ${name}: did you mean ${closest}? (deno task serve --help lists them all)`,
+      );
+    }
+  }
+  return warnings;
+}

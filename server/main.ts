@@ -4,7 +4,13 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Config, CONFIG_ENV_NAMES, loadConfig, settingsHelp } from "./config.ts";
+import {
+  type Config,
+  CONFIG_ENV_NAMES,
+  loadConfig,
+  settingsHelp,
+  unknownSettingWarnings,
+} from "./config.ts";
 import { startServer } from "./app.ts";
 import { createLogger } from "./log.ts";
 import { openKv } from "./store/open_kv.ts";
@@ -46,6 +52,13 @@ try {
   fail(`Configuration error: ${error instanceof Error ? error.message : error}`);
 }
 const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+try {
+  for (const warning of unknownSettingWarnings(Object.keys(Deno.env.toObject()))) {
+    logger.warn({ event: "config" }, warning);
+  }
+} catch {
+  // Without the permission to list the environment, nothing to compare.
+}
 // Credentials in a KV Connect URL stay out of the log.
 const kvName = config.kvPath.replace(/\/\/[^@/]*@/, "//");
 

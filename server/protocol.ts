@@ -18,6 +18,9 @@ export const LIMITS = {
   maxPageSize: 200,
   /** Longest `clientId` accepted, in characters. */
   maxClientIdLength: 64,
+  /** Default and largest page of `search users`. */
+  defaultSearchLimit: 20,
+  maxSearchLimit: 50,
   /** The widget sends `typing` at most this often while someone types (ms). */
   typingIntervalMs: 2000,
   /** A typing indicator clears after this long without another `typing` (ms). */
@@ -203,6 +206,21 @@ export interface MessageUpdate {
   message: Message;
 }
 
+/** `search users`: people whose name begins with `query` (folded as names are), a page at a time. */
+export interface SearchUsersRequest {
+  query: string;
+  /** 1 to `LIMITS.maxSearchLimit`; `LIMITS.defaultSearchLimit` when absent. */
+  limit?: number;
+  /** The `next` of the page before. */
+  after?: string;
+}
+
+/**
+ * Ack of `search users`: entries in name order (their `messages` empty; the
+ * caller excluded; deleted accounts never found), and `next` when there are more.
+ */
+export type SearchUsersAck = { ok: true; users: UserEntry[]; next?: string } | FailedAck;
+
 /** `block user` / `unblock user`. */
 export interface BlockRequest {
   userID: string;
@@ -344,6 +362,7 @@ export interface ClientToServerEvents {
     ack?: (response: { ok: true } | FailedAck) => void,
   ) => void;
   preferences: (request: PreferencesRequest, ack?: (response: PreferencesAck) => void) => void;
+  "search users": (request: SearchUsersRequest, ack: (response: SearchUsersAck) => void) => void;
 }
 
 /**

@@ -107,8 +107,20 @@ export interface ChatStore {
   endSession(sessionID: string, userID: string): Promise<{ othersLive: boolean }>;
   /** The user, or null. */
   getUser(userID: string): Promise<UserRecord | null>;
-  /** Writes a user record as is (host users: created on first sign-in, renamed by a token). */
-  putUser(user: UserRecord): Promise<void>;
+  /**
+   * Writes a user record as is (host users: created on first sign-in, renamed by
+   * a token), and its search entry; `previousName` is the name it had, if any.
+   */
+  putUser(user: UserRecord, previousName?: string): Promise<void>;
+  /**
+   * Live users whose folded name begins with `folded`, in name order, `limit` at
+   * most, after the entry `after` (a folded name and a user ID); `more` when
+   * there are others after these.
+   */
+  searchUsers(
+    folded: string,
+    options: { limit: number; after?: readonly [string, string] },
+  ): Promise<{ found: [string, string][]; more: boolean }>;
   /**
    * Deletes an anonymous account: tombstones the user record, frees the name,
    * ends every session, then turns every message the user wrote into a

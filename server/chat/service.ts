@@ -13,8 +13,9 @@ import { DELETED_USERNAME, INVALID_USERNAME } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
 import { createMessageIdGenerator, hostUserId, newSessionId, newUserId } from "./ids.ts";
 import type { ChatStore, MessagePage, Presence, TokenVerifier, UserRecord } from "./ports.ts";
-import { nameKeys, normalizeUsername } from "./usernames.ts";
+import { nameKeys, normalizeUsername, searchFold } from "./usernames.ts";
 import {
+  encodeCursor,
   type HandshakeRequest,
   parseBlockRequest,
   parseDeleteAccountRequest,
@@ -24,6 +25,7 @@ import {
   parseLoadRequest,
   parsePreferencesRequest,
   parseReadRequest,
+  parseSearchRequest,
   parseSendRequest,
   parseTypingRequest,
 } from "./validation.ts";
@@ -160,7 +162,7 @@ export class ChatService {
         createdAt: known?.createdAt ?? Date.now(),
         host: true,
       };
-      await this.#store.putUser(user);
+      await this.#store.putUser(user, known?.deleted ? undefined : known?.username);
       renamed = known !== null;
       this.#remember(user);
     }
@@ -417,6 +419,48 @@ export class ChatService {
       if (await this.#store.replaceMessage(stored, tombstone)) return tombstone;
       if (attempt === 3) throw new Error(`Cannot delete message ${request.id}: it keeps changing`);
     }
+  }
+
+  /**
+   * People whose name begins with the query (folded as names are), a page at a
+   * time, in name order; the caller is left out.
+   */
+  async searchUsers(
+    userID: string,
+    payload: unknown,
+  ): Promise<{ users: UserEntry[]; next?: string }> {
+    const request = parseSearchRequest(payload);
+    // One more than asked for, as the caller may be among them and is left out.
+    const page = await this.#store.searchUsers(searchFold(request.query), {
+      limit: request.limit + 1,
+      after: request.after,
+    });
+    const found = page.found.filter(([, id]) => id !== userID);
+    const more = page.more || found.length > request.limit;
+    if (found.length > request.limit) found.length = request.limit;
+    const ids = found.map(([, id]) => id);
+    const [records, connected, blocks] = await Promise.all([
+      Promise.all(ids.map((id) => this.getUser(id))),
+      this.#presence.onlineAmong(ids),
+      this.#blocksOf(userID),
+    ]);
+    const lastSeen = await this.#lastSeenOf(ids.filter((id) => !connected.has(id)));
+    const users: UserEntry[] = [];
+    for (const record of records) {
+      if (!record || record.deleted) continue;
+      const entry: UserEntry = {
+        userID: record.userID,
+        username: record.username,
+        connected: connected.has(record.userID),
+        messages: [],
+        hasMore: true,
+      };
+      const at = lastSeen.get(record.userID);
+      if (at !== undefined && !entry.connected) entry.lastSeen = at;
+      if (blocks.has(record.userID)) entry.blocked = true;
+      users.push(entry);
+    }
+    return { users, ...(more && found.length > 0 ? { next: encodeCursor(found.at(-1)!) } : {}) };
   }
 
   /** The user's last socket anywhere left: remembers when, and returns it. */

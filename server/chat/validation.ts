@@ -9,6 +9,7 @@ import {
   type MessagesDeliveredRequest,
   type MessagesReadRequest,
   type PreferencesRequest,
+  type SearchUsersRequest,
   type SendMessageRequest,
   type TypingRequest,
 } from "../protocol.ts";
@@ -268,4 +269,69 @@ export function parsePreferencesRequest(payload: unknown): PreferencesRequest {
     request.readReceipts = body.readReceipts;
   }
   return request;
+}
+
+/** A `search users` request, checked: the folded query, the page size, the decoded cursor. */
+export interface SearchQuery {
+  /** The query as given, trimmed. */
+  query: string;
+  limit: number;
+  after?: [string, string];
+}
+
+/** Validates a `search users` payload. `after` is the opaque `next` of an earlier page. */
+export function parseSearchRequest(payload: unknown): SearchQuery {
+  const body = plainObject(payload, ["query", "limit", "after"]) as Partial<SearchUsersRequest>;
+  const query = text(body.query, "query").trim();
+  if (query === "" || [...query].length > LIMITS.maxUsernameLength) {
+    throw new ChatError(
+      "invalid_payload",
+      `Field "query" must be 1 to ${LIMITS.maxUsernameLength} characters`,
+    );
+  }
+  let limit: number = LIMITS.defaultSearchLimit;
+  if (body.limit !== undefined) {
+    if (
+      typeof body.limit !== "number" || !Number.isInteger(body.limit) || body.limit < 1 ||
+      body.limit > LIMITS.maxSearchLimit
+    ) {
+      throw new ChatError(
+        "invalid_payload",
+        `Field "limit" must be a whole number from 1 to ${LIMITS.maxSearchLimit}`,
+      );
+    }
+    limit = body.limit;
+  }
+  const request: SearchQuery = { query, limit };
+  if (body.after !== undefined) request.after = decodeCursor(body.after);
+  return request;
+}
+
+/** A page cursor: the last entry's folded name and user ID, as base64url JSON. */
+export function encodeCursor(after: readonly [string, string]): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(after));
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function decodeCursor(value: unknown): [string, string] {
+  const bad = () =>
+    new ChatError("invalid_payload", `Field "after" is not a cursor this server gave`);
+  if (typeof value !== "string" || value.length > 400 || !/^[A-Za-z0-9_-]*$/.test(value)) {
+    throw bad();
+  }
+  try {
+    const bin = atob(value.replaceAll("-", "+").replaceAll("_", "/"));
+    const parsed = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))),
+    );
+    if (
+      Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === "string" &&
+      isUserId(parsed[1])
+    ) return [parsed[0], parsed[1]];
+  } catch {
+    // not base64 or not JSON
+  }
+  throw bad();
 }

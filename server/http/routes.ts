@@ -1,4 +1,8 @@
-/** The HTTP routes besides Socket.IO's: `/health`, `/demo-token` (demo only), then the static files. */
+/**
+ * The HTTP routes besides Socket.IO's: `/healthz` (the process is up),
+ * `/readyz` (it can serve), `/health`, `/demo-token` (demo only), then the
+ * static files.
+ */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
@@ -9,6 +13,11 @@ import { serveStatic, type StaticFilesOptions } from "./static_files.ts";
 export interface RoutesOptions extends StaticFilesOptions {
   /** Extra fields for `GET /health`. */
   health: () => Record<string, unknown>;
+  /**
+   * Whether the server can serve now, and if not, why: KV takes a write, Redis
+   * (when configured) is connected, and it is not shutting down.
+   */
+  readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   /** Bearer token that unlocks `health()`'s fields; "" keeps `/health` to `{status}`. */
   metricsToken: string;
   logger: Logger;
@@ -59,6 +68,23 @@ async function handle(
     return;
   }
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
+  if (path === "/healthz") {
+    send(res, 200, {
+      body: JSON.stringify({ status: "ok" }),
+      headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
+      head,
+    });
+    return;
+  }
+  if (path === "/readyz") {
+    const { ready, checks } = await options.readiness();
+    send(res, ready ? 200 : 503, {
+      body: JSON.stringify({ status: ready ? "ready" : "not ready", checks }),
+      headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
+      head,
+    });
+    return;
+  }
   if (path === "/health") {
     const full = options.metricsToken !== "" &&
       sameSecret(req.headers.authorization ?? "", `Bearer ${options.metricsToken}`);

@@ -1,9 +1,10 @@
 /**
- * The one place that names Deno KV keys. Every key of the chat (storage format 4),
+ * The one place that names Deno KV keys. Every key of the chat (storage format 5),
  * its value, and why it exists:
  *
  * ```
  * ["meta", "format"]                      number          storage format version (migrations.ts)
+ * ["meta", "ready_probe", probeID]        ms              a node's /readyz write; expires in a minute
  * ["users", userID]                       { userID, username, createdAt, host?, deleted? }
  * ["usernames", nameKey]                  userID          each key of a name (nameKeys()), held once (anonymous users)
  * ["sessions", sessionID]                 { userID, refreshedAt }   expires after SESSION_TTL_DAYS unused
@@ -13,6 +14,7 @@
  * ["preferences", userID]                { readReceipts }
  * ["blocks", blockerID, blockedID]        { since }       blockerID takes nothing from blockedID
  * ["last_seen", userID]                   ms              when the user's last socket left
+ * ["user_search", searchFold(name), userID]   true   every live user by the folded name (search users)
  * ["deletions", userID]                   { since }       an account deletion whose messages are still being tombstoned
  * ["messages", pairID, messageID]         { id, from, to, content, timestamp, clientId? }
  * ["received", userID, peerID]            KvU64           messages userID has received from peerID
@@ -46,6 +48,11 @@
 /** The key part naming the conversation between two users, the same from both sides. */
 export function pairID(a: string, b: string): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
+}
+
+/** A node's readiness probe: a write that expires by itself (`/readyz`). */
+export function readyProbeKey(probeID: string): Deno.KvKey {
+  return ["meta", "ready_probe", probeID];
 }
 
 /** The storage format version. */
@@ -140,6 +147,16 @@ export function blocksPrefix(blockerID: string): Deno.KvKey {
 /** When a user was last online. */
 export function lastSeenKey(userID: string): Deno.KvKey {
   return ["last_seen", userID];
+}
+
+/** A live user, under the folded form of its name. */
+export function searchKey(folded: string, userID: string): Deno.KvKey {
+  return ["user_search", folded, userID];
+}
+
+/** Every user by folded name. */
+export function searchPrefix(): Deno.KvKey {
+  return ["user_search"];
 }
 
 /** Every pending account deletion. */

@@ -11,7 +11,7 @@ import {
   type StoredMessage,
   type UserRecord,
 } from "../chat/ports.ts";
-import { nameKeys } from "../chat/usernames.ts";
+import { nameKeys, searchFold } from "../chat/usernames.ts";
 import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.ts";
 import {
   activityKey,
@@ -30,6 +30,8 @@ import {
   receiptsPrefix,
   receivedKey,
   receivedPrefix,
+  searchKey,
+  searchPrefix,
   sentKey,
   sentPrefix,
   sessionKey,
@@ -169,6 +171,7 @@ export class KvChatStore implements ChatStore {
         sets: [
           ...names.map((key) => ({ key, value: user.userID })),
           { key: userKey(user.userID), value: user },
+          { key: searchKey(searchFold(user.username), user.userID), value: true },
           { key: sessionKey(sessionID), value: session, expireIn: ttlMs },
           { key: userSessionKey(user.userID, sessionID), value: true },
           {
@@ -189,8 +192,32 @@ export class KvChatStore implements ChatStore {
     return (await this.#kv.get<UserRecord>(userKey(userID))).value;
   }
 
-  async putUser(user: UserRecord): Promise<void> {
-    await retryLocked(() => this.#kv.set(userKey(user.userID), user));
+  async putUser(user: UserRecord, previousName?: string): Promise<void> {
+    let op = this.#kv.atomic().set(userKey(user.userID), user)
+      .set(searchKey(searchFold(user.username), user.userID), true);
+    if (previousName !== undefined && searchFold(previousName) !== searchFold(user.username)) {
+      op = op.delete(searchKey(searchFold(previousName), user.userID));
+    }
+    await retryLocked(() => op.commit());
+  }
+
+  async searchUsers(
+    folded: string,
+    { limit, after }: { limit: number; after?: readonly [string, string] },
+  ): Promise<{ found: [string, string][]; more: boolean }> {
+    const prefix = searchPrefix();
+    // Every name that begins with `folded` sorts between it and it followed by the last code point.
+    const selector: Deno.KvListSelector = {
+      start: after ? [...prefix, after[0], after[1] + "\u0000"] : [...prefix, folded],
+      end: [...prefix, folded + "\u{10FFFF}"],
+    };
+    const found: [string, string][] = [];
+    for await (const entry of this.#kv.list(selector, { limit: limit + 1, batchSize: limit + 1 })) {
+      found.push([entry.key[1] as string, entry.key[2] as string]);
+    }
+    const more = found.length > limit;
+    if (more) found.length = limit;
+    return { found, more };
   }
 
   async deleteAccount(userID: string): Promise<boolean> {
@@ -215,6 +242,7 @@ export class KvChatStore implements ChatStore {
         .check(entry)
         .set(userKey(userID), tombstone)
         .delete(activityKey(userID))
+        .delete(searchKey(searchFold(user.username), userID))
         .set(deletionKey(userID), { since: now });
       // A key another account holds (see the format 4 migration) stays reserved for it.
       for (const name of names) if (name.value === userID) op = op.check(name).delete(name.key);

@@ -10,13 +10,14 @@
 
 import type { Logger } from "../log.ts";
 import type { SessionRecord, UserRecord } from "../chat/ports.ts";
-import { nameKeys } from "../chat/usernames.ts";
+import { nameKeys, searchFold } from "../chat/usernames.ts";
 import {
   activityKey,
   FORMAT_1,
   formatKey,
   readKey,
   receivedKey,
+  searchKey,
   sentKey,
   sessionsPrefix,
   userKey,
@@ -29,7 +30,7 @@ import type { Activity, ReadMark } from "./kv_store.ts";
 import { retryLocked } from "./retry.ts";
 
 /** The storage format this server reads and writes. */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 
 /** What a migration may need to know of the server's configuration. */
 export interface MigrationContext {
@@ -61,7 +62,36 @@ export const MIGRATIONS: readonly Migration[] = [{
   description:
     "names are reserved under their confusable skeletons (nameKeys) instead of their case-folded form",
   run: (kv, { logger }) => formatThreeToFour(kv, logger),
+}, {
+  from: 4,
+  description: "every live user gets a search entry under its folded name",
+  run: (kv, { logger }) => formatFourToFive(kv, logger),
 }];
+
+/**
+ * Format 4 -> 5: a `["user_search", searchFold(name), userID]` entry for every
+ * live user, anonymous or host. Only sets, so two nodes doing it at once write
+ * the same rows.
+ */
+async function formatFourToFive(kv: Deno.Kv, logger: Logger): Promise<void> {
+  let pending: Deno.KvKey[] = [];
+  let users = 0;
+  const flush = async () => {
+    let op = kv.atomic();
+    for (const key of pending) op = op.set(key, true);
+    await retryLocked(() => op.commit());
+    pending = [];
+  };
+  for await (const entry of kv.list<UserRecord>({ prefix: usersPrefix() }, { batchSize: 500 })) {
+    if (entry.value.deleted) continue;
+    pending.push(searchKey(searchFold(entry.value.username), entry.value.userID));
+    users++;
+    // Search keys hold a name of up to 32 characters: 100 a commit stay far within 80 KiB.
+    if (pending.length === 100) await flush();
+  }
+  if (pending.length > 0) await flush();
+  logger.info({ event: "migration", users }, "Indexed users for search (format 5)");
+}
 
 interface ConversationV1 {
   peerID: string;

@@ -274,6 +274,8 @@ export function attachChat(
       return preferences;
     }, (preferences) => ({ preferences }));
 
+    on("search users", (payload) => chat.searchUsers(userID, payload), (page) => ({ ...page }));
+
     on("load messages", (payload) => chat.loadMessages(userID, payload), (page) => ({ ...page }));
 
     on("messages read", async (payload) => {

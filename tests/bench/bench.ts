@@ -25,6 +25,7 @@ import { connect } from "./scenarios/connect.ts";
 import { fairness } from "./scenarios/fairness.ts";
 import { history } from "./scenarios/history.ts";
 import { latency } from "./scenarios/latency.ts";
+import { search } from "./scenarios/search.ts";
 import { steady } from "./scenarios/steady.ts";
 import { throughput } from "./scenarios/throughput.ts";
 import { ROOT } from "./server_process.ts";
@@ -40,6 +41,7 @@ const SCENARIOS = {
   connect,
   cluster,
   abuse,
+  search,
 } satisfies Record<string, Scenario>;
 
 /** The scenarios that run the peer beside ours. */

@@ -112,6 +112,13 @@ export const TARGETS = {
     op: "<=",
     limit: 1.3,
   },
+  searchP99: {
+    scenario: "search",
+    label: "search users with 10,000 users stored: p99",
+    unit: "ms",
+    op: "<",
+    limit: 20,
+  },
   signupFlood: {
     scenario: "abuse",
     label: "sign-ups accepted of 5,000 from one address in an hour (SIGNUP_LIMIT 20)",

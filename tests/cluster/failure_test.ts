@@ -94,6 +94,15 @@ Deno.test("cluster survives Redis stopping and restarting mid-conversation witho
     async () => (await a.health()).redis === "down" && (await b.health()).redis === "down",
     "both nodes to notice the outage",
   );
+  // Not ready while Redis is away, and ready again once it is back (below).
+  const readyz = async () => {
+    const res = await fetch(`${a.url}/readyz`);
+    return { status: res.status, body: await res.json() };
+  };
+  assert.deepEqual(await readyz(), {
+    status: 503,
+    body: { status: "not ready", checks: { kv: "ok", redis: "not connected" } },
+  });
   // Long enough for several reconnection attempts (they back off to 2 s).
   await new Promise((r) => setTimeout(r, 3000));
   for (let i = 0; i < 5; i++) await send(`during ${i}`);
@@ -114,6 +123,10 @@ Deno.test("cluster survives Redis stopping and restarting mid-conversation witho
     "both nodes back on Redis",
     30_000,
   );
+  assert.deepEqual(await readyz(), {
+    status: 200,
+    body: { status: "ready", checks: { kv: "ok", redis: "ok" } },
+  });
   // Cross-node delivery resumes (the reader reconnects on its own schedule).
   await until(
     async () => {

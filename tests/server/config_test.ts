@@ -5,6 +5,7 @@ import {
   loadConfig,
   SETTINGS,
   settingsHelp,
+  unknownSettingWarnings,
 } from "../../server/config.ts";
 
 Deno.test("loadConfig() uses the defaults for unset and empty variables", () => {
@@ -108,4 +109,27 @@ Deno.test("loadConfig() gives each call its own lists", () => {
   const a = loadConfig({});
   a.corsOrigins.push("https://x.example");
   assert.deepEqual(loadConfig({}).corsOrigins, []);
+});
+
+Deno.test("unknownSettingWarnings() names the closest setting for misspellings and unknown CHAT_ names", () => {
+  assert.deepEqual(
+    unknownSettingWarnings([
+      "KV_PAHT",
+      "REDIS_URI",
+      "CHAT_SECRET",
+      "AUTH_SECRETS",
+      "PORT",
+      "HOME",
+      "PATH",
+      "XDG_RUNTIME_DIR",
+      "DENO_KV_ACCESS_TOKEN",
+      "KV_PATH",
+    ]),
+    [
+      "Unknown setting KV_PAHT: did you mean KV_PATH? (deno task serve --help lists them all)",
+      "Unknown setting REDIS_URI: did you mean REDIS_URL? (deno task serve --help lists them all)",
+      "Unknown setting CHAT_SECRET: did you mean AUTH_SECRET? (deno task serve --help lists them all)",
+      "Unknown setting AUTH_SECRETS: did you mean AUTH_SECRET? (deno task serve --help lists them all)",
+    ],
+  );
 });

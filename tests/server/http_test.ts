@@ -241,3 +241,33 @@ Deno.test("helpers: connect() fails fast on a refused handshake", async () => {
   await using server = await startTestServer();
   await assert.rejects(server.connect({}), /invalid username/);
 });
+
+Deno.test("every demo page names its icon, which is served, so a browser asks for no /favicon.ico", async () => {
+  await using server = await startTestServer();
+  for (const page of ["index.html", "two.html", "signed-in.html"]) {
+    const html = await (await fetch(`${server.url}/${page}`)).text();
+    assert.match(html, /<link rel="icon" href="favicon.svg" type="image\/svg\+xml">/, page);
+  }
+  const icon = await fetch(`${server.url}/favicon.svg`);
+  assert.equal(icon.status, 200);
+  assert.equal(icon.headers.get("content-type"), "image/svg+xml");
+  assert.match(await icon.text(), /^<svg /);
+});
+
+Deno.test("/healthz says the process is up; /readyz says whether KV takes writes, and 503 when it does not", async () => {
+  const kv = await Deno.openKv(":memory:");
+  await using server = await startTestServer({}, { kv });
+  const healthz = await fetch(`${server.url}/healthz`);
+  assert.equal(healthz.status, 200);
+  assert.deepEqual(await healthz.json(), { status: "ok" });
+  const ready = await fetch(`${server.url}/readyz`);
+  assert.equal(ready.status, 200);
+  assert.deepEqual(await ready.json(), { status: "ready", checks: { kv: "ok" } });
+  kv.close();
+  const broken = await fetch(`${server.url}/readyz`);
+  assert.equal(broken.status, 503);
+  const body = await broken.json();
+  assert.equal(body.status, "not ready");
+  assert.match(body.checks.kv, /^not writable: /);
+  assert.equal((await fetch(`${server.url}/healthz`)).status, 200, "up, though not ready");
+});

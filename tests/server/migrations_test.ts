@@ -86,13 +86,13 @@ interface FormatOneFixture {
   messages: Record<"bob3" | "d1", Message>;
 }
 
-Deno.test("migrate() moves a KV written by the format-1 server to format 4, keeping order and unread counts", async () => {
+Deno.test("migrate() moves a KV written by the format-1 server to the current format, keeping order and unread counts", async () => {
   await using dir = await tempDir();
   const { path, fixture } = await formatOneCopy(dir.path);
   const { ann, bob, cid, dee } = fixture.sessions;
   using kv = await Deno.openKv(path);
   const logger = memoryLogger();
-  assert.deepEqual(await migrate(kv, { logger }), { from: 1, to: 4 });
+  assert.deepEqual(await migrate(kv, { logger }), { from: 1, to: FORMAT_VERSION });
   await using store = new KvChatStore(kv);
   // ann: a note to herself last, then dee, cid and bob; bob's first message was read.
   const annList = await store.listConversations(ann.userID, 10);
@@ -132,7 +132,7 @@ Deno.test("migrate() moves a KV written by the format-1 server to format 4, keep
     "8 carried over and 1 new",
   );
   assert.equal((await Array.fromAsync(kv.list({ prefix: ["users"] }))).length, 4);
-  assert.equal((await kv.get(formatKey())).value, 4);
+  assert.equal((await kv.get(formatKey())).value, FORMAT_VERSION);
   assert.ok(logger.entries().some((e) => e.event === "migration" && e.moved === 7));
   // Format 3: every session indexed by its user, every user with an activity record.
   const sessions = await Array.fromAsync(kv.list<SessionRecord>({ prefix: ["sessions"] }));
@@ -161,7 +161,7 @@ Deno.test("migrate() run by two nodes at once moves each conversation once", asy
   await using store = new KvChatStore(one);
   const list = await store.listConversations(fixture.sessions.ann.userID, 10);
   assert.deepEqual(list.map((c) => c.unread), [0, 0, 2, 2]);
-  assert.equal((await one.get(formatKey())).value, 4);
+  assert.equal((await one.get(formatKey())).value, FORMAT_VERSION);
 });
 
 Deno.test("migrate() from format 2 indexes sessions and dates activity no earlier than now", async () => {
@@ -181,7 +181,7 @@ Deno.test("migrate() from format 2 indexes sessions and dates activity no earlie
   const before = Date.now();
   assert.deepEqual(await migrate(kv, { logger: memoryLogger(), sessionTtlMs: 30 * day }), {
     from: 2,
-    to: 4,
+    to: FORMAT_VERSION,
   });
   const until = async (userID: string) =>
     (await kv.get<{ sessionsUntil: number }>(["activity", userID])).value!.sessionsUntil;
@@ -275,8 +275,8 @@ Deno.test("migrate() from format 3 reserves names under their keys; the older of
     using kv = await Deno.openKv(path);
     await writeFormatThree(kv);
     const logger = memoryLogger();
-    assert.deepEqual(await migrate(kv, { logger }), { from: 3, to: 4 });
-    assert.equal((await kv.get(formatKey())).value, 4);
+    assert.deepEqual(await migrate(kv, { logger }), { from: 3, to: FORMAT_VERSION });
+    assert.equal((await kv.get(formatKey())).value, FORMAT_VERSION);
     assert.deepEqual(await reservations(kv), FORMAT_4_RESERVATIONS);
     // The younger look-alikes keep their accounts and names.
     assert.equal((await kv.get<UserRecord>(userKey(CYRILLIC))).value?.username, "\u0430dmin");
@@ -314,7 +314,7 @@ Deno.test("migrate() from format 3 run by two nodes at once leaves the same rese
     migrate(one, { logger: memoryLogger() }),
     migrate(two, { logger: memoryLogger() }),
   ]);
-  assert.equal((await two.get(formatKey())).value, 4);
+  assert.equal((await two.get(formatKey())).value, FORMAT_VERSION);
   assert.deepEqual(await reservations(two), FORMAT_4_RESERVATIONS);
 });
 
@@ -333,7 +333,7 @@ Deno.test("migrate() from format 3 re-keys many users with the longest names, co
     const folded = user.username.normalize("NFKC").toLowerCase().normalize("NFKC");
     await kv.set(["usernames", folded], user.userID);
   }
-  assert.deepEqual(await migrate(kv, { logger: memoryLogger() }), { from: 3, to: 4 });
+  assert.deepEqual(await migrate(kv, { logger: memoryLogger() }), { from: 3, to: FORMAT_VERSION });
   const expected = users.flatMap((u) => nameKeys(u.username).map((key) => [key, u.userID]));
   assert.deepEqual(
     (await reservations(kv)).sort(),
