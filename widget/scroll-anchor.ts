@@ -93,8 +93,10 @@ export class ScrollAnchor implements ReactiveController {
     const scroller = this.#scroller();
     const anchor = this.#anchor;
     if (!scroller || !anchor?.element.isConnected) return;
-    scroller.scrollTop += anchor.element.getBoundingClientRect().top -
+    const moved = anchor.element.getBoundingClientRect().top -
       scroller.getBoundingClientRect().top - anchor.offset;
+    // Renders that move nothing (the clock's, a receipt's) must not touch a scroll in progress.
+    if (moved !== 0) scroller.scrollTop += moved;
   }
 
   /** Scrolls to the newest item and keeps it in view through resizes. */
