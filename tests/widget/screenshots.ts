@@ -224,9 +224,11 @@ const settle = (page: Page) => page.evaluate(() => new Promise((r) => setTimeout
 
 const lang = ".controls select[name=lang]";
 
+// Closed at the end, and its process killed as well: under Deno, closing does not always end it.
+let browser: Awaited<ReturnType<typeof puppeteer.launch>> | undefined;
 try {
   await Promise.all([waitHealthy(base), waitHealthy(hostBase)]);
-  const browser = await puppeteer.launch({
+  browser = await puppeteer.launch({
     executablePath: Deno.env.get("CHROME_PATH") || "/usr/bin/chromium",
     headless: true,
     args: [
@@ -536,6 +538,11 @@ try {
   if (real.length) console.log(`Console problems:\n${real.join("\n")}`);
   else console.log("No console errors or CSP violations");
 } finally {
+  try {
+    browser?.process()?.kill("SIGKILL");
+  } catch {
+    // Already gone.
+  }
   try {
     server.kill("SIGTERM");
   } catch {
