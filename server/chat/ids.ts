@@ -1,17 +1,24 @@
 /** Identifiers: time-sortable message IDs and unguessable user and session IDs. */
 
-function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+function hex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of buf) out += b.toString(16).padStart(2, "0");
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
   return out;
 }
 
-function randomBase64Url(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+/** `bytes` as base64url, without padding. */
+export function base64url(bytes: Uint8Array): string {
   let bin = "";
-  for (const b of buf) bin += String.fromCharCode(b);
+  for (const b of bytes) bin += String.fromCharCode(b);
   return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function randomHex(bytes: number): string {
+  return hex(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+function randomBase64Url(bytes: number): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 /** A session ID: 256 random bits, base64url. It is a bearer credential. */
@@ -26,9 +33,7 @@ export function newSessionId(): string {
 export async function hostUserId(sub: string): Promise<string> {
   const data = new TextEncoder().encode(`chat-widget host user\u0000${sub}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  let out = "";
-  for (const b of digest.subarray(0, 16)) out += b.toString(16).padStart(2, "0");
-  return out;
+  return hex(digest.subarray(0, 16));
 }
 
 /** A user ID: 128 random bits, hex. */

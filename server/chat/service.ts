@@ -398,26 +398,33 @@ export class ChatService {
   }
 
   /** Edits one of the caller's messages within the edit window; returns it as stored. */
-  async editMessage(userID: string, payload: unknown): Promise<Message> {
+  editMessage(userID: string, payload: unknown): Promise<Message> {
     const request = parseEditRequest(payload, this.#options);
-    for (let attempt = 0;; attempt++) {
-      const stored = await this.#ownMessage(userID, request);
-      const { clientId: _, ...message } = stored.message;
-      const edited: Message = { ...message, content: request.content, editedAt: Date.now() };
-      if (await this.#store.replaceMessage(stored, edited)) return edited;
-      if (attempt === 3) throw new Error(`Cannot edit message ${request.id}: it keeps changing`);
-    }
+    return this.#changeOwn(userID, request, (message) => {
+      const { clientId: _, ...rest } = message;
+      return { ...rest, content: request.content, editedAt: Date.now() };
+    });
   }
 
   /** Deletes one of the caller's messages within the edit window: a tombstone takes its place. */
-  async deleteMessage(userID: string, payload: unknown): Promise<Message> {
-    const request = parseDeleteMessageRequest(payload);
+  deleteMessage(userID: string, payload: unknown): Promise<Message> {
+    return this.#changeOwn(userID, parseDeleteMessageRequest(payload), (message) => {
+      const { id, from, to, timestamp } = message;
+      return { id, from, to, content: "", timestamp, deleted: true };
+    });
+  }
+
+  /** Rewrites one of the caller's messages as `change` says, again if it changed meanwhile. */
+  async #changeOwn(
+    userID: string,
+    ref: { id: string; with?: string },
+    change: (message: Message) => Message,
+  ): Promise<Message> {
     for (let attempt = 0;; attempt++) {
-      const stored = await this.#ownMessage(userID, request);
-      const { id, from, to, timestamp } = stored.message;
-      const tombstone: Message = { id, from, to, content: "", timestamp, deleted: true };
-      if (await this.#store.replaceMessage(stored, tombstone)) return tombstone;
-      if (attempt === 3) throw new Error(`Cannot delete message ${request.id}: it keeps changing`);
+      const stored = await this.#ownMessage(userID, ref);
+      const changed = change(stored.message);
+      if (await this.#store.replaceMessage(stored, changed)) return changed;
+      if (attempt === 3) throw new Error(`Cannot change message ${ref.id}: it keeps changing`);
     }
   }
 

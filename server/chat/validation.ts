@@ -14,7 +14,7 @@ import {
   type TypingRequest,
 } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
-import { isMessageId, isUserId } from "./ids.ts";
+import { base64url, isMessageId, isUserId } from "./ids.ts";
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]+$/;
 
@@ -309,10 +309,7 @@ export function parseSearchRequest(payload: unknown): SearchQuery {
 
 /** A page cursor: the last entry's folded name and user ID, as base64url JSON. */
 export function encodeCursor(after: readonly [string, string]): string {
-  const bytes = new TextEncoder().encode(JSON.stringify(after));
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return base64url(new TextEncoder().encode(JSON.stringify(after)));
 }
 
 function decodeCursor(value: unknown): [string, string] {

@@ -24,6 +24,19 @@ export function send(res: ServerResponse, status: number, reply: Reply): void {
   res.end(head ? undefined : body);
 }
 
+/** Writes `status` with `value` as JSON, never cached. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  reply: { value: unknown; head: boolean },
+): void {
+  send(res, status, {
+    body: JSON.stringify(reply.value),
+    head: reply.head,
+    headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
+  });
+}
+
 /** Writes `status` with a plain-text body. */
 export function sendText(
   res: ServerResponse,

@@ -6,7 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
-import { send, sendText } from "./respond.ts";
+import { sendJson, sendText } from "./respond.ts";
 import { serveStatic, type StaticFilesOptions } from "./static_files.ts";
 
 /** What the routes serve and report. */
@@ -67,20 +67,16 @@ async function handle(
     });
     return;
   }
-  const path = new URL(req.url ?? "/", "http://localhost").pathname;
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const path = url.pathname;
   if (path === "/healthz") {
-    send(res, 200, {
-      body: JSON.stringify({ status: "ok" }),
-      headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
-      head,
-    });
+    sendJson(res, 200, { value: { status: "ok" }, head });
     return;
   }
   if (path === "/readyz") {
     const { ready, checks } = await options.readiness();
-    send(res, ready ? 200 : 503, {
-      body: JSON.stringify({ status: ready ? "ready" : "not ready", checks }),
-      headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
+    sendJson(res, ready ? 200 : 503, {
+      value: { status: ready ? "ready" : "not ready", checks },
       head,
     });
     return;
@@ -88,21 +84,14 @@ async function handle(
   if (path === "/health") {
     const full = options.metricsToken !== "" &&
       sameSecret(req.headers.authorization ?? "", `Bearer ${options.metricsToken}`);
-    send(res, 200, {
-      body: JSON.stringify({ status: "ok", ...(full ? options.health() : {}) }),
-      headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
-      head,
-    });
+    sendJson(res, 200, { value: { status: "ok", ...(full ? options.health() : {}) }, head });
     return;
   }
   if (path === "/demo-token" && options.demoToken) {
-    const user = new URL(req.url ?? "/", "http://localhost").searchParams.get("user") ?? "";
+    const user = url.searchParams.get("user") ?? "";
     const token = await options.demoToken(user);
-    send(res, token === null ? 404 : 200, {
-      body: JSON.stringify(
-        token === null ? { error: `No demo user "${user.slice(0, 40)}"` } : { token },
-      ),
-      headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
+    sendJson(res, token === null ? 404 : 200, {
+      value: token === null ? { error: `No demo user "${user.slice(0, 40)}"` } : { token },
       head,
     });
     return;

@@ -4,6 +4,7 @@
  * second times batch size rather than by commits per second alone.
  */
 
+import { readMany } from "./read_many.ts";
 import { retryLocked } from "./retry.ts";
 
 /** One logical write: it lands whole, in one commit, or fails whole. */
@@ -231,14 +232,10 @@ export class GroupWriter {
   async #failingChecks(batch: Pending[]): Promise<Set<Pending>> {
     const checks = batch.flatMap((p) => (p.request.checks ?? []).map((check) => ({ p, check })));
     const failing = new Set<Pending>();
-    // getMany reads at most 10 keys.
-    for (let i = 0; i < checks.length; i += 10) {
-      const part = checks.slice(i, i + 10);
-      const entries = await this.#kv.getMany(part.map(({ check }) => check.key));
-      entries.forEach((entry, j) => {
-        if (entry.versionstamp !== part[j].check.versionstamp) failing.add(part[j].p);
-      });
-    }
+    const entries = await readMany(this.#kv, checks.map(({ check }) => check.key));
+    entries.forEach((entry, i) => {
+      if (entry.versionstamp !== checks[i].check.versionstamp) failing.add(checks[i].p);
+    });
     return failing;
   }
 

@@ -27,6 +27,7 @@ import {
   presenceNodePrefix,
   presencePrefix,
 } from "./keys.ts";
+import { readMany } from "./read_many.ts";
 import { retryLocked } from "./retry.ts";
 
 /** Options of `KvPresence`. */
@@ -60,8 +61,6 @@ interface NodeRecord {
   deadAt?: number;
 }
 
-// KV's getMany reads at most 10 keys per call.
-const GET_MANY_LIMIT = 10;
 // Optimistic-concurrency retries of one user's record before giving up.
 const MAX_CONFLICTS = 100;
 
@@ -168,19 +167,13 @@ export class KvPresence implements Presence {
 
   async onlineAmong(userIDs: readonly string[]): Promise<Set<string>> {
     const online = new Set<string>();
-    const batches: Promise<void>[] = [];
-    for (let i = 0; i < userIDs.length; i += GET_MANY_LIMIT) {
-      const keys = userIDs.slice(i, i + GET_MANY_LIMIT).map(presenceKey);
-      batches.push((async () => {
-        const entries = await this.#kv.getMany<PresenceRecord[]>(keys);
-        for (const entry of entries) {
-          if (entry.value && (await this.#liveNodes(entry.value)).length > 0) {
-            online.add(entry.key[1] as string);
-          }
-        }
-      })());
+    const entries = await readMany<PresenceRecord>(this.#kv, userIDs.map(presenceKey));
+    // One after another: the first to meet an unknown node reads it for the others.
+    for (const entry of entries) {
+      if (entry.value && (await this.#liveNodes(entry.value)).length > 0) {
+        online.add(entry.key[1] as string);
+      }
     }
-    await Promise.all(batches);
     return online;
   }
 
@@ -272,11 +265,8 @@ export class KvPresence implements Presence {
   }
 
   async #refreshNodes(ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += GET_MANY_LIMIT) {
-      const keys = ids.slice(i, i + GET_MANY_LIMIT).map(clusterNodeKey);
-      for (const entry of await this.#kv.getMany<NodeRecord[]>(keys)) {
-        this.#nodes.set(entry.key[1] as string, entry.value?.expiresAt ?? 0);
-      }
+    for (const entry of await readMany<NodeRecord>(this.#kv, ids.map(clusterNodeKey))) {
+      this.#nodes.set(entry.key[1] as string, entry.value?.expiresAt ?? 0);
     }
   }
 

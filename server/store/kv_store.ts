@@ -41,6 +41,7 @@ import {
   userSessionsPrefix,
   usersPrefix,
 } from "./keys.ts";
+import { readMany } from "./read_many.ts";
 import { retryLocked } from "./retry.ts";
 
 // Most messages from one peer counted exactly when marking read; beyond it the
@@ -493,19 +494,10 @@ export class KvChatStore implements ChatStore {
 
   async getLastSeen(userIDs: readonly string[]): Promise<Map<string, number>> {
     const seen = new Map<string, number>();
-    const reads = [];
-    // KV reads at most 10 keys at once.
-    for (let i = 0; i < userIDs.length; i += 10) {
-      const ids = userIDs.slice(i, i + 10);
-      reads.push(
-        this.#kv.getMany<number[]>(ids.map((id) => lastSeenKey(id))).then((entries) => {
-          entries.forEach((entry, j) => {
-            if (typeof entry.value === "number") seen.set(ids[j], entry.value);
-          });
-        }),
-      );
-    }
-    await Promise.all(reads);
+    const entries = await readMany<number>(this.#kv, userIDs.map((id) => lastSeenKey(id)));
+    entries.forEach((entry, i) => {
+      if (typeof entry.value === "number") seen.set(userIDs[i], entry.value);
+    });
     return seen;
   }
 

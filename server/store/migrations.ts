@@ -69,27 +69,43 @@ export const MIGRATIONS: readonly Migration[] = [{
 }];
 
 /**
+ * Blind sets gathered into commits of `size`: `add()` commits when a commit is
+ * full, `done()` commits the rest.
+ */
+function setsInCommits(kv: Deno.Kv, size: number) {
+  let pending: [Deno.KvKey, unknown][] = [];
+  const flush = async () => {
+    let op = kv.atomic();
+    for (const [key, value] of pending) op = op.set(key, value);
+    await retryLocked(() => op.commit());
+    pending = [];
+  };
+  return {
+    async add(key: Deno.KvKey, value: unknown): Promise<void> {
+      pending.push([key, value]);
+      if (pending.length === size) await flush();
+    },
+    async done(): Promise<void> {
+      if (pending.length > 0) await flush();
+    },
+  };
+}
+
+/**
  * Format 4 -> 5: a `["user_search", searchFold(name), userID]` entry for every
  * live user, anonymous or host. Only sets, so two nodes doing it at once write
  * the same rows.
  */
 async function formatFourToFive(kv: Deno.Kv, logger: Logger): Promise<void> {
-  let pending: Deno.KvKey[] = [];
+  // Search keys hold a name of up to 32 characters: 100 a commit stay far within 80 KiB.
+  const sets = setsInCommits(kv, 100);
   let users = 0;
-  const flush = async () => {
-    let op = kv.atomic();
-    for (const key of pending) op = op.set(key, true);
-    await retryLocked(() => op.commit());
-    pending = [];
-  };
   for await (const entry of kv.list<UserRecord>({ prefix: usersPrefix() }, { batchSize: 500 })) {
     if (entry.value.deleted) continue;
-    pending.push(searchKey(searchFold(entry.value.username), entry.value.userID));
+    await sets.add(searchKey(searchFold(entry.value.username), entry.value.userID), true);
     users++;
-    // Search keys hold a name of up to 32 characters: 100 a commit stay far within 80 KiB.
-    if (pending.length === 100) await flush();
   }
-  if (pending.length > 0) await flush();
+  await sets.done();
   logger.info({ event: "migration", users }, "Indexed users for search (format 5)");
 }
 
@@ -230,13 +246,7 @@ async function deleteAll(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
 async function formatTwoToThree(kv: Deno.Kv, context: MigrationContext): Promise<void> {
   const now = Date.now();
   const latest = new Map<string, number>();
-  let pending: [Deno.KvKey, unknown][] = [];
-  const flush = async () => {
-    let op = kv.atomic();
-    for (const [key, value] of pending) op = op.set(key, value);
-    await retryLocked(() => op.commit());
-    pending = [];
-  };
+  const sets = setsInCommits(kv, 500);
   let sessions = 0;
   for await (
     const entry of kv.list<SessionRecord>({ prefix: sessionsPrefix() }, {
@@ -245,20 +255,18 @@ async function formatTwoToThree(kv: Deno.Kv, context: MigrationContext): Promise
   ) {
     const { userID, refreshedAt } = entry.value;
     latest.set(userID, Math.max(latest.get(userID) ?? 0, refreshedAt));
-    pending.push([userSessionKey(userID, entry.key[1] as string), true]);
+    await sets.add(userSessionKey(userID, entry.key[1] as string), true);
     sessions++;
-    if (pending.length === 500) await flush();
   }
   let users = 0;
   for await (const entry of kv.list<UserRecord>({ prefix: usersPrefix() }, { batchSize: 500 })) {
     if (entry.value.host || entry.value.deleted) continue;
     const last = latest.get(entry.value.userID);
     const sessionsUntil = Math.max(now, last === undefined ? 0 : last + context.sessionTtlMs);
-    pending.push([activityKey(entry.value.userID), { sessionsUntil } satisfies Activity]);
+    await sets.add(activityKey(entry.value.userID), { sessionsUntil } satisfies Activity);
     users++;
-    if (pending.length === 500) await flush();
   }
-  if (pending.length > 0) await flush();
+  await sets.done();
   context.logger.info({ event: "migration", sessions, users }, "Indexed sessions for format 3");
 }
 

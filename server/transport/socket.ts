@@ -246,17 +246,18 @@ export function attachChat(
       return null;
     }, () => ({}));
 
-    on("edit message", async (payload) => {
-      const message = await chat.editMessage(userID, payload);
-      io.to(message.from).to(message.to).emit("message updated", { message });
-      return message;
-    }, (message) => ({ message }));
-
-    on("delete message", async (payload) => {
-      const message = await chat.deleteMessage(userID, payload);
-      io.to(message.from).to(message.to).emit("message updated", { message });
-      return message;
-    }, (message) => ({ message }));
+    for (
+      const [event, change] of [
+        ["edit message", chat.editMessage],
+        ["delete message", chat.deleteMessage],
+      ] as const
+    ) {
+      on(event, async (payload) => {
+        const message = await change.call(chat, userID, payload);
+        io.to(message.from).to(message.to).emit("message updated", { message });
+        return message;
+      }, (message) => ({ message }));
+    }
 
     for (const [event, blocked] of [["block user", true], ["unblock user", false]] as const) {
       on(event, async (payload) => {
