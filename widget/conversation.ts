@@ -4,6 +4,7 @@
  * the username form) and no conversation, so the widget loads this module when one is about to
  * open. The chunk takes Lit and the shared modules from the bundle (`chunk-imports.ts`).
  */
+import { defineOnce } from "./define-once.ts";
 import { ChatComposer } from "./chat-composer.ts";
 import { ChatConversation } from "./chat-conversation.ts";
 
@@ -17,12 +18,8 @@ export const strings = enConversation;
 export function defineElements(
   registry: CustomElementRegistry | undefined = globalThis.customElements,
 ): void {
-  if (!registry) return;
-  const elements: [keyof HTMLElementTagNameMap, CustomElementConstructor][] = [
+  defineOnce(registry, [
     ["chat-composer", ChatComposer],
     ["chat-conversation", ChatConversation],
-  ];
-  for (const [tag, element] of elements) {
-    if (!registry.get(tag)) registry.define(tag, element);
-  }
+  ]);
 }

@@ -6,6 +6,7 @@
  * defines the elements. The conversation and the dialogs come later, with their chunks
  * (`conversation.ts`, `dialogs.ts`).
  */
+import { defineOnce } from "./define-once.ts";
 import { ChatLogin } from "./chat-login.ts";
 import { ChatUserList } from "./chat-user-list.ts";
 import { ChatWidget } from "./chat-widget.ts";
@@ -14,15 +15,11 @@ import { ChatWidget } from "./chat-widget.ts";
 export function defineChatWidget(
   registry: CustomElementRegistry | undefined = globalThis.customElements,
 ): void {
-  if (!registry) return;
-  const elements: [keyof HTMLElementTagNameMap, CustomElementConstructor][] = [
+  defineOnce(registry, [
     ["chat-login", ChatLogin],
     ["chat-user-list", ChatUserList],
     ["chat-widget", ChatWidget],
-  ];
-  for (const [tag, element] of elements) {
-    if (!registry.get(tag)) registry.define(tag, element);
-  }
+  ]);
 }
 
 defineChatWidget();

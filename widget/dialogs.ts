@@ -5,6 +5,7 @@
  * loads this module the first time one opens. The chunk takes Lit and the shared styles from the bundle
  * (`chunk-imports.ts`), so the page holds one copy of each.
  */
+import { defineOnce } from "./define-once.ts";
 import { ChatConfirmDialog } from "./chat-confirm-dialog.ts";
 import { ChatLogoutDialog } from "./chat-logout-dialog.ts";
 import { ChatSettings } from "./chat-settings.ts";
@@ -19,13 +20,9 @@ export const strings = enDialogs;
 export function defineElements(
   registry: CustomElementRegistry | undefined = globalThis.customElements,
 ): void {
-  if (!registry) return;
-  const elements: [keyof HTMLElementTagNameMap, CustomElementConstructor][] = [
+  defineOnce(registry, [
     ["chat-confirm-dialog", ChatConfirmDialog],
     ["chat-logout-dialog", ChatLogoutDialog],
     ["chat-settings", ChatSettings],
-  ];
-  for (const [tag, element] of elements) {
-    if (!registry.get(tag)) registry.define(tag, element);
-  }
+  ]);
 }
