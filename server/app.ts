@@ -6,7 +6,7 @@ import { createTokenVerifier, signToken } from "./auth/tokens.ts";
 import type { Config } from "./config.ts";
 import { LocalPresence } from "./chat/presence.ts";
 import { ChatService } from "./chat/service.ts";
-import { originPolicy } from "./http/origin_policy.ts";
+import { originAllowed, originPolicy } from "./http/origin_policy.ts";
 import { createHttpHandler } from "./http/routes.ts";
 import type { Logger } from "./log.ts";
 import { KvPresence } from "./store/kv_presence.ts";
@@ -147,6 +147,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         });
       }
       : undefined,
+    originAllowed: (request) => originAllowed(config.corsOrigins, config.publicUrl, request),
     health: () => ({
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       sockets: io.engine.clientsCount,

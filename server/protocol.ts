@@ -79,6 +79,15 @@ export interface Message {
   editedAt?: number;
 }
 
+/**
+ * The form names are searched by (`search users`): case- and width-folded (NFKC, lower case),
+ * so "ali", "ALI" and "ａｌｉ" find "Alice". A query is folded the same way and
+ * matches a name that begins with it.
+ */
+export function searchFold(text: string): string {
+  return text.normalize("NFKC").toLowerCase().normalize("NFKC");
+}
+
 /** One entry of the `users` event (the guide's shape plus extensions). */
 export interface UserEntry {
   userID: string;

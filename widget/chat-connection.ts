@@ -9,6 +9,7 @@ import {
   INVALID_USERNAME,
   LIMITS,
   type LoadMessagesAck,
+  type LoadMessagesRequest,
   type Message,
   type MessageChangeAck,
   type MessagesReadAck,
@@ -37,10 +38,11 @@ import {
   mergeUsers,
   newestFrom,
   pendingMessage,
-  sortUsers,
+  sectionUsers,
   unknownUser,
   unreadTotal,
   userFromEntry,
+  type UserSections,
 } from "./chat-state.ts";
 
 /** What the connection tells its host about, by event name: the element fires these as they are. */
@@ -168,6 +170,8 @@ export class ChatConnection implements ReactiveController {
   #outboxHosted = false;
   #attached = false;
   #failedAttempts = 0;
+  // Whether `/origin` was asked since the last (re)connect: a refused page is told why once.
+  #originChecked = false;
   #inflight = new Set<string>();
   #flushing = false;
   // The message `send()` is writing, while it calls `#flush()`.
@@ -289,9 +293,22 @@ export class ChatConnection implements ReactiveController {
     });
   }
 
-  /** Users for display: self first, then by name (case-insensitive), then by ID, so the order never jumps. */
+  /** The people list's sections: conversations, the most recent first, then everyone else. */
+  get sections(): UserSections {
+    return sectionUsers(this.users.values(), this.#collator);
+  }
+
+  /** Users in display order: the sections one after the other. */
   get sortedUsers(): ChatUser[] {
-    return sortUsers(this.users.values(), this.#collator);
+    const { conversations, people } = this.sections;
+    return [...conversations, ...people];
+  }
+
+  /** Adds someone to the list (a person found by a search), unless listed already. */
+  addUser(user: ChatUser): void {
+    if (this.users.has(user.userID)) return;
+    this.users.set(user.userID, user);
+    this.#host.requestUpdate();
   }
 
   /** Unread messages over all conversations. */
@@ -358,37 +375,27 @@ export class ChatConnection implements ReactiveController {
   /** Loads the page before the oldest message held for `userID`. Resolves false when nothing was loaded. */
   async loadOlder(userID: string): Promise<boolean> {
     const user = this.users.get(userID);
-    const socket = this.#socket;
-    if (!user || !user.hasMore || user.loadingOlder || !socket?.connected) return false;
+    if (!user || !user.hasMore || user.loadingOlder || !this.#socket?.connected) return false;
     const oldest = user.messages.find((m) => m.state === "sent");
     user.loadingOlder = true;
     this.#host.requestUpdate();
-    try {
-      const ack: LoadMessagesAck = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(
-        "load messages",
-        {
-          with: userID,
-          before: oldest?.id,
-          limit: LIMITS.defaultPageSize,
-        },
-      );
-      if (!ack.ok) {
-        this.#emit("chat-error", { ...ack.error, source: "load messages" });
-        return false;
-      }
-      const current = this.users.get(userID);
-      if (!current) return false;
-      current.messages = mergeMessages(current.messages, ack.messages);
-      current.hasMore = ack.hasMore;
-      this.#noteDelivered(userID);
-      return ack.messages.length > 0;
-    } catch {
-      return false;
-    } finally {
-      // A rename or a deletion meanwhile put a copy of the user in the map.
-      for (const u of [user, this.users.get(userID)]) if (u) u.loadingOlder = false;
-      this.#host.requestUpdate();
-    }
+    const ack = await this.request<LoadMessagesAck>(
+      "load messages",
+      {
+        with: userID,
+        before: oldest?.id,
+        limit: LIMITS.defaultPageSize,
+      } satisfies LoadMessagesRequest,
+    );
+    // A rename or a deletion meanwhile put a copy of the user in the map.
+    const current = this.users.get(userID);
+    for (const u of [user, current]) if (u) u.loadingOlder = false;
+    this.#host.requestUpdate();
+    if (!ack.ok || !current) return false;
+    current.messages = mergeMessages(current.messages, ack.messages);
+    current.hasMore = ack.hasMore;
+    this.#noteDelivered(userID);
+    return ack.messages.length > 0;
   }
 
   /**
@@ -444,51 +451,30 @@ export class ChatConnection implements ReactiveController {
 
   /** Blocks or unblocks `userID`; resolves with the refusal, if any. */
   async setBlocked(userID: string, blocked: boolean): Promise<WireError | undefined> {
-    const socket = this.#socket;
-    const event = blocked ? "block user" : "unblock user";
-    if (!socket?.connected) return notConnected();
-    try {
-      const ack: { ok: true } | FailedAck = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(
-        event,
-        { userID },
-      );
-      if (!ack.ok) return this.#refused(event, ack.error);
-      this.#onBlocked(userID, blocked);
-      return undefined;
-    } catch (error) {
-      return { code: "internal", message: (error as Error).message };
-    }
+    const ack = await this.request<{ ok: true }>(blocked ? "block user" : "unblock user", {
+      userID,
+    });
+    if (!ack.ok) return ack.error;
+    this.#onBlocked(userID, blocked);
   }
 
   /** Turns read receipts on or off (at once here; back if the server refuses). */
   async setReadReceipts(readReceipts: boolean): Promise<WireError | undefined> {
-    const socket = this.#socket;
-    if (!socket?.connected) return notConnected();
+    if (!this.#socket?.connected) return notConnected();
     const before = this.preferences;
     this.preferences = { ...before, readReceipts };
     this.#host.requestUpdate();
-    try {
-      const ack: PreferencesAck = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(
-        "preferences",
-        { readReceipts },
-      );
-      if (ack.ok) {
-        this.#onPreferences(ack.preferences);
-        return undefined;
-      }
-      this.preferences = before;
-      return this.#refused("preferences", ack.error);
-    } catch (error) {
-      this.preferences = before;
-      return { code: "internal", message: (error as Error).message };
-    } finally {
-      this.#host.requestUpdate();
-    }
+    const ack = await this.request<PreferencesAck>("preferences", { readReceipts });
+    if (ack.ok) this.#onPreferences(ack.preferences);
+    else this.preferences = before;
+    this.#host.requestUpdate();
+    return ack.ok ? undefined : ack.error;
   }
 
   /** Tries to connect again right away (for a "retry now" control and when the browser comes back online). */
   reconnectNow(): void {
     const socket = this.#socket;
+    this.#originChecked = false;
     if (socket && !socket.connected) {
       socket.disconnect();
       socket.connect();
@@ -623,6 +609,7 @@ export class ChatConnection implements ReactiveController {
     this.#closeSocket();
     this.#failedAttempts = 0;
     this.#connectedOnce = false;
+    this.#originChecked = false;
     this.#refreshed = false;
     this.hostError = undefined;
     this.#setState("connecting");
@@ -773,10 +760,42 @@ export class ChatConnection implements ReactiveController {
       return;
     }
     this.#failedAttempts++;
+    if (!this.#originChecked && !this.#connectedOnce) {
+      this.#originChecked = true;
+      void this.#checkOrigin(socket);
+    }
     if ((globalThis.navigator as { onLine?: boolean } | undefined)?.onLine === false) {
       this.#setState("offline");
     } else if (this.#failedAttempts >= UNREACHABLE_AFTER) this.#setState("unreachable");
     else this.#setState(this.#connectedOnce ? "reconnecting" : "connecting");
+  }
+
+  /**
+   * The first connection attempt failed: asks the server whether it accepts pages from this
+   * origin, which its refusal of the handshake cannot say to the page. If not, stops trying
+   * (until `reconnectNow()`) and says why. A server that cannot be asked keeps being retried.
+   */
+  async #checkOrigin(socket: ChatSocket): Promise<void> {
+    let allowed: unknown;
+    try {
+      const response = await fetch(new URL("/origin", this.#server || globalThis.location.href), {
+        cache: "no-store",
+        credentials: "omit",
+      });
+      allowed = response.ok ? (await response.json())?.allowed : undefined;
+    } catch {
+      return;
+    }
+    if (allowed !== false || socket !== this.#socket || socket.connected) return;
+    socket.disconnect();
+    this.signingIn = false;
+    this.#setState("refused");
+    this.#emit("chat-error", {
+      code: "origin_not_allowed",
+      message:
+        `The chat server at ${this.#server} does not accept pages from ${globalThis.location?.origin} (CORS_ORIGINS)`,
+      source: "connect",
+    });
   }
 
   /** Host mode: the host's user cannot be signed in; nothing is tried again until asked. */
@@ -967,25 +986,31 @@ export class ChatConnection implements ReactiveController {
     event: "edit message" | "delete message",
     request: { id: string; with: string; content?: string },
   ): Promise<WireError | undefined> {
-    const socket = this.#socket;
-    if (!socket?.connected) return notConnected();
-    try {
-      const ack: MessageChangeAck = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(
-        event,
-        request as { id: string; with: string; content: string },
-      );
-      if (!ack.ok) return this.#refused(event, ack.error);
-      this.#onMessageUpdated(ack.message);
-      return undefined;
-    } catch (error) {
-      return { code: "internal", message: (error as Error).message };
-    }
+    const ack = await this.request<MessageChangeAck>(event, request);
+    if (!ack.ok) return ack.error;
+    this.#onMessageUpdated(ack.message);
   }
 
-  /** Reports a refusal as `chat-error` and returns it. */
-  #refused(source: string, error: WireError): WireError {
-    this.#emit("chat-error", { ...error, source });
-    return error;
+  /**
+   * Sends `event` and waits for its ack, reporting a refusal as `chat-error`; without a
+   * connection, or without an answer in time, resolves with a failure of its own.
+   */
+  async request<A extends { ok: boolean }>(
+    event: string,
+    payload: unknown,
+  ): Promise<A | FailedAck> {
+    const socket = this.#socket;
+    if (!socket?.connected) return { ok: false, error: notConnected() };
+    try {
+      // One path for every request with an ack: the event map types each call site's payload.
+      const ack = await (socket.timeout(ACK_TIMEOUT_MS) as unknown as {
+        emitWithAck(event: string, payload: unknown): Promise<A | FailedAck>;
+      }).emitWithAck(event, payload);
+      if (!ack.ok) this.#emit("chat-error", { ...(ack as FailedAck).error, source: event });
+      return ack;
+    } catch (error) {
+      return { ok: false, error: { code: "internal", message: (error as Error).message } };
+    }
   }
 
   /**

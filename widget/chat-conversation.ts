@@ -8,8 +8,11 @@ import {
   type ChatMessage,
   type ChatUser,
   editable,
+  lastEditable,
   receiptOf,
 } from "./chat-state.ts";
+import type { WireError } from "../server/protocol.ts";
+import type { ChatConfirmDialog, ConfirmRequest } from "./chat-confirm-dialog.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatConversationStyles } from "./chat-conversation.styles.ts";
 import type { ChatComposer } from "./chat-composer.ts";
@@ -28,21 +31,36 @@ interface Rendered {
   last?: string;
 }
 
+/** What the conversation asks of the server; each resolves with the refusal, if refused. */
+export interface ConversationActions {
+  /** Saves a new text of your message `id`. */
+  edit(id: string, content: string): Promise<WireError | undefined>;
+  /** Turns your message `id` into "Message deleted" for both. */
+  delete(id: string): Promise<WireError | undefined>;
+  /** Blocks or unblocks `userID`. */
+  block(userID: string, blocked: boolean): Promise<WireError | undefined>;
+}
+
+/** The parts of the conversation and its composer, as the enclosing widget exposes them. */
+const EXPORTED_PARTS =
+  "header: conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, message-delivered, message-seen, message-deleted, bubble, deleted, edited, link, meta, sender, day, pill, back-button, block-button, retry-button, placeholder, status, last-seen, typing, message-menu-button, message-menu, composer, input, send-button, counter, composer-notice, edit-bar, edit-cancel, dialog, dialog-button, confirm-button";
+
 /**
  * One conversation: header, the message log (`role="log"`, announcing only new
  * messages), older pages on scrolling up without the view jumping, a "new
  * messages" pill when you have scrolled away, who is typing, and the composer. Your
  * own messages show how far they got (sent, delivered, seen) and, while they may
- * still be changed, a menu to edit or delete them.
+ * still be changed, a menu to edit or delete them. An edit happens here: Edit in the
+ * menu (or Up in an empty box) puts the message in the composer, and saving hands it to
+ * `actions.edit`. Deleting a message and blocking the person are confirmed first, in a
+ * `<chat-confirm-dialog>`. An edit ends with Escape or Cancel, once saved, when the message is deleted (in any
+ * tab), or when another conversation opens.
  *
  * @tagname chat-conversation
  * @fires {CustomEvent<Record<never, never>>} chat-back - the back button or Escape was pressed in the narrow layout (inner)
  * @fires {CustomEvent<Record<never, never>>} chat-load-older - the view reached the oldest loaded message (inner)
  * @fires {CustomEvent<{ clientId: string }>} chat-retry - Retry was pressed on a failed message (inner)
  * @fires {CustomEvent<{ clientId: string }>} chat-discard - Discard was pressed on a failed message (inner)
- * @fires {CustomEvent<{ id: string }>} chat-edit-start - Edit was chosen in a message's menu (inner)
- * @fires {CustomEvent<{ id: string }>} chat-delete - Delete was chosen in a message's menu (inner)
- * @fires {CustomEvent<{ userID: string, blocked: boolean }>} chat-block - Block or Unblock was pressed (inner)
  * @csspart header - the bar with the person's name and status
  * @csspart back-button - the back button (narrow layout)
  * @csspart block-button - Block or Unblock
@@ -85,8 +103,9 @@ export class ChatConversation extends LitElement {
     max: { attribute: false },
     readReceipts: { attribute: false },
     editWindow: { attribute: false },
-    editing: { attribute: false },
-    editError: { attribute: false },
+    actions: { attribute: false },
+    _editing: { state: true },
+    _editError: { state: true },
     _pill: { state: true },
     _quiet: { state: true },
     _menu: { state: true },
@@ -110,10 +129,12 @@ export class ChatConversation extends LitElement {
   declare readReceipts: boolean;
   /** Seconds after sending in which your messages may be changed; 0: never. */
   declare editWindow: number;
-  /** The ID of your message being edited in the composer, if any. */
-  declare editing: string | undefined;
+  /** What it asks of the server. */
+  declare actions: ConversationActions;
+  /** The message being edited in the composer, and with whom. */
+  declare _editing: { userID: string; id: string } | undefined;
   /** Why the last edit was refused, for people; empty when it was not. */
-  declare editError: string;
+  declare _editError: string;
   declare _pill: boolean;
   declare _quiet: boolean;
   /** The message whose menu is open. */
@@ -130,7 +151,7 @@ export class ChatConversation extends LitElement {
     this.max = LIMITS.maxContentLength;
     this.readReceipts = true;
     this.editWindow = 0;
-    this.editError = "";
+    this._editError = "";
     this._pill = false;
     this._quiet = true;
   }
@@ -156,6 +177,8 @@ export class ChatConversation extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // Its parts are the widget's: the widget renders it without naming them all.
+    this.setAttribute("exportparts", EXPORTED_PARTS);
     this.addEventListener("keydown", this.#onKeydown);
   }
 
@@ -217,9 +240,8 @@ export class ChatConversation extends LitElement {
     const peer = this.peer;
     if (!peer) return html`<p class="empty" part="placeholder">${t("pickUser")}</p>`;
     const name = peer.deleted ? t("deletedUser") : peer.username;
-    const editing = this.editing
-      ? peer.messages.find((m) => m.id === this.editing && !m.deleted)
-      : undefined;
+    const editingId = this.#editingId();
+    const editing = editingId ? peer.messages.find((m) => m.id === editingId) : undefined;
     return html`
       <div class="header" part="header">
         ${this.narrow
@@ -229,7 +251,8 @@ export class ChatConversation extends LitElement {
           `
           : nothing}
         ${peer.deleted ? nothing : html`
-          <span class="dot ${peer.connected ? "on" : ""}" part="status" aria-hidden="true"></span>
+          <span class="dot ${!this.online ? "unknown" : peer.connected ? "on" : ""}" part="status"
+            aria-hidden="true"></span>
         `}
         <div class="who">
           <h3 id="title" dir="auto" class=${peer.deleted ? "gone" : ""}>${name}${peer.self
@@ -241,8 +264,7 @@ export class ChatConversation extends LitElement {
           <button class="block" part="block-button" aria-haspopup=${peer.blocked
             ? "false"
             : "dialog"}
-            @click=${() =>
-              emit(this, "chat-block", { userID: peer.userID, blocked: !peer.blocked })}>${peer
+            @click=${() => this.#block(peer)}>${peer
                 .blocked
               ? t("unblock")
               : t("block")}</button>
@@ -289,15 +311,27 @@ export class ChatConversation extends LitElement {
           ? t("youBlocked", { name: `\u2068${name}\u2069` })
           : ""}
         .editing=${editing}
-        .editError=${this.editError}
+        .editError=${this._editError}
+        @chat-send=${this.#onSend}
+        @chat-edit-last=${(event: Event) => {
+          event.stopPropagation();
+          const last = lastEditable(peer, this.#editOptions());
+          if (last) this.#startEditing(last.id);
+        }}
+        @chat-edit-cancel=${(event: Event) => {
+          event.stopPropagation();
+          this.#stopEditing();
+        }}
       ></chat-composer>
+      <chat-confirm-dialog .t=${t} ?online=${this.online}></chat-confirm-dialog>
     `;
   }
 
-  /** Online, blocked, when last seen, or offline. */
+  /** Online, blocked, when last seen, or offline; nothing while disconnected, when nobody's is known. */
   #presence(user: ChatUser) {
     const t = this.t;
     if (user.blocked) return t("blocked");
+    if (!this.online) return "";
     if (user.connected) return t("online");
     if (user.lastSeen === undefined) return t("offline");
     return html`<span part="last-seen">${
@@ -345,11 +379,7 @@ export class ChatConversation extends LitElement {
     );
     const receipt = mine ? receiptOf(m, this.peer, this.readReceipts) : m.state;
     // Nothing changes in a conversation with a deleted account.
-    const changeable = mine && !this.peer.deleted && editable(m, {
-      selfID: this.me?.userID,
-      windowSeconds: this.editWindow,
-      now: Date.now(),
-    });
+    const changeable = mine && !this.peer.deleted && editable(m, this.#editOptions());
     const menu = changeable && this._menu === m.id;
     const state = !mine || m.deleted ? nothing : m.state === "sent"
       ? html`
@@ -382,7 +412,7 @@ export class ChatConversation extends LitElement {
     const full = { dateStyle: "full", timeStyle: "short" } as const;
     return html`
       <div class="msg ${mine ? "out" : "in"} ${m.state} ${m.deleted ? "deleted" : ""} ${m.id ===
-          this.editing
+          this._editing?.id
         ? "editing"
         : ""}"
         part=${parts} data-id=${m.id} data-state=${m.state} data-receipt=${receipt}>
@@ -418,10 +448,11 @@ export class ChatConversation extends LitElement {
             <div class="menu" part="message-menu" role="menu" aria-label=${t("messageActions")}
               aria-orientation="horizontal" @keydown=${this.#menuKeydown}
               @focusout=${this.#menuFocusout}>
-              <button role="menuitem" tabindex="-1" @click=${() =>
-                this.#choose("chat-edit-start", m.id)}>${t("edit")}</button>
+              <button role="menuitem" tabindex="-1" @click=${() => this.#choose("edit", m.id)}>${t(
+                "edit",
+              )}</button>
               <button role="menuitem" tabindex="-1" class="danger" @click=${() =>
-                this.#choose("chat-delete", m.id)}>${t("delete")}</button>
+                this.#choose("delete", m.id)}>${t("delete")}</button>
             </div>
           `
           : nothing}
@@ -451,9 +482,99 @@ export class ChatConversation extends LitElement {
     }
   }
 
-  #choose(type: "chat-edit-start" | "chat-delete", id: string): void {
+  #choose(action: "edit" | "delete", id: string): void {
     this.#closeMenu();
-    emit(this, type, { id });
+    if (action === "edit") this.#startEditing(id);
+    else this.#delete(id);
+  }
+
+  #editOptions() {
+    return { selfID: this.me?.userID, windowSeconds: this.editWindow, now: Date.now() };
+  }
+
+  /** The message being edited, while it is still there (not deleted meanwhile, in any tab). */
+  #editingId(): string | undefined {
+    const editing = this._editing;
+    const peer = this.peer;
+    if (!editing || !peer || editing.userID !== peer.userID) return undefined;
+    return peer.messages.some((m) => m.id === editing.id && !m.deleted && m.state === "sent")
+      ? editing.id
+      : undefined;
+  }
+
+  #startEditing(id: string): void {
+    const peer = this.peer;
+    const message = peer?.messages.find((m) => m.id === id);
+    if (!peer || peer.deleted || !message || !editable(message, this.#editOptions())) return;
+    this._editing = { userID: peer.userID, id };
+    this._editError = "";
+  }
+
+  #stopEditing(): void {
+    this._editing = undefined;
+    this._editError = "";
+  }
+
+  #saving = false;
+
+  /** The composer sent: an edit is saved here; a new message goes on to the widget. */
+  #onSend = async (event: CustomEvent<{ content: string }>): Promise<void> => {
+    const id = this.#editingId();
+    if (!id) return;
+    event.stopPropagation();
+    const message = this.peer.messages.find((m) => m.id === id);
+    if (this.#saving || !message) return;
+    if (message.content === event.detail.content) return this.#stopEditing();
+    this.#saving = true;
+    const error = await this.actions.edit(id, event.detail.content);
+    this.#saving = false;
+    if (this._editing?.id !== id) return;
+    if (!error) return this.#stopEditing();
+    const t = this.t;
+    this._editError = t("editFailed", { reason: this.#reason(error) });
+  };
+
+  /** A refusal in the table's words when it has them, else the server's. */
+  #reason(error: WireError): string {
+    return this.t.optional(`error_${error.code}`) ?? error.message;
+  }
+
+  #confirm(request: ConfirmRequest): void {
+    void this.renderRoot.querySelector<ChatConfirmDialog>("chat-confirm-dialog")?.ask(request);
+  }
+
+  #delete(id: string): void {
+    this.#confirm({
+      words: (t) => ({
+        title: t("deleteMessageTitle"),
+        text: t("deleteMessageHint"),
+        confirm: t("delete"),
+      }),
+      run: async () => {
+        const error = await this.actions.delete(id);
+        if (error) return this.t("deleteMessageFailed", { reason: this.#reason(error) });
+        this.focus();
+      },
+    });
+  }
+
+  #block(peer: ChatUser): void {
+    if (peer.blocked) {
+      void this.actions.block(peer.userID, false);
+      return;
+    }
+    const name = `\u2068${peer.username}\u2069`;
+    this.#confirm({
+      words: (t) => ({
+        title: t("blockTitle", { name }),
+        text: t("blockHint", { name }),
+        confirm: t("block"),
+      }),
+      run: async () => {
+        const error = await this.actions.block(peer.userID, true);
+        return error ? this.t("blockFailed", { reason: this.#reason(error) }) : undefined;
+      },
+    });
   }
 
   #menuKeydown = (event: KeyboardEvent): void => {
@@ -526,9 +647,5 @@ declare global {
     "chat-discard": CustomEvent<{ clientId: string }>;
     /** Edit one of your messages (from its menu). */
     "chat-edit-start": CustomEvent<{ id: string }>;
-    /** Delete one of your messages (from its menu). */
-    "chat-delete": CustomEvent<{ id: string }>;
-    /** Block (`blocked: true`) or unblock the person of the conversation. */
-    "chat-block": CustomEvent<{ userID: string; blocked: boolean }>;
   }
 }

@@ -3,7 +3,7 @@
 import { html, LitElement } from "lit";
 import type { Translate } from "./chat-locales.ts";
 import { chatLogoutDialogStyles } from "./chat-logout-dialog.styles.ts";
-import { emit } from "./emit.ts";
+import type { WireError } from "../server/protocol.ts";
 
 /**
  * The log-out dialog: what happens to the name and the history either way, then "Log out
@@ -23,9 +23,10 @@ export class ChatLogoutDialog extends LitElement {
     t: { attribute: false },
     name: { attribute: false },
     accountTtlDays: { attribute: false },
-    busy: { type: Boolean },
     online: { type: Boolean },
-    error: { attribute: false },
+    leave: { attribute: false },
+    _busy: { state: true },
+    _error: { state: true },
   };
 
   /** The translator of the enclosing widget. */
@@ -34,20 +35,22 @@ export class ChatLogoutDialog extends LitElement {
   declare name: string;
   /** Days an account with no signed-in device is kept before it is deleted; 0: kept. */
   declare accountTtlDays: number;
-  /** True while the account is being deleted. */
-  declare busy: boolean;
   /** Whether the server can be asked now (deleting needs it). */
   declare online: boolean;
+  /** Logs out on this device, or deletes the account; resolves with the refusal, if refused. */
+  declare leave: (deleteAccount: boolean) => Promise<WireError | undefined>;
+  /** True while the account is being deleted. */
+  declare _busy: boolean;
   /** Why deleting failed, for people; empty when it did not. */
-  declare error: string;
+  declare _error: string;
 
   constructor() {
     super();
     this.name = "";
     this.accountTtlDays = 90;
-    this.busy = false;
+    this._busy = false;
     this.online = true;
-    this.error = "";
+    this._error = "";
   }
 
   get #dialog(): HTMLDialogElement | null {
@@ -56,6 +59,7 @@ export class ChatLogoutDialog extends LitElement {
 
   /** Opens the dialog (modal); once rendered. */
   async show(): Promise<void> {
+    this._error = "";
     await this.updateComplete;
     if (!this.#dialog?.open) this.#dialog?.showModal();
   }
@@ -63,6 +67,23 @@ export class ChatLogoutDialog extends LitElement {
   /** Closes it; focus goes back where it was. */
   close(): void {
     this.#dialog?.close();
+  }
+
+  async #leave(deleteAccount: boolean): Promise<void> {
+    if (!deleteAccount) {
+      this.close();
+      await this.leave(false);
+      return;
+    }
+    this._busy = true;
+    this._error = "";
+    const error = await this.leave(true);
+    this._busy = false;
+    if (!error) return this.close();
+    const t = this.t;
+    this._error = t("deleteFailed", {
+      reason: t.optional(`error_${error.code}`) ?? error.message,
+    });
   }
 
   override render() {
@@ -74,12 +95,12 @@ export class ChatLogoutDialog extends LitElement {
         part="dialog"
         role="alertdialog"
         aria-labelledby="title"
-        @cancel=${(event: Event) => this.busy && event.preventDefault()}
+        @cancel=${(event: Event) => this._busy && event.preventDefault()}
       >
         <h3 id="title">${t("logoutTitle")}</h3>
         <div class="choice">
           <button part="dialog-button" aria-describedby="device"
-            @click=${() => emit(this, "chat-leave", { deleteAccount: false })}>${t(
+            @click=${() => this.#leave(false)}>${t(
               "logoutDevice",
             )}</button>
           <p id="device">${this.accountTtlDays > 0
@@ -88,15 +109,15 @@ export class ChatLogoutDialog extends LitElement {
         </div>
         <div class="choice">
           <button class="danger" part="dialog-button delete-button" aria-describedby="delete"
-            ?disabled=${this.busy || !this.online}
-            @click=${() => emit(this, "chat-leave", { deleteAccount: true })}>${this.busy
+            ?disabled=${this._busy || !this.online}
+            @click=${() => this.#leave(true)}>${this._busy
               ? t("deleting")
               : t("deleteAccount")}</button>
           <p id="delete">${t("deleteAccountHint", { name })}</p>
         </div>
-        <p class="error" role="alert">${this.error}</p>
+        <p class="error" role="alert">${this._error}</p>
         <div class="end">
-          <button part="dialog-button" autofocus ?disabled=${this.busy}
+          <button part="dialog-button" autofocus ?disabled=${this._busy}
             @click=${this.close}>${t("cancel")}</button>
         </div>
       </dialog>
@@ -107,9 +128,5 @@ export class ChatLogoutDialog extends LitElement {
 declare global {
   interface HTMLElementTagNameMap {
     "chat-logout-dialog": ChatLogoutDialog;
-  }
-  interface GlobalEventHandlersEventMap {
-    /** A choice in the log-out dialog: log out on this device, or delete the account. */
-    "chat-leave": CustomEvent<{ deleteAccount: boolean }>;
   }
 }

@@ -9,6 +9,7 @@ import {
   LIMITS,
   type Message,
   type ReceiptsNotice,
+  searchFold,
   type SessionInfo,
   type UserEntry,
   type UserUpdate,
@@ -23,10 +24,14 @@ export type ConnectionState =
   | "connected"
   | "reconnecting"
   | "offline"
-  | "unreachable";
+  | "unreachable"
+  | "refused";
 
-/** What the widget reports in `chat-error`: the server's codes, and `token_unavailable` (the host's `tokenProvider` failed). */
-export type ChatErrorCode = ErrorCode | "token_unavailable";
+/**
+ * What the widget reports in `chat-error`: the server's codes, `token_unavailable` (the host's
+ * `tokenProvider` failed) and `origin_not_allowed` (the server refuses pages from this origin).
+ */
+export type ChatErrorCode = ErrorCode | "token_unavailable" | "origin_not_allowed";
 
 /** A refusal or failure as the widget reports it: `message` for people, `code` for programs. */
 export interface ChatError {
@@ -81,6 +86,8 @@ export interface ChatUser {
   blocked: boolean;
   /** They are typing to you now. */
   typing: boolean;
+  /** The server listed them as a conversation partner, with or without messages held here. */
+  partner: boolean;
 }
 
 /** The signed-in identity, without the session credential. */
@@ -112,15 +119,72 @@ export function mergeMessages(current: ChatMessage[], incoming: Message[]): Chat
   return [...[...stored.values()].sort(byId), ...local];
 }
 
+/** The people list's two sections, each in display order. */
+export interface UserSections {
+  /** People there are messages with, the most recent conversation first. */
+  conversations: ChatUser[];
+  /** Everyone else: you first, then online people, then by name; deleted accounts last. */
+  people: ChatUser[];
+}
+
+/** True when there are messages with `user`: held here, or on the server only (`partner`). */
+export function inConversation(user: ChatUser): boolean {
+  return user.messages.length > 0 || user.partner || user.unread > 0;
+}
+
+/** When the conversation last moved: its newest message's time, 0 when none is held. */
+export function lastActivity(user: ChatUser): number {
+  return user.messages.at(-1)?.timestamp ?? 0;
+}
+
 /**
- * People for display: self first, then by name as `collator` orders them, deleted accounts
- * last, then by ID, so the order never jumps when someone comes or goes.
+ * The list's sections. Ties are broken by name as `collator` orders them, then by ID, so
+ * equal entries never swap places between renders.
  */
-export function sortUsers(users: Iterable<ChatUser>, collator: Intl.Collator): ChatUser[] {
-  return [...users].sort((a, b) =>
+export function sectionUsers(users: Iterable<ChatUser>, collator: Intl.Collator): UserSections {
+  const byName = (a: ChatUser, b: ChatUser) =>
+    collator.compare(a.username, b.username) || (a.userID < b.userID ? -1 : 1);
+  const conversations: ChatUser[] = [];
+  const people: ChatUser[] = [];
+  for (const user of users) (inConversation(user) ? conversations : people).push(user);
+  conversations.sort((a, b) => lastActivity(b) - lastActivity(a) || byName(a, b));
+  people.sort((a, b) =>
     Number(b.self) - Number(a.self) || Number(a.deleted) - Number(b.deleted) ||
-    collator.compare(a.username, b.username) || (a.userID < b.userID ? -1 : 1)
+    Number(b.connected) - Number(a.connected) || byName(a, b)
   );
+  return { conversations, people };
+}
+
+/** The one-line preview of a conversation: its newest message, whose it is, and when. */
+export interface Preview {
+  /** The message's text on one line, cut to `PREVIEW_LENGTH`; "" for a deleted message. */
+  text: string;
+  /** The signed-in user wrote it. */
+  mine: boolean;
+  /** It was deleted. */
+  deleted: boolean;
+  /** When it was sent (ms since the epoch). */
+  timestamp: number;
+}
+
+/** Longest preview text, in UTF-16 code units: more never shows on one line. */
+export const PREVIEW_LENGTH = 120;
+
+/** The preview of the conversation with `user`, or undefined when no message is held. */
+export function previewOf(user: ChatUser): Preview | undefined {
+  const last = user.messages.at(-1);
+  if (!last) return undefined;
+  return {
+    text: last.deleted ? "" : last.content.slice(0, PREVIEW_LENGTH).replace(/\s+/g, " ").trim(),
+    mine: last.from !== user.userID,
+    deleted: last.deleted === true,
+    timestamp: last.timestamp,
+  };
+}
+
+/** Whether `name` begins with `query`, both folded as the server folds names for `search users`. */
+export function nameMatches(name: string, query: string): boolean {
+  return searchFold(name).startsWith(searchFold(query));
 }
 
 /** Unread messages over all conversations. */
@@ -147,6 +211,7 @@ export function userFromEntry(entry: UserEntry, selfID?: string): ChatUser {
     seenUpTo: entry.seenUpTo,
     blocked: entry.blocked ?? false,
     typing: false,
+    partner: (entry.messages?.length ?? 0) > 0 || (entry.hasMore ?? false),
   };
   return entry.deleted ? deletedUser(user) : user;
 }

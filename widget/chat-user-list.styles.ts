@@ -6,9 +6,28 @@ export const chatUserListStyles = [
   baseStyles,
   css`
     :host {
-      display: block;
-      overflow-y: auto;
+      display: flex;
+      flex-direction: column;
+      min-height: 0;
       background: var(--_panel);
+    }
+    input {
+      flex: none;
+      margin: 10px 12px 2px;
+      padding: 7px 12px;
+      min-height: 36px;
+      border: 1px solid var(--_border);
+      border-radius: 18px;
+      background: var(--_bg);
+    }
+    input::placeholder {
+      color: var(--_muted);
+      opacity: 1;
+    }
+    .lists {
+      flex: 1;
+      min-height: 0;
+      overflow-y: auto;
     }
     h3 {
       margin: 0;
@@ -52,6 +71,22 @@ export const chatUserListStyles = [
       flex: 1;
       min-width: 0;
     }
+    .top {
+      display: flex;
+      align-items: baseline;
+      gap: 8px;
+      min-width: 0;
+    }
+    .top .name {
+      flex: 1;
+      min-width: 0;
+    }
+    time {
+      flex: none;
+      font-size: 12px;
+      color: var(--_muted);
+      font-variant-numeric: tabular-nums;
+    }
     /* A long name is cut, "(you)" never is. */
     .name {
       display: flex;
@@ -88,8 +123,15 @@ export const chatUserListStyles = [
       font-style: italic;
     }
     .empty {
+      margin: 0;
       padding: 8px 16px;
       color: var(--_muted);
+    }
+    .empty:empty {
+      padding: 0;
+    }
+    .more {
+      margin: 0 16px 12px;
     }
   `,
 ];

@@ -106,7 +106,7 @@ export const chatWidgetStyles = [
       font-weight: 600;
     }
     chat-user-list {
-      flex: 0 0 240px;
+      flex: 0 0 272px;
       border-inline-end: 1px solid var(--_border);
     }
     chat-conversation {

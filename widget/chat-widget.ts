@@ -1,18 +1,16 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { html, LitElement, nothing } from "lit";
-import type { WireError } from "../server/protocol.ts";
+import type {
+  FailedAck,
+  SearchUsersAck,
+  SearchUsersRequest,
+  WireError,
+} from "../server/protocol.ts";
 import { ChatConnection, type ChatConnectionEvents } from "./chat-connection.ts";
 import { type ChatEventDetail, type ChatEventName, emit, listen } from "./emit.ts";
-import {
-  type ChatIdentity,
-  type ChatUser,
-  type ConnectionState,
-  editable,
-  lastEditable,
-} from "./chat-state.ts";
-import type { ChatConfirmDialog, ConfirmRequest } from "./chat-confirm-dialog.ts";
-import type { ChatConversation } from "./chat-conversation.ts";
+import { type ChatIdentity, type ChatUser, type ConnectionState } from "./chat-state.ts";
+import type { ChatConversation, ConversationActions } from "./chat-conversation.ts";
 import {
   createLocaleRegistry,
   createTranslator,
@@ -37,6 +35,7 @@ const CLOCK_MS = 30_000;
 const CHUNKS = {
   conversation: () => import("./conversation.ts"),
   dialogs: () => import("./dialogs.ts"),
+  search: () => import("./search.ts"),
 };
 
 /** The server the bundle was loaded from: a host page needs no `server` attribute. */
@@ -183,11 +182,7 @@ export class ChatWidget extends LitElement {
     token: { attribute: false },
     tokenProvider: { attribute: false },
     _narrow: { state: true },
-    _deleting: { state: true },
-    _deleteError: { state: true },
     _settings: { state: true },
-    _editing: { state: true },
-    _editError: { state: true },
   };
 
   static override get observedAttributes(): string[] {
@@ -211,13 +206,9 @@ export class ChatWidget extends LitElement {
   /** Host mode: gives a fresh token; called at every connect attempt and once more after `token_expired`. */
   declare tokenProvider: (() => Promise<string>) | undefined;
   declare _narrow: boolean;
-  declare _deleting: boolean;
-  declare _deleteError: WireError | undefined;
   /** The settings panel is open. */
   declare _settings: boolean;
   /** Your message being edited in the composer. */
-  declare _editing: { userID: string; id: string } | undefined;
-  declare _editError: string;
 
   /** The chunks loading or loaded, by name; shared by every widget on the page. */
   static #chunks = new Map<keyof typeof CHUNKS, Promise<void>>();
@@ -254,7 +245,6 @@ export class ChatWidget extends LitElement {
   #resize?: ResizeObserver;
   #focusNext?: "list" | "login";
   #clock?: ReturnType<typeof setInterval>;
-  #saving = false;
 
   constructor() {
     super();
@@ -263,9 +253,7 @@ export class ChatWidget extends LitElement {
     this.theme = "auto";
     this.token = "";
     this._narrow = false;
-    this._deleting = false;
     this._settings = false;
-    this._editError = "";
   }
 
   /** The signed-in user, or undefined. */
@@ -298,7 +286,6 @@ export class ChatWidget extends LitElement {
     if (!this.#connection.users.has(userID)) throw new RangeError(`Unknown user "${userID}"`);
     const changed = this.#connection.activeUserID !== userID;
     this.#connection.activeUserID = userID;
-    if (changed) this.#stopEditing();
     this.requestUpdate();
     // Read only if the reader can see it: a hidden page marks it when it is shown again.
     this.#connection.markRead(userID);
@@ -309,7 +296,6 @@ export class ChatWidget extends LitElement {
   closeConversation(): void {
     if (this.#connection.activeUserID === undefined) return;
     this.#connection.activeUserID = undefined;
-    this.#stopEditing();
     this.requestUpdate();
     this.#emit("chat-conversation-change", { userID: null });
   }
@@ -398,10 +384,10 @@ export class ChatWidget extends LitElement {
       reconnecting: t("reconnecting"),
       offline: t("offlineBanner"),
       unreachable: t("unreachable", { server: client.server }),
+      refused: t("error_origin_not_allowed"),
     }[client.state];
     const narrow = this._narrow;
     const expired = client.loginError?.code === "invalid_session";
-    const deleteError = this._deleteError;
     return html`
       <section
         class="root ${narrow ? "narrow" : ""}"
@@ -430,29 +416,16 @@ export class ChatWidget extends LitElement {
                 <button part="logout-button" aria-haspopup="dialog" @click=${this
                   .#openLogout}>${t("logout")}</button>
               `}
-              ${customElements.get("chat-confirm-dialog")
+              ${customElements.get("chat-logout-dialog") && !client.hostMode
                 ? html`
-                  ${client.hostMode ? nothing : html`
-                    <chat-logout-dialog
-                      exportparts="dialog, dialog-button, delete-button"
-                      .t=${t}
-                      .name=${client.identity!.username}
-                      .accountTtlDays=${client.accountTtlDays}
-                      .error=${deleteError
-                        ? t("deleteFailed", {
-                          reason: t.optional(`error_${deleteError.code}`) ??
-                            deleteError.message,
-                        })
-                        : ""}
-                      ?busy=${this._deleting}
-                      ?online=${client.state === "connected"}
-                    ></chat-logout-dialog>
-                  `}
-                  <chat-confirm-dialog
-                    exportparts="dialog, dialog-button, confirm-button"
+                  <chat-logout-dialog
+                    exportparts="dialog, dialog-button, delete-button"
                     .t=${t}
+                    .name=${client.identity!.username}
+                    .accountTtlDays=${client.accountTtlDays}
+                    .leave=${this.#leave}
                     ?online=${client.state === "connected"}
-                  ></chat-confirm-dialog>
+                  ></chat-logout-dialog>
                 `
                 : nothing}
             `
@@ -483,20 +456,22 @@ export class ChatWidget extends LitElement {
             `
             : html`
               <chat-user-list
-                exportparts="user-list, user, user-selected, status, last-seen, badge"
+                exportparts="search, user-list, user, user-selected, status, last-seen, badge, preview, time, search-more"
                 ?hidden=${narrow && !!active}
                 .t=${t}
                 .lang=${lang}
-                .users=${client.sortedUsers}
+                .sections=${client.sections}
+                .searchUsers=${this.#searchUsers}
                 .selected=${client.activeUserID}
+                .presence=${client.state === "connected"}
                 @pointerover=${this.#prefetch}
                 @focusin=${this.#prefetch}
+                @input=${this.#prefetch}
               ></chat-user-list>
               ${customElements.get("chat-conversation")
                 ? html`
                   <chat-conversation
                     part="conversation"
-                    exportparts="header: conversation-header, log, message, message-in, message-out, message-pending, message-sent, message-failed, message-delivered, message-seen, message-deleted, bubble, deleted, edited, link, meta, sender, day, pill, back-button, block-button, retry-button, placeholder, status, last-seen, typing, message-menu-button, message-menu, composer, input, send-button, counter, composer-notice, edit-bar, edit-cancel"
                     ?hidden=${narrow && !active}
                     .t=${t}
                     .lang=${lang}
@@ -506,8 +481,7 @@ export class ChatWidget extends LitElement {
                     .max=${client.maxContentLength}
                     .readReceipts=${client.preferences.readReceipts}
                     .editWindow=${client.editWindowSeconds}
-                    .editing=${this.#editingId()}
-                    .editError=${this._editError}
+                    .actions=${this.#actions}
                     ?narrow=${narrow}
                   ></chat-conversation>
                 `
@@ -554,7 +528,7 @@ export class ChatWidget extends LitElement {
         handle(event.detail);
       });
     stop("chat-sign-in", ({ username }) => this.#onSignIn(username));
-    stop("chat-select", ({ userID }) => this.#onSelect(userID));
+    stop("chat-select", ({ userID, user }) => this.#onSelect(userID, user));
     stop("chat-back", () => this.#onBack());
     stop("chat-load-older", () => {
       const active = this.#connection.activeUserID;
@@ -563,20 +537,10 @@ export class ChatWidget extends LitElement {
     stop("chat-retry", ({ clientId }) => this.#connection.retry(clientId));
     stop("chat-discard", ({ clientId }) => this.#connection.discard(clientId));
     stop("chat-send", ({ content }) => this.#onSend(content));
-    stop("chat-leave", ({ deleteAccount }) => this.#onLeave(deleteAccount));
     stop("chat-typing", () => {
       const active = this.#connection.activeUserID;
       if (active) this.#connection.typing(active);
     });
-    stop("chat-edit-start", ({ id }) => this.#startEditing(id));
-    stop("chat-edit-last", () => {
-      const peer = this.#activeUser();
-      const last = peer && lastEditable(peer, this.#editOptions());
-      if (last) this.#startEditing(last.id);
-    });
-    stop("chat-edit-cancel", () => this.#stopEditing());
-    stop("chat-delete", ({ id }) => this.#onDelete(id));
-    stop("chat-block", ({ userID, blocked }) => this.#onBlock(userID, blocked));
     stop("chat-preferences", ({ readReceipts }) => {
       void this.#connection.setReadReceipts(readReceipts);
     });
@@ -609,16 +573,23 @@ export class ChatWidget extends LitElement {
     this.#connection.signIn(username);
   }
 
-  async #onSelect(userID: string): Promise<void> {
+  async #onSelect(userID: string, user?: ChatUser): Promise<void> {
+    // Someone found by a search is added to the list as the conversation opens.
+    if (user) this.#connection.addUser(user);
     this.openConversation(userID);
     if (await this.#load("conversation")) {
       this.renderRoot.querySelector<ChatConversation>("chat-conversation")?.focus();
     }
   }
 
-  /** Someone reaching for the list is about to open a conversation: fetch its chunk now. */
-  #prefetch = (): void => {
-    ChatWidget.#chunk("conversation").catch(() => {});
+  /**
+   * Someone reaching for the list is about to open a conversation, or (in the search box) to
+   * search: fetch that chunk now, and render once the search results can show.
+   */
+  #prefetch = (event: Event): void => {
+    const search = (event.composedPath()[0] as Element).localName === "input";
+    if (search && !customElements.get("chat-search-results")) void this.#load("search");
+    else ChatWidget.#chunk("conversation").catch(() => {});
   };
 
   /** Loads a chunk and renders with it; false (and the error logged) when it cannot be fetched. */
@@ -644,109 +615,22 @@ export class ChatWidget extends LitElement {
 
   #onSend(content: string): void {
     const to = this.#connection.activeUserID;
-    const editing = this.#editingId();
-    if (!to) return;
-    if (editing) void this.#saveEdit(to, editing, content);
-    else this.#connection.send(to, content);
+    if (to) this.#connection.send(to, content);
   }
 
-  #activeUser(): ChatUser | undefined {
-    const active = this.#connection.activeUserID;
-    return active === undefined ? undefined : this.#connection.users.get(active);
-  }
+  /** Asks the server for people whose name begins with a text (the list's search). */
+  #searchUsers = (request: SearchUsersRequest): Promise<SearchUsersAck | FailedAck> =>
+    this.#connection.request("search users", request);
 
-  #editOptions() {
-    return {
-      selfID: this.#connection.identity?.userID,
-      windowSeconds: this.#connection.editWindowSeconds,
-      now: Date.now(),
-    };
-  }
+  /** What the open conversation asks of the server: edits, deletions, blocks. */
+  #actions: ConversationActions = {
+    edit: (id, content) => this.#connection.editMessage(this.#open(), id, content),
+    delete: (id) => this.#connection.deleteMessage(this.#open(), id),
+    block: (userID, blocked) => this.#connection.setBlocked(userID, blocked),
+  };
 
-  /** The message being edited, while it is still there (not deleted meanwhile, in any tab). */
-  #editingId(): string | undefined {
-    const editing = this._editing;
-    const peer = this.#activeUser();
-    if (!editing || !peer || editing.userID !== peer.userID) return undefined;
-    return peer.messages.some((m) => m.id === editing.id && !m.deleted && m.state === "sent")
-      ? editing.id
-      : undefined;
-  }
-
-  #startEditing(id: string): void {
-    const peer = this.#activeUser();
-    const message = peer?.messages.find((m) => m.id === id);
-    if (!peer || peer.deleted || !message || !editable(message, this.#editOptions())) return;
-    this._editing = { userID: peer.userID, id };
-    this._editError = "";
-  }
-
-  #stopEditing(): void {
-    this._editing = undefined;
-    this._editError = "";
-  }
-
-  async #saveEdit(userID: string, id: string, content: string): Promise<void> {
-    const message = this.#activeUser()?.messages.find((m) => m.id === id);
-    if (this.#saving || !message) return;
-    if (message.content === content) return this.#stopEditing();
-    this.#saving = true;
-    const error = await this.#connection.editMessage(userID, id, content);
-    this.#saving = false;
-    if (this._editing?.id !== id) return;
-    if (error) {
-      this._editError = this.#t()("editFailed", { reason: this.#reason(error) });
-    } else this.#stopEditing();
-  }
-
-  #onDelete(id: string): void {
-    const userID = this.#connection.activeUserID;
-    if (!userID) return;
-    void this.#confirm({
-      words: (t) => ({
-        title: t("deleteMessageTitle"),
-        text: t("deleteMessageHint"),
-        confirm: t("delete"),
-      }),
-      run: async () => {
-        const error = await this.#connection.deleteMessage(userID, id);
-        if (error) return this.#t()("deleteMessageFailed", { reason: this.#reason(error) });
-        if (this._editing?.id === id) this.#stopEditing();
-        this.renderRoot.querySelector<ChatConversation>("chat-conversation")?.focus();
-        return undefined;
-      },
-    });
-  }
-
-  #onBlock(userID: string, blocked: boolean): void {
-    const user = this.#connection.users.get(userID);
-    if (!user) return;
-    if (!blocked) {
-      void this.#connection.setBlocked(userID, false);
-      return;
-    }
-    const name = `\u2068${user.username}\u2069`;
-    void this.#confirm({
-      words: (t) => ({
-        title: t("blockTitle", { name }),
-        text: t("blockHint", { name }),
-        confirm: t("block"),
-      }),
-      run: async () => {
-        const error = await this.#connection.setBlocked(userID, true);
-        return error ? this.#t()("blockFailed", { reason: this.#reason(error) }) : undefined;
-      },
-    });
-  }
-
-  /** The translator for the current language, outside a render. */
-  #t(): Translate {
-    return createTranslator(ChatWidget.locales, this.#lang(), this.strings).t;
-  }
-
-  /** A refusal in the table's words when it has them, else the server's. */
-  #reason(error: WireError): string {
-    return this.#t().optional(`error_${error.code}`) ?? error.message;
+  #open(): string {
+    return this.#connection.activeUserID ?? "";
   }
 
   async #toggleSettings(): Promise<void> {
@@ -759,34 +643,26 @@ export class ChatWidget extends LitElement {
     }
   }
 
-  /** Asks in the confirmation dialog, once its chunk (and its strings) are there. */
-  async #confirm(request: ConfirmRequest): Promise<void> {
-    if (!(await this.#load("dialogs"))) return;
-    await this.renderRoot.querySelector<ChatConfirmDialog>("chat-confirm-dialog")?.ask(request);
-  }
-
   #dialog(): ChatLogoutDialog | null {
     return this.renderRoot.querySelector("chat-logout-dialog");
   }
 
   async #openLogout(): Promise<void> {
-    this._deleteError = undefined;
     if (await this.#load("dialogs")) await this.#dialog()?.show();
   }
 
-  async #onLeave(deleteAccount: boolean): Promise<void> {
+  /** What the log-out dialog does: logs out here, or deletes the account. */
+  #leave = async (deleteAccount: boolean): Promise<WireError | undefined> => {
+    // The username form takes the focus once the user is signed out.
     this.#focusNext = "login";
     if (!deleteAccount) {
-      this.#dialog()?.close();
       void this.logout();
-      return;
+      return undefined;
     }
-    this._deleting = true;
-    this._deleteError = await this.#connection.deleteAccount();
-    this._deleting = false;
-    if (this._deleteError) this.#focusNext = undefined;
-    else this.#dialog()?.close();
-  }
+    const error = await this.#connection.deleteAccount();
+    if (error) this.#focusNext = undefined;
+    return error;
+  };
 
   #onVisibility = (): void => {
     const active = this.#connection.activeUserID;

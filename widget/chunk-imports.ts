@@ -7,7 +7,7 @@
 export { css, html, LitElement, nothing } from "lit";
 export { repeat } from "lit/directives/repeat.js";
 export { LIMITS } from "../server/protocol.ts";
-export { editable, receiptOf } from "./chat-state.ts";
+export { editable, lastEditable, nameMatches, receiptOf, userFromEntry } from "./chat-state.ts";
 export { defineOnce } from "./define-once.ts";
 export { emit } from "./emit.ts";
 export { DateTimeFormats, lastSeenLabel } from "./format.ts";

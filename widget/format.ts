@@ -70,3 +70,33 @@ export function lastSeenLabel(
   }
   return t("lastSeenNow");
 }
+
+/** Midnight before `time`, local time. */
+function startOfDay(time: number): number {
+  const date = new Date(time);
+  date.setHours(0, 0, 0, 0);
+  return date.getTime();
+}
+
+/**
+ * When a conversation's last message was sent, as short as the list needs: the time today,
+ * the weekday within the last week, else the date (with the year when it is not this one).
+ */
+export function listTime(
+  timestamp: number,
+  options: { lang: string; formats: DateTimeFormats; now?: number },
+): string {
+  const { lang, formats } = options;
+  const now = options.now ?? Date.now();
+  const days = Math.round((startOfDay(now) - startOfDay(timestamp)) / DAY_MS);
+  const date = new Date(timestamp);
+  if (days <= 0) return formats.get(lang, { hour: "numeric", minute: "2-digit" }).format(date);
+  if (days < 7) return formats.get(lang, { weekday: "short" }).format(date);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  return formats.get(
+    lang,
+    sameYear
+      ? { month: "short", day: "numeric" }
+      : { year: "numeric", month: "short", day: "numeric" },
+  ).format(date);
+}

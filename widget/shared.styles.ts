@@ -48,9 +48,15 @@ export const themeStyles = css`
   }
 `;
 
-/** Shared by every part: a reset against host page CSS, buttons, focus ring, hidden text. */
+/**
+ * Shared by every part: a reset against host page CSS, buttons, focus ring, hidden text. The
+ * reset is set again on `.root`, the widget's outer box: a host rule like
+ * `* { font-family: serif !important }` matches the host element and wins over `:host`, but
+ * never reaches inside, where everything inherits from the box.
+ */
 export const baseStyles = css`
-  :host {
+  :host,
+  .root {
     box-sizing: border-box;
     font-family: var(--_font);
     font-size: var(--_size);
@@ -150,5 +156,10 @@ export const baseStyles = css`
   .dot.on {
     background: var(--_online);
     border-color: var(--_online);
+  }
+  /* Disconnected: nobody's presence is known. */
+  .dot.unknown {
+    border-style: dashed;
+    opacity: 0.6;
   }
 `;

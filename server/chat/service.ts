@@ -9,11 +9,11 @@ import type {
   SessionInfo,
   UserEntry,
 } from "../protocol.ts";
-import { DELETED_USERNAME, INVALID_USERNAME } from "../protocol.ts";
+import { DELETED_USERNAME, INVALID_USERNAME, searchFold } from "../protocol.ts";
 import { ChatError } from "./errors.ts";
 import { createMessageIdGenerator, hostUserId, newSessionId, newUserId } from "./ids.ts";
 import type { ChatStore, MessagePage, Presence, TokenVerifier, UserRecord } from "./ports.ts";
-import { nameKeys, normalizeUsername, searchFold } from "./usernames.ts";
+import { nameKeys, normalizeUsername } from "./usernames.ts";
 import {
   encodeCursor,
   type HandshakeRequest,

@@ -101,15 +101,6 @@ function skeleton(text: string): string {
 }
 
 /**
- * The form names are searched by: case- and width-folded (NFKC, lower case),
- * so "ali", "ALI" and "ａｌｉ" find "Alice". A query is folded the same way and
- * matches a name that begins with it.
- */
-export function searchFold(text: string): string {
-  return text.normalize("NFKC").toLowerCase().normalize("NFKC");
-}
-
-/**
  * The keys a name is reserved under, one or two: two names are the same when they
  * share one. The first is the skeleton of the case-folded name, so case and width
  * variants and small-letter look-alikes meet ("alice", "ALICE", "ａｌｉｃｅ", "аlice"

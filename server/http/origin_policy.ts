@@ -15,26 +15,36 @@ export interface OriginPolicy {
   allowRequest(req: IncomingMessage, callback: (error: string | null, ok: boolean) => void): void;
 }
 
+/**
+ * Whether a page at `origin` may connect, given the request's Host header: always
+ * when there is no Origin (not a browser), else when `origins` lists it (or `"*"`),
+ * or it is the server's own.
+ */
+export function originAllowed(
+  origins: readonly string[],
+  publicOrigin: string,
+  request: { origin?: string; host?: string },
+): boolean {
+  const { origin, host } = request;
+  // Browsers always send Origin cross-site; other clients are not subject to CORS.
+  if (origin === undefined || origins.includes("*") || origins.includes(origin)) return true;
+  if (publicOrigin !== "") return origin === publicOrigin;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    // A malformed Origin is refused.
+    return false;
+  }
+}
+
 /** The policy for `origins` (exact origins, or `"*"` for any) and the server's public origin, if known. */
 export function originPolicy(origins: readonly string[], publicOrigin = ""): OriginPolicy {
   const any = origins.includes("*");
   return {
     cors: origins.length > 0 ? { origin: any ? true : [...origins] } : undefined,
     allowRequest(req, callback) {
-      const origin = req.headers.origin;
-      // Browsers always send Origin cross-site; other clients are not subject to CORS.
-      if (origin === undefined || any || origins.includes(origin)) return callback(null, true);
-      if (publicOrigin !== "") {
-        const own = origin === publicOrigin;
-        return callback(own ? null : "Origin not allowed", own);
-      }
-      let sameHost = false;
-      try {
-        sameHost = new URL(origin).host === req.headers.host;
-      } catch {
-        // A malformed Origin is refused below.
-      }
-      callback(sameHost ? null : "Origin not allowed", sameHost);
+      const ok = originAllowed(origins, publicOrigin, req.headers);
+      callback(ok ? null : "Origin not allowed", ok);
     },
   };
 }

@@ -1,6 +1,7 @@
 /** `ChatStore` over Deno KV; the keys are named in `keys.ts`. */
 
 import type { Message, Preferences } from "../protocol.ts";
+import { searchFold } from "../protocol.ts";
 import {
   type ChatStore,
   CLIENT_ID_WINDOW,
@@ -11,7 +12,7 @@ import {
   type StoredMessage,
   type UserRecord,
 } from "../chat/ports.ts";
-import { nameKeys, searchFold } from "../chat/usernames.ts";
+import { nameKeys } from "../chat/usernames.ts";
 import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.ts";
 import {
   activityKey,

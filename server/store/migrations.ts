@@ -10,7 +10,8 @@
 
 import type { Logger } from "../log.ts";
 import type { SessionRecord, UserRecord } from "../chat/ports.ts";
-import { nameKeys, searchFold } from "../chat/usernames.ts";
+import { nameKeys } from "../chat/usernames.ts";
+import { searchFold } from "../protocol.ts";
 import {
   activityKey,
   FORMAT_1,

@@ -29,7 +29,7 @@ async function askToBlock(el: ChatWidget): Promise<HTMLDialogElement> {
   blockButton(el).focus();
   blockButton(el).click();
   return await waitFor(
-    () => deep<HTMLDialogElement>(el, "chat-confirm-dialog", "dialog[open]"),
+    () => deep<HTMLDialogElement>(el, "chat-conversation", "chat-confirm-dialog", "dialog[open]"),
     "the block confirmation",
   );
 }

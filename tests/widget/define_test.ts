@@ -39,13 +39,17 @@ Deno.test("widget/define.ts registers every element of the widget once", async (
   );
 });
 
-Deno.test("the chunks' defineElements() registers their elements once: the conversation, the dialogs", async () => {
+Deno.test("the chunks' defineElements() registers their elements once: the conversation, the dialogs, the search results", async () => {
   assert.deepEqual(
     await definedAfterImporting(["../../widget/conversation.ts"], "defineElements"),
-    ["chat-composer", "chat-conversation"],
+    ["chat-composer", "chat-confirm-dialog", "chat-conversation"],
   );
   assert.deepEqual(
     await definedAfterImporting(["../../widget/dialogs.ts"], "defineElements"),
-    ["chat-confirm-dialog", "chat-logout-dialog", "chat-settings"],
+    ["chat-logout-dialog", "chat-settings"],
+  );
+  assert.deepEqual(
+    await definedAfterImporting(["../../widget/search.ts"], "defineElements"),
+    ["chat-search-results"],
   );
 });

@@ -147,7 +147,7 @@ describe("<chat-widget> editing and deleting", () => {
     const menu = await openMenu(a, "oops");
     menu.querySelectorAll<HTMLButtonElement>("[role=menuitem]")[1].click();
     const dialog = await waitFor(
-      () => deep<HTMLDialogElement>(a, "chat-confirm-dialog", "dialog[open]"),
+      () => deep<HTMLDialogElement>(a, "chat-conversation", "chat-confirm-dialog", "dialog[open]"),
       "the confirmation",
     );
     expect(dialog.querySelector("h3")!.textContent).to.equal("Delete this message?");
@@ -184,15 +184,10 @@ describe("<chat-widget> editing and deleting", () => {
     // Two of the oldest three, which the first page of a fresh load leaves out.
     for (const [text, action] of [["m0", "edit"], ["m1", "delete"]] as const) {
       await waitFor(() => messageWith(a, text), `${text} on Alice's side`);
-      const id = messageWith(a, text)!.dataset.id!;
-      // What its menu's items fire.
-      deep(a, "chat-conversation")!.dispatchEvent(
-        new CustomEvent(action === "edit" ? "chat-edit-start" : "chat-delete", {
-          bubbles: true,
-          composed: true,
-          detail: { id },
-        }),
+      const items = (await openMenu(a, text)).querySelectorAll<HTMLButtonElement>(
+        "[role=menuitem]",
       );
+      items[action === "edit" ? 0 : 1].click();
       if (action === "edit") {
         await waitFor(() => editBar(a), "editing m0");
         await typeInto(a, "m0 (edited)");
@@ -200,7 +195,8 @@ describe("<chat-widget> editing and deleting", () => {
         await waitFor(() => messageWith(a, "m0 (edited)"), "m0 edited");
       } else {
         const dialog = await waitFor(
-          () => deep<HTMLDialogElement>(a, "chat-confirm-dialog", "dialog[open]"),
+          () =>
+            deep<HTMLDialogElement>(a, "chat-conversation", "chat-confirm-dialog", "dialog[open]"),
           "the confirmation",
         );
         dialog.querySelector<HTMLButtonElement>("[part~=confirm-button]")!.click();

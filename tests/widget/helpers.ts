@@ -42,6 +42,16 @@ export async function hostModeServer(): Promise<string> {
   return await executeServerCommand<string, undefined>("chat-server-host");
 }
 
+/** A chat server that lists at most 4 people in `users` (started on first use): the rest are found by search. */
+export async function searchServer(): Promise<string> {
+  return await executeServerCommand<string, undefined>("chat-server-search");
+}
+
+/** A chat server whose CORS_ORIGINS do not include the test page's origin (started on first use). */
+export async function refusingServer(): Promise<string> {
+  return await executeServerCommand<string, undefined>("chat-server-refusing");
+}
+
 /** Stops the host-mode server and starts it again on the same port and KV file. */
 export async function restartHostModeServer(): Promise<void> {
   await executeServerCommand("chat-server-host-restart");

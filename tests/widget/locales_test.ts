@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLocaleRegistry, createTranslator } from "../../widget/chat-locales.ts";
-import { DateTimeFormats, lastSeenLabel } from "../../widget/format.ts";
+import { DateTimeFormats, lastSeenLabel, listTime } from "../../widget/format.ts";
 import { ar } from "../../widget/locales/ar.ts";
 import type { ChatStrings } from "../../widget/locales/en.ts";
 import { de } from "../../widget/locales/de.ts";
@@ -57,4 +57,22 @@ Deno.test("lastSeenLabel() says how long ago in the largest unit that fits, in t
   assert.equal(label("de", de, 5 * minute), "zuletzt online vor 5 Minuten");
   assert.equal(label("de", de, 0), "gerade noch online");
   assert.match(label("ar", ar, 5 * minute), /^آخر ظهور /);
+});
+
+Deno.test("listTime() says the time today, the weekday within a week, else the date, in the language", () => {
+  // Local times: the list shows the reader's own clock.
+  const now = new Date(2026, 0, 15, 12, 0).getTime();
+  const formats = new DateTimeFormats();
+  const at = (...parts: number[]) => new Date(2026, ...(parts as [number])).getTime();
+  assert.equal(listTime(at(0, 15, 9, 5), { lang: "en-US", formats, now }), "9:05 AM");
+  assert.equal(listTime(at(0, 15, 9, 5), { lang: "de", formats, now }), "9:05");
+  assert.equal(listTime(at(0, 14, 9, 5), { lang: "de", formats, now }), "Mi");
+  assert.equal(listTime(at(0, 14, 23, 59), { lang: "en-US", formats, now }), "Wed");
+  assert.equal(listTime(at(0, 9, 8), { lang: "en-US", formats, now }), "Fri");
+  assert.equal(listTime(at(0, 8, 8), { lang: "en-US", formats, now }), "Jan 8");
+  assert.equal(
+    listTime(new Date(2025, 11, 24).getTime(), { lang: "en-US", formats, now }),
+    "Dec 24, 2025",
+  );
+  assert.equal(listTime(now + 60_000, { lang: "en-US", formats, now }), "12:01 PM");
 });

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import { expect } from "@open-wc/testing";
 import { LIMITS } from "../../server/protocol.ts";
+import type { ChatUserList } from "../../widget/chat-user-list.ts";
 import {
   cleanup,
   deep,
@@ -291,7 +292,7 @@ describe("<chat-widget> messaging", () => {
     await waitFor(() => tab2.unreadTotal === 0, "tab two to learn the message was read");
   });
 
-  it("the list keeps self first and the others sorted as people join and leave", async () => {
+  it("the list keeps you first, online people next, by name; nobody moves under the pointer", async () => {
     const stem = uniqueName("s");
     const el = await mount();
     await login(el, `${stem}-m`);
@@ -306,14 +307,26 @@ describe("<chat-widget> messaging", () => {
     await waitFor(() => names().length === 3, "three of this test's users");
     expect(names()).to.deep.equal([`${stem}-m`, `${stem}-a`, `${stem}-z`]);
     const earlierId = earlier.user!.userID;
+    const gone = () => el.users.find((u) => u.userID === earlierId)?.connected === false;
+
+    // While the pointer is over the list, the one who leaves keeps their place.
+    const list = deep<ChatUserList>(el, "chat-user-list")!;
+    const lists = deep(el, "chat-user-list", ".lists")!;
+    lists.dispatchEvent(new PointerEvent("pointerenter"));
     await earlier.logout();
-    await waitFor(
-      () => el.users.find((u) => u.userID === earlierId)?.connected === false,
-      "the one who left to show as offline",
-    );
-    expect(names()).to.deep.equal([`${stem}-m`, `${stem}-a`, `${stem}-z`]);
+    await waitFor(gone, "the one who left to show as offline");
+    await el.updateComplete;
+    await list.updateComplete;
     const status = deep(el, "chat-user-list", `button[data-id="${earlierId}"] .status`)!;
     // Just left: offline since a moment ago.
     expect(status.textContent).to.equal("last seen just now");
+    expect(names()).to.deep.equal([`${stem}-m`, `${stem}-a`, `${stem}-z`]);
+
+    // Once the pointer leaves, offline people go after online ones.
+    lists.dispatchEvent(new PointerEvent("pointerleave"));
+    await waitFor(
+      () => names().join() === [`${stem}-m`, `${stem}-z`, `${stem}-a`].join(),
+      "the list to catch up",
+    );
   });
 });

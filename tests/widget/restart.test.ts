@@ -3,6 +3,7 @@ import { expect } from "@open-wc/testing";
 import {
   cleanup,
   deep,
+  deepAll,
   login,
   mount,
   openWith,
@@ -15,6 +16,7 @@ import {
   uniqueKey,
   uniqueName,
   unmount,
+  userIdOf,
   waitFor,
 } from "./helpers.ts";
 
@@ -44,6 +46,14 @@ describe("<chat-widget> across server restarts", () => {
       () => deep(a, "[part=banner]")!.textContent!.trim() !== "",
       "the connection banner",
     );
+    // Nobody's presence is known while disconnected: no dot says online or offline.
+    const bobId = await userIdOf(a, bob);
+    const dots = () => deepAll(a, "chat-user-list", "[part=status]");
+    expect(dots().length).to.be.at.least(2);
+    expect(dots().every((d) => d.classList.contains("unknown"))).to.equal(true);
+    const statuses = deepAll(a, "chat-user-list", ".status").map((s) => s.textContent!.trim());
+    expect(statuses.filter((s) => /online|offline|last seen/.test(s))).to.deep.equal([]);
+    expect(deep(a, "chat-conversation", "[part=header] .status")!.textContent!.trim()).to.equal("");
 
     await send(a, "written offline 1");
     await send(a, "written offline 2");
@@ -63,6 +73,12 @@ describe("<chat-widget> across server restarts", () => {
     );
     expect(a.connectionState).to.equal("connected");
     expect(states).to.include("connected");
+    await waitFor(
+      () =>
+        deep(a, "chat-user-list", `button[data-id="${bobId}"] [part=status]`)?.classList
+          .contains("on"),
+      "Bob online again",
+    );
     expect(deep(a, "[part=banner]")!.textContent!.trim()).to.equal("");
     expect(localStorage.getItem(`${keyA}:outbox`)).to.equal(null);
 

@@ -180,10 +180,12 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
           b: HTMLElement,
         ) => b.textContent === arg);
       }
-      if (action === "confirm-open") return !!q("chat-confirm-dialog", "dialog[open]");
+      if (action === "confirm-open") {
+        return !!q("chat-conversation", "chat-confirm-dialog", "dialog[open]");
+      }
       if (action === "confirm") {
-        q("chat-confirm-dialog", "[part~=confirm-button]")?.click();
-        return !q("chat-confirm-dialog", "dialog[open]");
+        q("chat-conversation", "chat-confirm-dialog", "[part~=confirm-button]")?.click();
+        return !q("chat-conversation", "chat-confirm-dialog", "dialog[open]");
       }
       if (action === "block-button") {
         const button = q("chat-conversation", "[part=block-button]");

@@ -74,22 +74,54 @@ Deno.test("pendingMessage() gives an ID that sorts after every stored ID", () =>
   assert.equal(message.state, "pending");
 });
 
-Deno.test("sortUsers() puts self first, then names in the collator's order, deleted accounts last, then IDs", () => {
+Deno.test("sectionUsers() puts conversations first, the newest on top, then you, online people and names, deleted accounts last", () => {
   const users = [
     user("4", { username: "bob" }),
-    user("1", { username: "user10" }),
-    user("2", { username: "Zoe", self: true }),
-    user("3", { username: "user9" }),
+    user("1", { username: "user10", connected: true }),
+    user("2", { username: "Zoe", self: true, connected: true }),
+    user("3", { username: "user9", connected: true }),
     user("6", { username: "Bob" }),
     user("5", { username: "alice" }),
     user("7", { username: "Deleted user", deleted: true }),
-    user("8", { username: "Aaron", deleted: true }),
+    user("8", { username: "Aaron", deleted: true, messages: [sent(1)] }),
+    user("9", { username: "old", messages: [sent(2), sent(3)] }),
+    user("10", { username: "new", messages: [sent(9)] }),
+    user("11", { username: "unread only", unread: 2 }),
+    user("12", { username: "partner", partner: true }),
   ];
   const collator = new Intl.Collator("en", { sensitivity: "base", numeric: true });
-  assert.deepEqual(
-    state.sortUsers(users, collator).map((u) => u.userID),
-    ["2", "5", "4", "6", "3", "1", "8", "7"],
+  const { conversations, people } = state.sectionUsers(users, collator);
+  // Conversations whose messages are not held here (time 0) follow, by name.
+  assert.deepEqual(conversations.map((u) => u.userID), ["10", "9", "8", "12", "11"]);
+  assert.deepEqual(people.map((u) => u.userID), ["2", "3", "1", "5", "4", "6", "7"]);
+});
+
+Deno.test("previewOf() gives the newest message on one line, whose it is, and a deleted one without text", () => {
+  assert.equal(state.previewOf(user("a")), undefined);
+  const theirs = state.previewOf(
+    user("a", { messages: [sent(1), sent(2, { content: "hi\n\n  there " })] }),
   );
+  assert.deepEqual(theirs, {
+    text: "hi there",
+    mine: false,
+    deleted: false,
+    timestamp: sent(2).timestamp,
+  });
+  const mine = state.previewOf(user("b", { messages: [sent(1, { content: "x".repeat(500) })] }));
+  assert.equal(mine?.mine, true);
+  assert.equal(mine?.text.length, state.PREVIEW_LENGTH);
+  const gone = state.previewOf(user("a", { messages: [sent(1, { content: "", deleted: true })] }));
+  assert.equal(gone?.deleted, true);
+  assert.equal(gone?.text, "");
+});
+
+Deno.test("nameMatches() matches a prefix folded for case and width, as the server searches", () => {
+  assert.ok(state.nameMatches("Alice", "ali"));
+  assert.ok(state.nameMatches("Alice", "ALI"));
+  assert.ok(state.nameMatches("Alice", "ａｌｉ"));
+  assert.ok(state.nameMatches("Ölaf", "öl"));
+  assert.ok(!state.nameMatches("Alice", "lice"));
+  assert.ok(!state.nameMatches("Bob", "bobby"));
 });
 
 Deno.test("unreadTotal() adds up every conversation's unread count", () => {

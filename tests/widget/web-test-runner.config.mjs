@@ -139,16 +139,18 @@ function signToken({ sub, name, expiresInSeconds = 600 }) {
 /**
  * Server commands for the tests: where the server is, and stopping/starting it. `small` is a
  * second server with a short MAX_CONTENT_LENGTH, `host` a third that takes only host-signed
- * tokens (AUTH_SECRET); each is started the first time a test asks for it.
+ * tokens (AUTH_SECRET), `search` one that lists few people (USER_LIST_LIMIT), so search is
+ * how the rest are found, and `refusing` one whose CORS_ORIGINS leave the test page out; each
+ * is started the first time a test asks for it.
  */
-function chatServerPlugin(server, small, host, kvDir) {
+function chatServerPlugin(server, small, host, search, refusing, kvDir) {
   return {
     name: "chat-server",
     async serverStart() {
       await server.start();
     },
     async serverStop() {
-      await Promise.all([server.stop(), small.stop(), host.stop()]);
+      await Promise.all([server, small, host, search, refusing].map((s) => s.stop()));
       await Deno.remove(kvDir, { recursive: true }).catch(() => {});
     },
     async executeCommand({ command, payload }) {
@@ -165,6 +167,14 @@ function chatServerPlugin(server, small, host, kvDir) {
         await host.stop();
         await host.start();
         return true;
+      }
+      if (command === "chat-server-search") {
+        await search.start();
+        return search.url;
+      }
+      if (command === "chat-server-refusing") {
+        await refusing.start();
+        return refusing.url;
       }
       if (command === "chat-token") return await signToken(payload);
       if (command === "chat-server-stop") {
@@ -240,6 +250,18 @@ const host = createChatServer({
   env: { AUTH_SECRET },
 });
 
+const search = createChatServer({
+  port: freePort(),
+  kvPath: join(kvDir, "search.kv"),
+  corsOrigins,
+  env: { USER_LIST_LIMIT: "4" },
+});
+const refusing = createChatServer({
+  port: freePort(),
+  kvPath: join(kvDir, "refusing.kv"),
+  corsOrigins: "https://elsewhere.example",
+});
+
 const bundle = await buildWidget({ outfile: join(root, "dist", "chat-widget.js") });
 console.log(
   `Bundle (what a default page loads): ${(bundle.raw / 1024).toFixed(1)} KB raw, ${
@@ -262,7 +284,7 @@ export default {
   testFramework: { config: { timeout: 90_000 } },
   plugins: [
     esbuildPlugin({ ts: true, target: "es2022" }),
-    chatServerPlugin(server, small, host, kvDir),
+    chatServerPlugin(server, small, host, search, refusing, kvDir),
   ],
   reporters: [
     defaultReporter(),

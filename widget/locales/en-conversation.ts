@@ -43,4 +43,11 @@ export const enConversation = {
   unblock: "Unblock",
   youBlocked: "You blocked {name}. Unblock to write.",
   notDelivered: "Not delivered: this person doesn't accept your messages",
+  deleteMessageTitle: "Delete this message?",
+  deleteMessageHint: "It is replaced by “Message deleted” for both of you.",
+  deleteMessageFailed: "Not deleted: {reason}",
+  blockTitle: "Block {name}?",
+  blockHint:
+    "Messages, typing and read receipts from {name} no longer reach you, and neither of you can write to the other. You can unblock them at any time.",
+  blockFailed: "Not changed: {reason}",
 } satisfies Record<string, string>;

@@ -16,13 +16,6 @@ export const enDialogs = {
     "The name {name} is free again at once. Messages you wrote are replaced by “Message deleted” for everyone.",
   deleting: "Deleting…",
   deleteFailed: "The account was not deleted: {reason}",
-  deleteMessageTitle: "Delete this message?",
-  deleteMessageHint: "It is replaced by “Message deleted” for both of you.",
-  deleteMessageFailed: "Not deleted: {reason}",
-  blockTitle: "Block {name}?",
-  blockHint:
-    "Messages, typing and read receipts from {name} no longer reach you, and neither of you can write to the other. You can unblock them at any time.",
-  blockFailed: "Not changed: {reason}",
   readReceipts: "Read receipts",
   readReceiptsHint:
     "Others see when you have read their messages, and you see when they have read yours.",

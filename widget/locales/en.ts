@@ -1,11 +1,12 @@
 /**
  * English: the fallback for every other table, and, with the English of the chunks loaded on
- * demand (`en-conversation.ts`, `en-dialogs.ts`), the one list of keys. Their keys type every
+ * demand (`en-conversation.ts`, `en-dialogs.ts`, `en-search.ts`), the one list of keys. Their keys type every
  * other table and every `t()` call, so a misspelt key is a type error.
  */
 import type { ChatErrorCode } from "../chat-state.ts";
 import type { enConversation } from "./en-conversation.ts";
 import type { enDialogs } from "./en-dialogs.ts";
+import type { enSearch } from "./en-search.ts";
 
 /** English for the first view (the bundle's); the rest comes with the chunks that show it. */
 export const en = {
@@ -45,6 +46,11 @@ export const en = {
   error_token_unavailable: "Your sign-in could not be fetched from the site",
   tryAgain: "Try again",
   loading: "Loading…",
+  conversations: "Conversations",
+  previewMine: "You: {text}",
+  previewDeleted: "Message deleted",
+  searchLabel: "Search people",
+  error_origin_not_allowed: "This site is not allowed to use the chat server",
   typingShort: "typing…",
   lastSeen: "last seen {time}",
   lastSeenNow: "last seen just now",
@@ -53,7 +59,11 @@ export const en = {
 } satisfies Record<string, string>;
 
 /** A key of the English tables. */
-type EnglishKey = keyof typeof en | keyof typeof enConversation | keyof typeof enDialogs;
+type EnglishKey =
+  | keyof typeof en
+  | keyof typeof enConversation
+  | keyof typeof enDialogs
+  | keyof typeof enSearch;
 
 /** The plural categories of `Intl.PluralRules`. */
 type PluralCategory = Intl.LDMLPluralRule;
