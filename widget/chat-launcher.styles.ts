@@ -76,7 +76,6 @@ export const launcherStyles = css`
     height: min(600px, calc(100vh - 108px));
     border-radius: var(--_radius);
     box-shadow: 0 12px 40px rgb(0 0 0 / 0.25);
-    overscroll-behavior: contain;
   }
   .panel .header {
     padding-inline-end: 52px;

@@ -244,7 +244,7 @@ Deno.test("helpers: connect() fails fast on a refused handshake", async () => {
 
 Deno.test("every demo page names its icon, which is served, so a browser asks for no /favicon.ico", async () => {
   await using server = await startTestServer();
-  for (const page of ["index.html", "two.html", "signed-in.html"]) {
+  for (const page of ["index.html", "support.html", "two.html", "signed-in.html"]) {
     const html = await (await fetch(`${server.url}/${page}`)).text();
     assert.match(html, /<link rel="icon" href="favicon.svg" type="image\/svg\+xml">/, page);
   }
