@@ -8,6 +8,7 @@ import {
   login,
   mount,
   openWith,
+  receiptOf,
   send,
   uniqueName,
   userIdOf,
@@ -186,6 +187,8 @@ describe("<chat-widget mode=launcher>", () => {
     const otherId = await userIdOf(el, other.user!.username);
     el.openConversation(otherId);
     await waitFor(() => el.unreadTotal === 0, "the conversation read");
+    // The server has taken the read (its answer is on its way): what follows is new.
+    await waitFor(() => receiptOf(other, "Two") === "seen", "Two seen");
     el.hide();
     await send(other, "Three");
     await waitFor(() => deep(el, "[part=launcher-badge]")?.textContent === "1", "a badge of 1");

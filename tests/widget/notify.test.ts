@@ -73,12 +73,13 @@ describe("<chat-widget notify>", () => {
       await waitFor(() => el.unreadTotal === 0, "the messages read");
       await el.updateComplete;
       expect(titleText()).to.equal("Checkout");
-      // Removed from the page, the widget gives the title back too.
+      // Removed from the page, a widget gives the title back too.
       title.textContent = original;
-      el.closeConversation();
-      await send(other, "Three");
+      const leaving = await mount({ attributes: { notify: "title" } });
+      await login(leaving, uniqueName("leaving"));
+      await send(await writer(leaving), "Three");
       await waitFor(() => titleText() === `(1) ${original}`, "the prefix again");
-      unmount(el);
+      unmount(leaving);
       expect(titleText()).to.equal(original);
       // Without the token, nothing is touched.
       const plain = await mount();
