@@ -25,6 +25,13 @@ export const launcherStyles = css`
     text-transform: none;
     color: var(--_fg);
   }
+  /* Nor has the wrapper: in a host's flex or grid it is no item, its children are all fixed. */
+  .launcher {
+    display: contents;
+  }
+  .launcher .sr-only {
+    position: fixed;
+  }
   /* Above the host page: the element itself has no box to stack. */
   .fab,
   .panel,
