@@ -22,8 +22,11 @@ for (const select of document.querySelectorAll(".controls select")) {
   });
 }
 
-// A host page can react to the widget's events, e.g. show unread messages in the tab title.
-const title = document.title;
-document.addEventListener("chat-unread-change", (event) => {
-  document.title = event.detail.total ? `(${event.detail.total}) ${title}` : title;
-});
+// A host page can react to the widget's events, e.g. show unread messages in the tab title (a
+// widget with notify="title" does that itself, as the support page's does).
+if (!document.querySelector("chat-widget[notify~=title]")) {
+  const title = document.title;
+  document.addEventListener("chat-unread-change", (event) => {
+    document.title = event.detail.total ? `(${event.detail.total}) ${title}` : title;
+  });
+}

@@ -147,7 +147,6 @@ export async function startServer(config: Config, options: StartOptions): Promis
         });
       }
       : undefined,
-    originAllowed: (request) => originAllowed(config.corsOrigins, config.publicUrl, request),
     health: () => ({
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       sockets: io.engine.clientsCount,
@@ -175,6 +174,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     editWindowSeconds: config.editWindowSeconds,
     maxContentLength: config.maxContentLength,
     relay: redis,
+    originAllowed: (headers) => originAllowed(config.corsOrigins, config.publicUrl, headers),
   });
   await cluster?.start({ onUsersGone: wiring.usersGone, onUsersBack: wiring.usersBack });
 

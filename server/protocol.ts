@@ -45,7 +45,8 @@ export type ErrorCode =
   | "not_allowed"
   | "forbidden"
   | "blocked"
-  | "unknown_message";
+  | "unknown_message"
+  | "origin_not_allowed";
 
 /** The error half of an ack. `message` is meant for people, `code` for programs. */
 export interface WireError {

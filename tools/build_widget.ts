@@ -129,7 +129,7 @@ export const BUNDLE_ENTRY = 'export * from "./mod.ts";\n' +
 const BUNDLED_LOCALE = "en.ts";
 
 /** Modules of `widget/` that are chunks of elements, which the bundle imports on demand. */
-const ELEMENT_CHUNKS = ["conversation.ts", "dialogs.ts", "search.ts"];
+const ELEMENT_CHUNKS = ["conversation.ts", "dialogs.ts", "launcher.ts", "search.ts"];
 
 /** The modules a chunk of elements takes from the bundle, and the names it takes, from `chunk-imports.ts`. */
 async function chunkImports(widgetDir: string): Promise<{ modules: Set<string>; names: string[] }> {

@@ -9,9 +9,7 @@ import {
   INVALID_USERNAME,
   LIMITS,
   type LoadMessagesAck,
-  type LoadMessagesRequest,
   type Message,
-  type MessageChangeAck,
   type MessagesReadAck,
   type MessagesReadNotice,
   type Preferences,
@@ -170,8 +168,6 @@ export class ChatConnection implements ReactiveController {
   #outboxHosted = false;
   #attached = false;
   #failedAttempts = 0;
-  // Whether `/origin` was asked since the last (re)connect: a refused page is told why once.
-  #originChecked = false;
   #inflight = new Set<string>();
   #flushing = false;
   // The message `send()` is writing, while it calls `#flush()`.
@@ -181,7 +177,6 @@ export class ChatConnection implements ReactiveController {
   #connectedOnce = false;
   #visible: () => boolean;
   // When `typing` was last sent to each person, and the timers that clear theirs.
-  #typingSent = new Map<string, number>();
   #typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   // How far each conversation was reported delivered, and the conversations to report next.
   #delivered = new Map<string, string>();
@@ -329,8 +324,6 @@ export class ChatConnection implements ReactiveController {
     ) {
       return undefined;
     }
-    // The next keystroke starts a new message: say so at once.
-    this.#typingSent.delete(to);
     const entry: OutboxEntry = {
       clientId: newClientId(),
       to,
@@ -372,30 +365,20 @@ export class ChatConnection implements ReactiveController {
     this.#host.requestUpdate();
   }
 
-  /** Loads the page before the oldest message held for `userID`. Resolves false when nothing was loaded. */
-  async loadOlder(userID: string): Promise<boolean> {
-    const user = this.users.get(userID);
-    if (!user || !user.hasMore || user.loadingOlder || !this.#socket?.connected) return false;
-    const oldest = user.messages.find((m) => m.state === "sent");
-    user.loadingOlder = true;
-    this.#host.requestUpdate();
-    const ack = await this.request<LoadMessagesAck>(
-      "load messages",
-      {
-        with: userID,
-        before: oldest?.id,
-        limit: LIMITS.defaultPageSize,
-      } satisfies LoadMessagesRequest,
-    );
+  /**
+   * The conversation with `userID` asked for an older page (`loadingOlder` set), and this is
+   * the answer: merged in, or (failed) nothing but the flag cleared.
+   */
+  olderLoaded(userID: string, ack: LoadMessagesAck | FailedAck): void {
     // A rename or a deletion meanwhile put a copy of the user in the map.
     const current = this.users.get(userID);
-    for (const u of [user, current]) if (u) u.loadingOlder = false;
+    if (current) current.loadingOlder = false;
+    if (ack.ok && current) {
+      current.messages = mergeMessages(current.messages, ack.messages);
+      current.hasMore = ack.hasMore;
+      this.#noteDelivered(userID);
+    }
     this.#host.requestUpdate();
-    if (!ack.ok || !current) return false;
-    current.messages = mergeMessages(current.messages, ack.messages);
-    current.hasMore = ack.hasMore;
-    this.#noteDelivered(userID);
-    return ack.messages.length > 0;
   }
 
   /**
@@ -426,27 +409,9 @@ export class ChatConnection implements ReactiveController {
     );
   }
 
-  /** Tells `userID` that this user is typing to them: at most once every `LIMITS.typingIntervalMs`. */
-  typing(userID: string): void {
-    const user = this.users.get(userID);
-    const socket = this.#socket;
-    if (
-      !user || user.self || user.deleted || user.blocked || !user.connected || !socket?.connected
-    ) return;
-    const now = Date.now();
-    if (now - (this.#typingSent.get(userID) ?? -Infinity) < LIMITS.typingIntervalMs) return;
-    this.#typingSent.set(userID, now);
-    socket.emit("typing", { to: userID });
-  }
-
-  /** Replaces the text of this user's message `id` to `userID`; resolves with the refusal, if any. */
-  editMessage(userID: string, id: string, content: string): Promise<WireError | undefined> {
-    return this.#change("edit message", { id, content, with: userID });
-  }
-
-  /** Turns this user's message `id` to `userID` into "Message deleted" for both; resolves with the refusal, if any. */
-  deleteMessage(userID: string, id: string): Promise<WireError | undefined> {
-    return this.#change("delete message", { id, with: userID });
+  /** Tells `to` that this user is typing to them (the conversation spaces these out). */
+  typing(to: string): void {
+    if (this.#socket?.connected) this.#socket.emit("typing", { to });
   }
 
   /** Blocks or unblocks `userID`; resolves with the refusal, if any. */
@@ -474,7 +439,6 @@ export class ChatConnection implements ReactiveController {
   /** Tries to connect again right away (for a "retry now" control and when the browser comes back online). */
   reconnectNow(): void {
     const socket = this.#socket;
-    this.#originChecked = false;
     if (socket && !socket.connected) {
       socket.disconnect();
       socket.connect();
@@ -593,7 +557,6 @@ export class ChatConnection implements ReactiveController {
     this.#flushing = false;
     for (const timer of this.#typingTimers.values()) clearTimeout(timer);
     this.#typingTimers.clear();
-    this.#typingSent.clear();
     clearTimeout(this.#deliveryTimer);
     this.#deliveryTimer = undefined;
     this.#deliveryDue.clear();
@@ -609,7 +572,6 @@ export class ChatConnection implements ReactiveController {
     this.#closeSocket();
     this.#failedAttempts = 0;
     this.#connectedOnce = false;
-    this.#originChecked = false;
     this.#refreshed = false;
     this.hostError = undefined;
     this.#setState("connecting");
@@ -760,42 +722,10 @@ export class ChatConnection implements ReactiveController {
       return;
     }
     this.#failedAttempts++;
-    if (!this.#originChecked && !this.#connectedOnce) {
-      this.#originChecked = true;
-      void this.#checkOrigin(socket);
-    }
     if ((globalThis.navigator as { onLine?: boolean } | undefined)?.onLine === false) {
       this.#setState("offline");
     } else if (this.#failedAttempts >= UNREACHABLE_AFTER) this.#setState("unreachable");
     else this.#setState(this.#connectedOnce ? "reconnecting" : "connecting");
-  }
-
-  /**
-   * The first connection attempt failed: asks the server whether it accepts pages from this
-   * origin, which its refusal of the handshake cannot say to the page. If not, stops trying
-   * (until `reconnectNow()`) and says why. A server that cannot be asked keeps being retried.
-   */
-  async #checkOrigin(socket: ChatSocket): Promise<void> {
-    let allowed: unknown;
-    try {
-      const response = await fetch(new URL("/origin", this.#server || globalThis.location.href), {
-        cache: "no-store",
-        credentials: "omit",
-      });
-      allowed = response.ok ? (await response.json())?.allowed : undefined;
-    } catch {
-      return;
-    }
-    if (allowed !== false || socket !== this.#socket || socket.connected) return;
-    socket.disconnect();
-    this.signingIn = false;
-    this.#setState("refused");
-    this.#emit("chat-error", {
-      code: "origin_not_allowed",
-      message:
-        `The chat server at ${this.#server} does not accept pages from ${globalThis.location?.origin} (CORS_ORIGINS)`,
-      source: "connect",
-    });
   }
 
   /** Host mode: the host's user cannot be signed in; nothing is tried again until asked. */
@@ -982,15 +912,6 @@ export class ChatConnection implements ReactiveController {
   }
 
   /** Sends an edit or a deletion and applies the server's copy; resolves with the refusal, if any. */
-  async #change(
-    event: "edit message" | "delete message",
-    request: { id: string; with: string; content?: string },
-  ): Promise<WireError | undefined> {
-    const ack = await this.request<MessageChangeAck>(event, request);
-    if (!ack.ok) return ack.error;
-    this.#onMessageUpdated(ack.message);
-  }
-
   /**
    * Sends `event` and waits for its ack, reporting a refusal as `chat-error`; without a
    * connection, or without an answer in time, resolves with a failure of its own.

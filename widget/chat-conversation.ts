@@ -11,7 +11,15 @@ import {
   lastEditable,
   receiptOf,
 } from "./chat-state.ts";
-import type { WireError } from "../server/protocol.ts";
+import type {
+  DeleteMessageRequest,
+  EditMessageRequest,
+  FailedAck,
+  LoadMessagesAck,
+  LoadMessagesRequest,
+  MessageChangeAck,
+  WireError,
+} from "../server/protocol.ts";
 import type { ChatConfirmDialog, ConfirmRequest } from "./chat-confirm-dialog.ts";
 import type { Translate } from "./chat-locales.ts";
 import { chatConversationStyles } from "./chat-conversation.styles.ts";
@@ -31,14 +39,28 @@ interface Rendered {
   last?: string;
 }
 
-/** What the conversation asks of the server; each resolves with the refusal, if refused. */
+/** What the conversation asks of the server. */
 export interface ConversationActions {
-  /** Saves a new text of your message `id`. */
-  edit(id: string, content: string): Promise<WireError | undefined>;
-  /** Turns your message `id` into "Message deleted" for both. */
-  delete(id: string): Promise<WireError | undefined>;
-  /** Blocks or unblocks `userID`. */
+  /**
+   * Sends `edit message` or `delete message` and resolves with its ack. The change itself
+   * comes back as `message updated`, to every tab of both people.
+   */
+  request<A extends { ok: boolean }>(
+    event: "edit message" | "delete message" | "load messages",
+    payload: EditMessageRequest | DeleteMessageRequest | LoadMessagesRequest,
+  ): Promise<A | FailedAck>;
+  /** An older page asked for with `load messages` arrived, or could not be fetched. */
+  olderLoaded(userID: string, ack: LoadMessagesAck | FailedAck): void;
+  /** Blocks or unblocks `userID`; resolves with the refusal, if refused. */
   block(userID: string, blocked: boolean): Promise<WireError | undefined>;
+  /** Tells `to` that you are typing to them. */
+  typing(to: string): void;
+}
+
+/** The refusal of a change, if refused. */
+async function refusal(ack: Promise<MessageChangeAck | FailedAck>): Promise<WireError | undefined> {
+  const done = await ack;
+  return done.ok ? undefined : done.error;
 }
 
 /** The parts of the conversation and its composer, as the enclosing widget exposes them. */
@@ -52,13 +74,12 @@ const EXPORTED_PARTS =
  * own messages show how far they got (sent, delivered, seen) and, while they may
  * still be changed, a menu to edit or delete them. An edit happens here: Edit in the
  * menu (or Up in an empty box) puts the message in the composer, and saving hands it to
- * `actions.edit`. Deleting a message and blocking the person are confirmed first, in a
+ * `actions.request`. Deleting a message and blocking the person are confirmed first, in a
  * `<chat-confirm-dialog>`. An edit ends with Escape or Cancel, once saved, when the message is deleted (in any
  * tab), or when another conversation opens.
  *
  * @tagname chat-conversation
  * @fires {CustomEvent<Record<never, never>>} chat-back - the back button or Escape was pressed in the narrow layout (inner)
- * @fires {CustomEvent<Record<never, never>>} chat-load-older - the view reached the oldest loaded message (inner)
  * @fires {CustomEvent<{ clientId: string }>} chat-retry - Retry was pressed on a failed message (inner)
  * @fires {CustomEvent<{ clientId: string }>} chat-discard - Discard was pressed on a failed message (inner)
  * @csspart header - the bar with the person's name and status
@@ -313,6 +334,7 @@ export class ChatConversation extends LitElement {
         .editing=${editing}
         .editError=${this._editError}
         @chat-send=${this.#onSend}
+        @chat-typing=${this.#onTyping}
         @chat-edit-last=${(event: Event) => {
           event.stopPropagation();
           const last = lastEditable(peer, this.#editOptions());
@@ -517,16 +539,38 @@ export class ChatConversation extends LitElement {
 
   #saving = false;
 
+  // When `typing` was last sent to each person.
+  #typingSent = new Map<string, number>();
+
+  /** Typing in the box: the person hears of it at most once every `LIMITS.typingIntervalMs`. */
+  #onTyping = (event: Event): void => {
+    event.stopPropagation();
+    const peer = this.peer;
+    if (!peer || peer.self || peer.deleted || peer.blocked || !peer.connected || !this.online) {
+      return;
+    }
+    const now = Date.now();
+    if (now - (this.#typingSent.get(peer.userID) ?? -Infinity) < LIMITS.typingIntervalMs) return;
+    this.#typingSent.set(peer.userID, now);
+    this.actions.typing(peer.userID);
+  };
+
   /** The composer sent: an edit is saved here; a new message goes on to the widget. */
   #onSend = async (event: CustomEvent<{ content: string }>): Promise<void> => {
     const id = this.#editingId();
+    // The next keystroke starts a new message: say so at once.
+    if (!id) this.#typingSent.delete(this.peer.userID);
     if (!id) return;
     event.stopPropagation();
     const message = this.peer.messages.find((m) => m.id === id);
     if (this.#saving || !message) return;
     if (message.content === event.detail.content) return this.#stopEditing();
     this.#saving = true;
-    const error = await this.actions.edit(id, event.detail.content);
+    const error = await refusal(this.actions.request("edit message", {
+      id,
+      content: event.detail.content,
+      with: this.peer.userID,
+    }));
     this.#saving = false;
     if (this._editing?.id !== id) return;
     if (!error) return this.#stopEditing();
@@ -551,7 +595,9 @@ export class ChatConversation extends LitElement {
         confirm: t("delete"),
       }),
       run: async () => {
-        const error = await this.actions.delete(id);
+        const error = await refusal(
+          this.actions.request("delete message", { id, with: this.peer.userID }),
+        );
         if (error) return this.t("deleteMessageFailed", { reason: this.#reason(error) });
         this.focus();
       },
@@ -619,8 +665,19 @@ export class ChatConversation extends LitElement {
     if (log.scrollTop < TOP_SLACK) this.#loadOlder();
   }
 
-  #loadOlder(): void {
-    if (this.peer?.hasMore && !this.peer.loadingOlder) emit(this, "chat-load-older", {});
+  /** Asks for the page before the oldest message held, unless one is on its way. */
+  async #loadOlder(): Promise<void> {
+    const peer = this.peer;
+    if (!peer?.hasMore || peer.loadingOlder || !this.online) return;
+    peer.loadingOlder = true;
+    this.requestUpdate();
+    const ack = await this.actions.request<LoadMessagesAck>("load messages", {
+      with: peer.userID,
+      before: peer.messages.find((m) => m.state === "sent")?.id,
+      limit: LIMITS.defaultPageSize,
+    });
+    peer.loadingOlder = false;
+    this.actions.olderLoaded(peer.userID, ack);
   }
 
   #onKeydown = (event: KeyboardEvent): void => {
@@ -640,7 +697,6 @@ declare global {
     /** Back to the list (narrow layout). */
     "chat-back": CustomEvent<Record<never, never>>;
     /** The view reached the oldest message held: load the page before it. */
-    "chat-load-older": CustomEvent<Record<never, never>>;
     /** Send a failed message again. */
     "chat-retry": CustomEvent<{ clientId: string }>;
     /** Drop a failed message. */

@@ -6,10 +6,12 @@ import { emit } from "./emit.ts";
 import { baseStyles } from "./shared.styles.ts";
 
 /**
- * The settings panel the title bar's ⚙ button opens: read receipts on or off. Escape closes it
- * (focus goes back to the button), and so does focus leaving it.
+ * The settings panel the title bar's ⚙ button opens: read receipts on or off, and below them
+ * what the widget puts in its slot (the notification settings). Escape closes it (focus goes
+ * back to the button), and so does focus leaving it.
  *
  * @tagname chat-settings
+ * @slot - more settings, below read receipts
  * @fires {CustomEvent<{ readReceipts: boolean }>} chat-preferences - a setting was changed (inner)
  * @fires {CustomEvent<{ refocus: boolean }>} chat-settings-close - Escape (`refocus`), or focus left the panel (inner)
  * @csspart settings - the panel
@@ -85,6 +87,7 @@ export class ChatSettings extends LitElement {
           ${t("readReceipts")}
         </label>
         <p id="hint">${t("readReceiptsHint")}</p>
+        <slot></slot>
       </div>
     `;
   }
@@ -96,7 +99,9 @@ export class ChatSettings extends LitElement {
   }
 
   #focusout(event: FocusEvent): void {
-    if (!this.renderRoot.contains(event.relatedTarget as Node | null)) {
+    const next = event.relatedTarget as Node | null;
+    // Slotted settings are the panel's too, though they live in the widget's shadow root.
+    if (!this.renderRoot.contains(next) && !this.contains(next)) {
       emit(this, "chat-settings-close", { refocus: false });
     }
   }

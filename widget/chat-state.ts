@@ -24,14 +24,10 @@ export type ConnectionState =
   | "connected"
   | "reconnecting"
   | "offline"
-  | "unreachable"
-  | "refused";
+  | "unreachable";
 
-/**
- * What the widget reports in `chat-error`: the server's codes, `token_unavailable` (the host's
- * `tokenProvider` failed) and `origin_not_allowed` (the server refuses pages from this origin).
- */
-export type ChatErrorCode = ErrorCode | "token_unavailable" | "origin_not_allowed";
+/** What the widget reports in `chat-error`: the server's codes, and `token_unavailable` (the host's `tokenProvider` failed). */
+export type ChatErrorCode = ErrorCode | "token_unavailable";
 
 /** A refusal or failure as the widget reports it: `message` for people, `code` for programs. */
 export interface ChatError {

@@ -125,11 +125,7 @@ export class ChatUserList extends LitElement {
     const shown = this.#arrange();
     this.#shown = shown;
     const focusable = this.#focusable([...shown.conversations, ...shown.people]);
-    const others = shown.conversations.length + shown.people.length -
-      (this.sections.conversations.some((u) => u.self) ||
-          this.sections.people.some((u) => u.self)
-        ? 1
-        : 0);
+    const alone = ![...shown.conversations, ...shown.people].some((u) => !u.self);
     return html`
       ${shown.conversations.length > 0
         ? html`
@@ -147,7 +143,7 @@ export class ChatUserList extends LitElement {
           </ul>
         `
         : nothing}
-      ${others <= 0 ? html`<p class="empty">${t("noUsers")}</p>` : nothing}
+      ${alone ? html`<p class="empty">${t("noUsers")}</p>` : nothing}
     `;
   }
 

@@ -12,6 +12,10 @@ export const chatWidgetStyles = [
       min-width: 280px;
       contain: content;
     }
+    /* Launcher mode: nothing until the launcher's chunk is there (its styles show it). */
+    :host([mode="launcher"]) {
+      display: none;
+    }
     .root {
       position: relative;
       display: flex;

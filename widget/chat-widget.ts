@@ -11,6 +11,7 @@ import { ChatConnection, type ChatConnectionEvents } from "./chat-connection.ts"
 import { type ChatEventDetail, type ChatEventName, emit, listen } from "./emit.ts";
 import { type ChatIdentity, type ChatUser, type ConnectionState } from "./chat-state.ts";
 import type { ChatConversation, ConversationActions } from "./chat-conversation.ts";
+import type { ChatLauncher } from "./chat-launcher.ts";
 import {
   createLocaleRegistry,
   createTranslator,
@@ -29,12 +30,14 @@ const NARROW_BELOW = 560;
 const CLOCK_MS = 30_000;
 
 /**
- * The chunks of elements loaded on demand, beside the bundle: a first view (the list, or the
- * username form) needs neither the conversation nor a dialog.
+ * The chunks loaded on demand, beside the bundle: a first view (the list, or the username form)
+ * needs neither the conversation nor a dialog, and an inline widget without `notify` never needs
+ * the launcher and the notifications.
  */
 const CHUNKS = {
   conversation: () => import("./conversation.ts"),
   dialogs: () => import("./dialogs.ts"),
+  launcher: () => import("./launcher.ts"),
   search: () => import("./search.ts"),
 };
 
@@ -56,6 +59,10 @@ function scriptOrigin(): string {
  * @tagname chat-widget
  * @attribute lang - language of every string, date and time (default: the nearest `lang`, else the browser's)
  * @attribute dir - `ltr` or `rtl` (default: from the language)
+ * @attribute mode - `inline` (the default: the element is the chat) or `launcher` (a round button that opens the chat in a panel above it)
+ * @attribute position - launcher mode: `right` (the default: bottom, at the end of the line, so bottom-left in RTL) or `left` (at its start)
+ * @attribute notify - space-separated tokens, all off by default: `title` (unread count in the page title), `desktop` (a notification while the page is hidden), `sound` (a short tone), `preview` (launcher mode: a bubble beside the closed button)
+ * @attribute open - launcher mode: the panel is open (reflected)
  * @property {string} lang - language of every string, date and time (the native property)
  * @property {string} dir - `ltr` or `rtl` (the native property)
  * @fires {CustomEvent<{ userID: string, username: string }>} chat-session - signed in (a new username or a restored session)
@@ -68,7 +75,16 @@ function scriptOrigin(): string {
  * @fires {CustomEvent<{ userID: string | null }>} chat-conversation-change - a conversation was opened, or closed (`null`)
  * @fires {CustomEvent<{ code: string, message: string, source: string }>} chat-error - the server refused something, or (host mode) the user could not be signed in: `auth_required`, `invalid_token`, `token_expired`, `token_unavailable`
  * @fires {CustomEvent<{ deleted: boolean }>} chat-logout - the user logged out, or deleted the account (`deleted`)
+ * @fires {CustomEvent<Record<never, never>>} chat-open - launcher mode: the panel opened (the button, `show()`, a notification or a preview)
+ * @fires {CustomEvent<Record<never, never>>} chat-close - launcher mode: the panel closed (the button, its close button, Escape, `hide()`)
  * @csspart base - the outer box
+ * @csspart launcher - launcher mode: the round button that opens and closes the panel
+ * @csspart launcher-badge - the unread count on the launcher while the panel is closed
+ * @csspart panel - launcher mode: the panel the chat opens in (the whole screen below 560 px)
+ * @csspart close-button - the panel's close button
+ * @csspart preview - launcher mode, `notify="preview"`: the bubble with an arriving message beside the closed button
+ * @csspart preview-close - its dismiss button
+ * @csspart notify-settings - the notification settings in the settings panel (sound, desktop notifications)
  * @csspart header - the title bar
  * @csspart title - the title text
  * @csspart total-badge - the total unread count
@@ -181,6 +197,10 @@ export class ChatWidget extends LitElement {
     strings: { attribute: false },
     token: { attribute: false },
     tokenProvider: { attribute: false },
+    mode: { reflect: true },
+    position: {},
+    notify: {},
+    open: { type: Boolean, reflect: true },
     _narrow: { state: true },
     _settings: { state: true },
   };
@@ -205,28 +225,37 @@ export class ChatWidget extends LitElement {
   declare token: string;
   /** Host mode: gives a fresh token; called at every connect attempt and once more after `token_expired`. */
   declare tokenProvider: (() => Promise<string>) | undefined;
+  /** `inline` (unset: the element is the chat) or `launcher` (a button that opens it in a panel). */
+  declare mode: "inline" | "launcher" | undefined;
+  /** Launcher mode: `right` (unset: bottom, at the end of the line; bottom-left in RTL) or `left` (at its start). */
+  declare position: "right" | "left" | undefined;
+  /** Notifications, space-separated: `title`, `desktop`, `sound`, `preview` (unset: none). */
+  declare notify: string | undefined;
+  /** Launcher mode: whether the panel is open; `show()` and `hide()` also fire `chat-open` and `chat-close`. */
+  declare open: boolean;
   declare _narrow: boolean;
   /** The settings panel is open. */
   declare _settings: boolean;
   /** Your message being edited in the composer. */
 
   /** The chunks loading or loaded, by name; shared by every widget on the page. */
-  static #chunks = new Map<keyof typeof CHUNKS, Promise<void>>();
+  static #chunks = new Map<keyof typeof CHUNKS, Promise<unknown>>();
 
-  /** Loads a chunk of elements (once per page) and registers its elements. */
-  static #chunk(name: keyof typeof CHUNKS): Promise<void> {
+  /** Loads a chunk (once per page), registers its elements and gives its module. */
+  static #chunk<K extends keyof typeof CHUNKS>(name: K): ReturnType<typeof CHUNKS[K]> {
     let load = ChatWidget.#chunks.get(name);
     if (!load) {
       load = CHUNKS[name]().then((m) => {
         // Its English first: its elements render with it from their first update.
         ChatWidget.locales.set("en", { ...m.strings, ...ChatWidget.locales.get("en") });
         m.defineElements();
+        return m;
       });
       ChatWidget.#chunks.set(name, load);
       // A failed fetch may work next time.
       load.catch(() => ChatWidget.#chunks.delete(name));
     }
-    return load;
+    return load as ReturnType<typeof CHUNKS[K]>;
   }
 
   #connection: ChatConnection = new ChatConnection(this, {
@@ -240,8 +269,13 @@ export class ChatWidget extends LitElement {
     emit: (type, detail) => this.#emit(type, detail as ChatEventDetail<typeof type>),
     isVisible: (): boolean =>
       this.isConnected && globalThis.document?.visibilityState !== "hidden" &&
-      (!this._narrow || this.#connection.activeUserID !== undefined),
+      (this.mode == "launcher"
+        ? this.open
+        : !this._narrow || this.#connection.activeUserID !== undefined),
   });
+  /** The launcher and the notifications (their chunk), once loaded; `#launching` while it loads. */
+  #launcher?: ChatLauncher;
+  #launching?: Promise<void>;
   #resize?: ResizeObserver;
   #focusNext?: "list" | "login";
   #clock?: ReturnType<typeof setInterval>;
@@ -252,6 +286,7 @@ export class ChatWidget extends LitElement {
     this.storageKey = "chat-widget-session";
     this.theme = "auto";
     this.token = "";
+    this.open = false;
     this._narrow = false;
     this._settings = false;
   }
@@ -310,6 +345,22 @@ export class ChatWidget extends LitElement {
     this.#connection.reconnectNow();
   }
 
+  /** Launcher mode: opens the panel (and fires `chat-open`, if it was closed). */
+  show(): void {
+    if (!this.open) {
+      this.open = true;
+      this.#emit("chat-open", {});
+    }
+  }
+
+  /** Launcher mode: closes the panel (and fires `chat-close`, if it was open). */
+  hide(): void {
+    if (this.open) {
+      this.open = false;
+      this.#emit("chat-close", {});
+    }
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.#resize ??= new ResizeObserver(([entry]) => {
@@ -345,6 +396,11 @@ export class ChatWidget extends LitElement {
     // An open conversation needs its chunk; until it is there, the pane says "Loading…".
     if (this.#connection.activeUserID !== undefined && !customElements.get("chat-conversation")) {
       void this.#load("conversation");
+    }
+    if (this.mode == "launcher" || this.notify) {
+      this.#launching ??= this.#load("launcher").then((m) =>
+        void (this.#launcher = m?.attach(this))
+      );
     }
   }
 
@@ -384,11 +440,11 @@ export class ChatWidget extends LitElement {
       reconnecting: t("reconnecting"),
       offline: t("offlineBanner"),
       unreachable: t("unreachable", { server: client.server }),
-      refused: t("error_origin_not_allowed"),
     }[client.state];
-    const narrow = this._narrow;
+    // The launcher's panel is narrow, or the whole (narrow) screen.
+    const narrow = this._narrow || this.mode == "launcher";
     const expired = client.loginError?.code === "invalid_session";
-    return html`
+    const root = html`
       <section
         class="root ${narrow ? "narrow" : ""}"
         part="base"
@@ -435,7 +491,7 @@ export class ChatWidget extends LitElement {
           ? html`
             <chat-settings id="settings" exportparts="settings" .t=${t}
               .readReceipts=${client.preferences.readReceipts}
-              ?online=${client.state === "connected"}></chat-settings>
+              ?online=${client.state === "connected"}>${this.#launcher?.settings(t)}</chat-settings>
           `
           : nothing}
         <div class="banner" part="banner" role="status">${banner}</div>
@@ -494,6 +550,7 @@ export class ChatWidget extends LitElement {
         </div>
       </section>
     `;
+    return this.#launcher ? this.#launcher.wrap(root, t) : root;
   }
 
   /** Host mode, not signed in: connecting, or why not (with another try when a provider can give a new token). */
@@ -530,17 +587,9 @@ export class ChatWidget extends LitElement {
     stop("chat-sign-in", ({ username }) => this.#onSignIn(username));
     stop("chat-select", ({ userID, user }) => this.#onSelect(userID, user));
     stop("chat-back", () => this.#onBack());
-    stop("chat-load-older", () => {
-      const active = this.#connection.activeUserID;
-      if (active) void this.#connection.loadOlder(active);
-    });
     stop("chat-retry", ({ clientId }) => this.#connection.retry(clientId));
     stop("chat-discard", ({ clientId }) => this.#connection.discard(clientId));
     stop("chat-send", ({ content }) => this.#onSend(content));
-    stop("chat-typing", () => {
-      const active = this.#connection.activeUserID;
-      if (active) this.#connection.typing(active);
-    });
     stop("chat-preferences", ({ readReceipts }) => {
       void this.#connection.setReadReceipts(readReceipts);
     });
@@ -592,17 +641,20 @@ export class ChatWidget extends LitElement {
     else ChatWidget.#chunk("conversation").catch(() => {});
   };
 
-  /** Loads a chunk and renders with it; false (and the error logged) when it cannot be fetched. */
-  async #load(name: keyof typeof CHUNKS): Promise<boolean> {
+  /** Loads a chunk and renders with it; gives its module, or undefined (and the error logged) when it cannot be fetched. */
+  async #load<K extends keyof typeof CHUNKS>(
+    name: K,
+  ): Promise<Awaited<ReturnType<typeof CHUNKS[K]>> | undefined> {
+    let chunk;
     try {
-      await ChatWidget.#chunk(name);
+      chunk = await ChatWidget.#chunk(name);
     } catch (error) {
       console.error(`Cannot load the ${name} of <chat-widget>:`, error);
-      return false;
+      return undefined;
     }
     this.requestUpdate();
     await this.updateComplete;
-    return true;
+    return chunk;
   }
 
   #onBack(): void {
@@ -624,14 +676,11 @@ export class ChatWidget extends LitElement {
 
   /** What the open conversation asks of the server: edits, deletions, blocks. */
   #actions: ConversationActions = {
-    edit: (id, content) => this.#connection.editMessage(this.#open(), id, content),
-    delete: (id) => this.#connection.deleteMessage(this.#open(), id),
+    request: (event, payload) => this.#connection.request(event, payload),
     block: (userID, blocked) => this.#connection.setBlocked(userID, blocked),
+    typing: (to) => this.#connection.typing(to),
+    olderLoaded: (userID, ack) => this.#connection.olderLoaded(userID, ack),
   };
-
-  #open(): string {
-    return this.#connection.activeUserID ?? "";
-  }
 
   async #toggleSettings(): Promise<void> {
     if (this._settings) {
@@ -697,5 +746,9 @@ declare global {
     "chat-error": CustomEvent<ChatConnectionEvents["chat-error"]>;
     /** The user logged out. */
     "chat-logout": CustomEvent<ChatConnectionEvents["chat-logout"]>;
+    /** Launcher mode: the panel opened. */
+    "chat-open": CustomEvent<Record<never, never>>;
+    /** Launcher mode: the panel closed. */
+    "chat-close": CustomEvent<Record<never, never>>;
   }
 }

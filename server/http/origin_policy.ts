@@ -3,6 +3,12 @@
  * `CORS_ORIGINS`. "This server's own" is `PUBLIC_URL`'s origin when it is set;
  * without it, a page whose origin names the request's Host header, which DNS
  * rebinding can arrange, so production sets `PUBLIC_URL`.
+ *
+ * Long-polling from any other page is refused at the first request, whose answer
+ * such a page may not read. A WebSocket is not subject to CORS: its upgrade is
+ * let through, and the Socket.IO middleware refuses the connection with
+ * `origin_not_allowed`, which the page does read, so a site that is not allowed
+ * learns why instead of retrying.
  */
 
 import type { IncomingMessage } from "node:http";
@@ -11,7 +17,7 @@ import type { IncomingMessage } from "node:http";
 export interface OriginPolicy {
   /** CORS headers for the long-polling requests of allowed origins. */
   cors?: { origin: true | string[] };
-  /** Refuses a handshake from any other origin. */
+  /** Refuses a long-polling handshake from any other origin. */
   allowRequest(req: IncomingMessage, callback: (error: string | null, ok: boolean) => void): void;
 }
 
@@ -43,7 +49,8 @@ export function originPolicy(origins: readonly string[], publicOrigin = ""): Ori
   return {
     cors: origins.length > 0 ? { origin: any ? true : [...origins] } : undefined,
     allowRequest(req, callback) {
-      const ok = originAllowed(origins, publicOrigin, req.headers);
+      const transport = new URL(req.url ?? "/", "http://localhost").searchParams.get("transport");
+      const ok = transport === "websocket" || originAllowed(origins, publicOrigin, req.headers);
       callback(ok ? null : "Origin not allowed", ok);
     },
   };

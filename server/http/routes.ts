@@ -1,12 +1,12 @@
 /**
  * The HTTP routes besides Socket.IO's: `/healthz` (the process is up),
- * `/readyz` (it can serve), `/health`, `/origin` (may this page connect?),
- * `/demo-token` (demo only), then the static files.
+ * `/readyz` (it can serve), `/health`, `/demo-token` (demo only), then the
+ * static files.
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.ts";
-import { send, sendJson, sendText } from "./respond.ts";
+import { sendJson, sendText } from "./respond.ts";
 import { serveStatic, type StaticFilesOptions } from "./static_files.ts";
 
 /** What the routes serve and report. */
@@ -18,12 +18,6 @@ export interface RoutesOptions extends StaticFilesOptions {
    * (when configured) is connected, and it is not shutting down.
    */
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
-  /**
-   * Whether a page may open a Socket.IO connection, from its request's Origin
-   * and Host headers: `GET /origin` answers it to any page, which Socket.IO's
-   * refusal cannot, as a refused page may not read that response.
-   */
-  originAllowed: (request: { origin?: string; host?: string }) => boolean;
   /** Bearer token that unlocks `health()`'s fields; "" keeps `/health` to `{status}`. */
   metricsToken: string;
   logger: Logger;
@@ -91,21 +85,6 @@ async function handle(
     const full = options.metricsToken !== "" &&
       sameSecret(req.headers.authorization ?? "", `Bearer ${options.metricsToken}`);
     sendJson(res, 200, { value: { status: "ok", ...(full ? options.health() : {}) }, head });
-    return;
-  }
-  if (path === "/origin") {
-    const origin = req.headers.origin;
-    send(res, 200, {
-      body: JSON.stringify({ origin: origin ?? null, allowed: options.originAllowed(req.headers) }),
-      head,
-      headers: {
-        "Content-Type": "application/json; charset=utf-8",
-        "Cache-Control": "no-store",
-        // Any page may ask; the answer is about the asking page only.
-        "Access-Control-Allow-Origin": "*",
-        "Vary": "Origin",
-      },
-    });
     return;
   }
   if (path === "/demo-token" && options.demoToken) {

@@ -39,6 +39,11 @@ export interface SocketOptions {
   maxContentLength: number;
   /** How presence bursts reach the other nodes of a cluster, and theirs this one. */
   relay?: RoomRelay;
+  /**
+   * Whether a page from the handshake's Origin may connect; a refused one is told so
+   * (`origin_not_allowed`). Absent: every origin may.
+   */
+  originAllowed?: (headers: { origin?: string; host?: string }) => boolean;
 }
 
 /** What `attachChat()` leaves running. */
@@ -129,6 +134,14 @@ export function attachChat(
 
   io.use(async (socket, next) => {
     try {
+      if (options.originAllowed && !options.originAllowed(socket.handshake.headers)) {
+        throw new ChatError(
+          "origin_not_allowed",
+          `Pages from ${
+            String(socket.handshake.headers.origin).slice(0, 200)
+          } may not connect (CORS_ORIGINS)`,
+        );
+      }
       const group = addressGroup(clientAddress(socket.handshake, options.trustProxy));
       const crowded = connections.refuseAddress(group);
       if (crowded) throw new ChatError("rate_limited", crowded);

@@ -177,6 +177,32 @@ Deno.test("connections from foreign origins are refused unless CORS_ORIGINS allo
   await open.close();
 });
 
+Deno.test("a WebSocket from a foreign origin is told origin_not_allowed; an allowed one connects", async () => {
+  await using server = await startTestServer({ CORS_ORIGINS: "http://localhost:8080" });
+  const connect = (origin: string) => {
+    const socket = io(server.url, {
+      auth: { username: `ws${crypto.randomUUID().slice(0, 8)}` },
+      transports: ["websocket"],
+      extraHeaders: { Origin: origin },
+      reconnection: false,
+      forceNew: true,
+    });
+    return new Promise<{ ok: boolean; code?: string; active: boolean }>((resolve) => {
+      socket.once("session", () => {
+        resolve({ ok: true, active: socket.active });
+        socket.disconnect();
+      });
+      socket.once("connect_error", (err: Error & { data?: { code?: string } }) => {
+        resolve({ ok: false, code: err.data?.code, active: socket.active });
+        socket.disconnect();
+      });
+    });
+  };
+  const refused = await connect("https://evil.example");
+  assert.deepEqual(refused, { ok: false, code: "origin_not_allowed", active: false });
+  assert.equal((await connect("http://localhost:8080")).ok, true);
+});
+
 // The guide's Vue client (Part III), reduced to its socket calls: it connects with
 // autoConnect false and auth {username}, stores the session, reconnects with
 // auth {sessionID}, lists `users`, and sends `private message` without an ack.
@@ -244,7 +270,7 @@ Deno.test("helpers: connect() fails fast on a refused handshake", async () => {
 
 Deno.test("every demo page names its icon, which is served, so a browser asks for no /favicon.ico", async () => {
   await using server = await startTestServer();
-  for (const page of ["index.html", "two.html", "signed-in.html"]) {
+  for (const page of ["index.html", "support.html", "two.html", "signed-in.html"]) {
     const html = await (await fetch(`${server.url}/${page}`)).text();
     assert.match(html, /<link rel="icon" href="favicon.svg" type="image\/svg\+xml">/, page);
   }

@@ -175,7 +175,6 @@ describe("<chat-widget> element", () => {
       "chat-select",
       "chat-send",
       "chat-back",
-      "chat-load-older",
       "chat-retry",
       "chat-discard",
     ];

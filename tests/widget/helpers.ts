@@ -87,6 +87,22 @@ export async function startServer(): Promise<void> {
   await executeServerCommand("chat-server-start");
 }
 
+/** Sets this page's notification permission in the browser (`prompt` makes it "default"). */
+export async function setNotificationPermission(
+  setting: "granted" | "prompt" | "denied",
+): Promise<void> {
+  await executeServerCommand("notifications-permission", { setting });
+}
+
+/** Hides this page (its window minimized) or shows it again; resolves once the page says so. */
+export async function setPageHidden(hidden: boolean): Promise<void> {
+  await executeServerCommand("page-visibility", { hidden });
+  await waitFor(
+    () => document.visibilityState === (hidden ? "hidden" : "visible"),
+    `the page to be ${hidden ? "hidden" : "visible"}`,
+  );
+}
+
 /** Polls `check` until it returns a truthy value; no fixed sleeps, generous for a noisy machine. */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
@@ -140,9 +156,14 @@ export async function mount(
     tokenProvider?: () => Promise<string>;
     width?: number;
     height?: number;
+    /** Attributes set before the element is added: `mode`, `notify`, `position`, `open`, … */
+    attributes?: Record<string, string>;
   } = {},
 ): Promise<ChatWidget> {
   const el = document.createElement("chat-widget");
+  for (const [name, value] of Object.entries(options.attributes ?? {})) {
+    el.setAttribute(name, value);
+  }
   el.server = options.server ?? await chatServer();
   el.storageKey = options.storageKey ?? uniqueKey();
   if (options.lang) el.lang = options.lang;
@@ -170,6 +191,7 @@ export function cleanup(): void {
   for (const key of keys.splice(0)) {
     localStorage.removeItem(key);
     localStorage.removeItem(`${key}:outbox`);
+    localStorage.removeItem(`${key}:sound`);
   }
 }
 

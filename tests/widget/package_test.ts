@@ -118,8 +118,15 @@ Deno.test("npm pack ships the bundle, its chunks, the types, the manifest and pa
     .map((e) => e.name).filter((n) => /^chat-widget-.+\.js$/.test(n));
   assert.deepEqual(
     chunks.map((n) => n.replace(/-[A-Z0-9]+\.js$/, "")).sort(),
-    ["chat-widget-ar", "chat-widget-conversation", "chat-widget-de", "chat-widget-dialogs"],
-    "the German and Arabic chunks, the conversation's and the dialogs'",
+    [
+      "chat-widget-ar",
+      "chat-widget-conversation",
+      "chat-widget-de",
+      "chat-widget-dialogs",
+      "chat-widget-launcher",
+      "chat-widget-search",
+    ],
+    "the German and Arabic chunks, the conversation's, the dialogs', the launcher's and the search's",
   );
   for (const chunk of chunks) assert.ok(files.includes(chunk), `${chunk} is shipped`);
   const pkg = JSON.parse(await Deno.readTextFile(join(built.dir, "package.json")));

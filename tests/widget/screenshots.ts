@@ -203,6 +203,14 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
         return !!q("chat-conversation").shadowRoot.querySelector(".msg.failed [role=alert]");
       }
       if (action === "connected") return el.connectionState === "connected";
+      if (action === "launcher") {
+        // Launcher mode: press the round button (once its chunk has drawn it).
+        const button = q("[part=launcher]");
+        button?.click();
+        return !!button;
+      }
+      if (action === "preview") return !!q("[part=preview]");
+      if (action === "badge") return q("[part=launcher-badge]")?.textContent === arg;
       if (action === "host-error") {
         return !!q("[part=auth-status] [role=alert]");
       }
@@ -464,6 +472,68 @@ try {
   await settle(maya);
   await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
   await maya.screenshot({ path: join(outDir, "phone-deleted-user.png") });
+
+  // Launcher mode on the support page: Sam asks, Lena from the workshop answers while the chat
+  // is closed (badge, preview), then Sam opens it; on a phone, and right to left.
+  const sam = await open(browser, "support.html", 1280, 900);
+  await act(sam, 0, "launcher");
+  await act(sam, 0, "login", "Sam");
+  const lena = await open(browser, "index.html", 1280, 900);
+  await act(lena, 0, "login", "Lena (workshop)");
+  await act(sam, 0, "open", "Lena (workshop)");
+  await act(sam, 0, "send", "Hi! Can I book the free first service for Saturday?");
+  await act(sam, 0, "sent");
+  await act(sam, 0, "launcher");
+  await act(lena, 0, "open", "Sam");
+  await act(lena, 0, "send", "Hi Sam, Saturday at 10:00 works.");
+  await act(lena, 0, "sent");
+  await act(lena, 0, "send", "Bring the bike and its receipt, we will have it ready by noon.");
+  await act(lena, 0, "sent");
+  await act(sam, 0, "badge", "2");
+  await act(sam, 0, "preview");
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "launcher-preview.png") });
+  await sam.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "phone-launcher-preview.png") });
+  await sam.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await sam.keyboard.press("Escape");
+  await sam.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    (document.querySelector("chat-widget") as any).shadowRoot
+      .querySelector("[part=preview-close]")?.click();
+  });
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "launcher-closed.png") });
+  await act(sam, 0, "launcher");
+  await act(sam, 0, "shown", "Bring the bike and its receipt, we will have it ready by noon.");
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "launcher-open.png") });
+  await act(sam, 0, "settings");
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "launcher-settings.png") });
+  await sam.keyboard.press("Escape");
+  await sam.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "phone-launcher-open.png") });
+  await sam.select(lang, "ar");
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "phone-launcher-open-rtl.png") });
+  await sam.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "launcher-open-rtl.png") });
+  await act(sam, 0, "launcher");
+  await act(lena, 0, "send", "See you on Saturday!");
+  await act(sam, 0, "preview");
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "launcher-rtl.png") });
+  await sam.select(".controls select[name=theme]", "dark");
+  await sam.select(lang, "en");
+  await act(sam, 0, "launcher");
+  await settle(sam);
+  await sam.screenshot({ path: join(outDir, "launcher-open-dark.png") });
+  await lena.close();
+  await sam.close();
 
   // Host mode: Ada and Grace, signed in by the site, talk.
   const ada = await open(browser, "signed-in.html?user=ada", 1280, 900, hostBase);

@@ -8,6 +8,7 @@
 // start it again through server commands (and start, on demand, a second one with a short
 // MAX_CONTENT_LENGTH and a third in host mode, whose tokens a command signs), stops them by
 // PID at the end, and writes {"passed": N, "failed": M} to $WTR_SUMMARY_FILE when that is set.
+// Two browser commands set the page's notification permission and hide or show the page.
 
 import { defaultReporter, summaryReporter } from "@web/test-runner";
 import { chromeLauncher } from "@web/test-runner-chrome";
@@ -198,6 +199,49 @@ function chatServerPlugin(server, small, host, search, refusing, kvDir) {
   };
 }
 
+/**
+ * Browser commands for the notification tests, on the test's own page: `notifications-permission`
+ * sets the page origin's permission (`granted` through puppeteer's overridePermissions, which is
+ * CDP's Browser.grantPermissions; `prompt` or `denied` through Browser.setPermission), and
+ * `page-visibility` hides the page (`{ hidden: true }` minimizes its window) or shows it again.
+ */
+function browserPlugin() {
+  return {
+    name: "chat-browser",
+    async executeCommand({ command, payload, session }) {
+      if (command !== "notifications-permission" && command !== "page-visibility") return undefined;
+      if (session.browser.type !== "puppeteer") {
+        throw new Error(`Cannot run ${command} in ${session.browser.type}: puppeteer only`);
+      }
+      const page = session.browser.getPage(session.id);
+      if (command === "notifications-permission") {
+        const origin = new URL(page.url()).origin;
+        const context = page.browserContext();
+        if (payload?.setting === "granted") {
+          await context.overridePermissions(origin, ["notifications"]);
+        } else {
+          await context.setPermission(origin, {
+            permission: { name: "notifications" },
+            state: payload?.setting === "prompt" ? "prompt" : "denied",
+          });
+        }
+        return true;
+      }
+      const cdp = await page.createCDPSession();
+      try {
+        const { windowId } = await cdp.send("Browser.getWindowForTarget");
+        await cdp.send("Browser.setWindowBounds", {
+          windowId,
+          bounds: { windowState: payload?.hidden ? "minimized" : "normal" },
+        });
+        return true;
+      } finally {
+        await cdp.detach();
+      }
+    },
+  };
+}
+
 /** Counts individual test cases; a file that failed to load counts as one failure. */
 function summaryFileReporter(path) {
   return {
@@ -285,6 +329,7 @@ export default {
   plugins: [
     esbuildPlugin({ ts: true, target: "es2022" }),
     chatServerPlugin(server, small, host, search, refusing, kvDir),
+    browserPlugin(),
   ],
   reporters: [
     defaultReporter(),
@@ -302,6 +347,8 @@ export default {
           "--disable-background-timer-throttling",
           "--disable-renderer-backgrounding",
           "--disable-backgrounding-occluded-windows",
+          // The sound tests hear the widget's tone without a click on the page first.
+          "--autoplay-policy=no-user-gesture-required",
         ],
       },
     }),

@@ -125,4 +125,11 @@ export const ar: ChatStrings = {
   error_forbidden: "لم يعد بالإمكان تغيير هذه الرسالة",
   error_unknown_message: "هذه الرسالة لم تعد موجودة",
   error_blocked: "لقد حظرت هذا الشخص",
+  // The launcher and the notifications.
+  closeChat: "إغلاق الدردشة",
+  dismiss: "إخفاء",
+  newMessageFrom: "رسالة جديدة من {name}",
+  sound: "صوت عند وصول رسائل جديدة",
+  desktopNotifications: "أعلمني بينما تكون هذه الصفحة في الخلفية",
+  enableNotifications: "تفعيل",
 };

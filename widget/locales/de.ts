@@ -121,4 +121,11 @@ export const de: ChatStrings = {
   error_forbidden: "Diese Nachricht kann nicht mehr geändert werden",
   error_unknown_message: "Diese Nachricht gibt es nicht mehr",
   error_blocked: "Du hast diese Person blockiert",
+  // The launcher and the notifications.
+  closeChat: "Chat schließen",
+  dismiss: "Ausblenden",
+  newMessageFrom: "Neue Nachricht von {name}",
+  sound: "Ton bei neuen Nachrichten",
+  desktopNotifications: "Benachrichtigen, während diese Seite im Hintergrund ist",
+  enableNotifications: "Einschalten",
 };

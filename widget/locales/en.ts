@@ -1,12 +1,14 @@
 /**
  * English: the fallback for every other table, and, with the English of the chunks loaded on
- * demand (`en-conversation.ts`, `en-dialogs.ts`, `en-search.ts`), the one list of keys. Their keys type every
- * other table and every `t()` call, so a misspelt key is a type error.
+ * demand (`en-conversation.ts`, `en-dialogs.ts`, `en-launcher.ts`, `en-search.ts`), the one
+ * list of keys. Their keys type every other table and every `t()` call, so a misspelt key is a
+ * type error.
  */
 import type { ChatErrorCode } from "../chat-state.ts";
 import type { enConversation } from "./en-conversation.ts";
 import type { enDialogs } from "./en-dialogs.ts";
 import type { enSearch } from "./en-search.ts";
+import type { enLauncher } from "./en-launcher.ts";
 
 /** English for the first view (the bundle's); the rest comes with the chunks that show it. */
 export const en = {
@@ -63,6 +65,7 @@ type EnglishKey =
   | keyof typeof en
   | keyof typeof enConversation
   | keyof typeof enDialogs
+  | keyof typeof enLauncher
   | keyof typeof enSearch;
 
 /** The plural categories of `Intl.PluralRules`. */
