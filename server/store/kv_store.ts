@@ -25,6 +25,7 @@ import {
   messagesPrefix,
   preferencesKey,
   readKey,
+  type ReadMark,
   readPrefix,
   receiptKey,
   receiptsPrefix,
@@ -61,12 +62,7 @@ export interface Activity {
   sessionsUntil: number;
 }
 
-/** A read mark: read up to `upTo`, when the conversation's received counter stood at `received`. */
-export interface ReadMark {
-  upTo: string;
-  /** The received count minus the messages after `upTo`: unread is the counter minus this. */
-  received: number;
-}
+export type { ReadMark } from "./keys.ts";
 
 /** `ChatStore` over a `Deno.Kv` handle it does not own: closing the KV is the caller's job. */
 export class KvChatStore implements ChatStore {
