@@ -26,6 +26,8 @@ export interface RunningServer {
   url: string;
   io: ChatServer;
   store: KvChatStore;
+  /** Runs the periodic sweep now (abandoned accounts, then old messages); resolves when done. */
+  sweep(): Promise<void>;
   /** Stops accepting, disconnects clients, flushes pending writes and closes what it opened. */
   close(): Promise<void>;
 }
@@ -35,6 +37,8 @@ export interface StartOptions {
   logger: Logger;
   /** An open KV to use instead of opening `config.kvPath`; it is not closed by `close()`. */
   kv?: Deno.Kv;
+  /** The clock the sweeps judge ages by; `Date.now` unless given. */
+  now?: () => number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -113,7 +117,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     sessionTtlMs: config.sessionTtlDays * DAY_MS,
     accountTtlMs: config.accountTtlDays * DAY_MS,
     editWindowSeconds: config.editWindowSeconds,
+    retentionMs: config.retentionDays * DAY_MS,
   });
+  const now = options.now ?? Date.now;
   const startedAt = Date.now();
   const http: HttpServer = createServer(createHttpHandler({
     demoDir: config.demoDir,
@@ -179,7 +185,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
-    sweeping ??= chat.sweepAccounts().then((deleted) => {
+    sweeping ??= chat.sweepAccounts(now()).then((deleted) => {
       if (deleted.length > 0) {
         logger.info(
           { event: "account sweep", deleted: deleted.length },
@@ -189,7 +195,14 @@ export async function startServer(config: Config, options: StartOptions): Promis
       }
     }).catch((error) => {
       logger.error({ event: "account sweep", err: error }, "Sweeping abandoned accounts failed");
+    }).then(() => chat.sweepMessages(now())).then((swept) => {
+      if (swept && (swept.deleted > 0 || swept.skipped > 0)) {
+        logger.info({ event: "retention", ...swept }, "Deleted old messages");
+      }
+    }).catch((error) => {
+      logger.error({ event: "retention", err: error }, "Deleting old messages failed");
     }).finally(() => (sweeping = undefined));
+    return sweeping;
   };
   const firstSweep = setTimeout(sweep, FIRST_SWEEP_MS);
   const sweeps = setInterval(sweep, SWEEP_INTERVAL_MS);
@@ -217,6 +230,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     url: `http://${host}:${port}`,
     io,
     store,
+    sweep,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => io.close(() => resolve()));

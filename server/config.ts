@@ -32,6 +32,8 @@ export interface Config {
   sessionTtlDays: number;
   /** Days an anonymous account with no live session is kept; 0 keeps it forever. */
   accountTtlDays: number;
+  /** Days a message is kept; 0 keeps messages forever. */
+  retentionDays: number;
   /** Seconds after sending during which a message may be edited or deleted; 0: never. */
   editWindowSeconds: number;
   /** HS256 secret host sites sign tokens with; "" for none. */
@@ -320,6 +322,13 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     default: 90,
     shown: "90",
     doc: "An anonymous account with no live session this many days is deleted (0: never)",
+    parse: integer(0, 36500),
+  },
+  retentionDays: {
+    env: "RETENTION_DAYS",
+    default: 0,
+    shown: "0",
+    doc: "Messages older than this many days are deleted, hourly (0: kept forever)",
     parse: integer(0, 36500),
   },
   editWindowSeconds: {

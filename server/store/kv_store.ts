@@ -44,6 +44,7 @@ import {
 } from "./keys.ts";
 import { readMany } from "./read_many.ts";
 import { retryLocked } from "./retry.ts";
+import { deleteMessagesBefore, type RetentionResult } from "./retention.ts";
 
 // Most messages from one peer counted exactly when marking read; beyond it the
 // count is capped (the widget shows "999+").
@@ -346,6 +347,10 @@ export class KvChatStore implements ChatStore {
       for (const key of keys.slice(i, i + DELETE_BATCH)) op = op.delete(key);
       await retryLocked(() => op.commit());
     }
+  }
+
+  deleteMessagesBefore(before: number): Promise<RetentionResult | null> {
+    return deleteMessagesBefore(this.#kv, before);
   }
 
   async listUsers(limit: number): Promise<UserRecord[]> {
