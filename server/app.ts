@@ -11,6 +11,7 @@ import { createHttpHandler } from "./http/routes.ts";
 import type { Logger } from "./log.ts";
 import { KvPresence } from "./store/kv_presence.ts";
 import { readyProbeKey } from "./store/keys.ts";
+import { kvProbe } from "./store/probe.ts";
 import { KvChatStore } from "./store/kv_store.ts";
 import { migrate } from "./store/migrations.ts";
 import { openKv } from "./store/open_kv.ts";
@@ -28,7 +29,10 @@ export interface RunningServer {
   store: KvChatStore;
   /** Runs the periodic sweep now (abandoned accounts, then old messages); resolves when done. */
   sweep(): Promise<void>;
-  /** Stops accepting, disconnects clients, flushes pending writes and closes what it opened. */
+  /**
+   * Says not ready at once, goes on serving for `DRAIN_SECONDS`, then stops
+   * accepting, disconnects clients, flushes pending writes and closes what it opened.
+   */
   close(): Promise<void>;
 }
 
@@ -45,6 +49,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // How often abandoned accounts are looked for; the first look is soon after start.
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 const FIRST_SWEEP_MS = 30_000;
+// A KV write that takes longer than this says "not ready": a locked file waits 5 s.
+const READY_PROBE_MS = 2000;
 
 /** The two fixed users `/demo-token` signs for when `DEMO_AUTH=1`. */
 export const DEMO_USERS: Readonly<Record<string, { sub: string; name: string }>> = {
@@ -121,21 +127,18 @@ export async function startServer(config: Config, options: StartOptions): Promis
   });
   const now = options.now ?? Date.now;
   const startedAt = Date.now();
+  const probeKv = kvProbe(kv, { key: readyProbeKey(probeID), timeoutMs: READY_PROBE_MS });
   const http: HttpServer = createServer(createHttpHandler({
     demoDir: config.demoDir,
     bundlePath: config.bundlePath,
     logger,
     metricsToken: config.metricsToken,
     readiness: async () => {
+      const kvCheck = await probeKv();
+      // Read after the probe: a shutdown may have begun meanwhile.
       const checks: Record<string, string> = {};
       if (closing) checks.server = "shutting down";
-      try {
-        // A write that expires by itself: KV takes writes, not only reads.
-        await kv.set(readyProbeKey(probeID), Date.now(), { expireIn: 60_000 });
-        checks.kv = "ok";
-      } catch (error) {
-        checks.kv = `not writable: ${(error as Error).message.slice(0, 200)}`;
-      }
+      checks.kv = kvCheck;
       if (redis) checks.redis = redis.ready ? "ok" : "not connected";
       const ready = !closing && checks.kv === "ok" && (!redis || redis.ready);
       return { ready, checks };
@@ -233,6 +236,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     sweep,
     close() {
       closing ??= (async () => {
+        // Not ready from now on; serving on meanwhile lets a load balancer see it first.
+        if (config.drainSeconds > 0) {
+          await new Promise((resolve) => setTimeout(resolve, config.drainSeconds * 1000));
+        }
         const closed = new Promise<void>((resolve) => io.close(() => resolve()));
         // Idle keep-alive connections would otherwise hold the HTTP server open;
         // busy ones get a moment to finish their response.

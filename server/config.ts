@@ -70,6 +70,8 @@ export interface Config {
   redisStreamMaxLen: number;
   /** Seconds without a heartbeat after which a cluster node's users count as offline. */
   presenceTtlSeconds: number;
+  /** Seconds a stopping server goes on serving, not ready, before it disconnects its clients. */
+  drainSeconds: number;
   /** Folder served at `/`. */
   demoDir: string;
   /** Widget bundle served at `/chat-widget.js`. */
@@ -459,6 +461,14 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     shown: "15",
     doc: "Seconds without a heartbeat after which a node's users count as offline",
     parse: integer(2, 3600),
+  },
+  drainSeconds: {
+    env: "DRAIN_SECONDS",
+    default: 0,
+    shown: "0",
+    doc:
+      "Seconds a stopping server goes on serving with /readyz at 503, for the load balancer to notice, before it disconnects its clients",
+    parse: integer(0, 600),
   },
   demoDir: {
     env: "DEMO_DIR",
