@@ -571,8 +571,10 @@ export function unknownSettingWarnings(names: readonly string[]): string[] {
   const known = CONFIG_ENV_NAMES as readonly string[];
   const warnings: string[] = [];
   for (const name of names) {
-    // Only NAMES_LIKE_THESE: HOME, PATH or USER are never taken for a misspelling.
+    // Only NAMES_LIKE_THESE: HOME, PATH or USER are never taken for a misspelling,
+    // nor Deno's own (DENO_DIR is not a misspelt DEMO_DIR).
     if (known.includes(name) || !/^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(name)) continue;
+    if (name.startsWith("DENO_")) continue;
     let closest = known[0];
     let distance = Infinity;
     for (const k of known) {
