@@ -138,7 +138,7 @@ interface RowSpec {
   fields: Record<string, Check>;
   key(line: RowLine): Deno.KvKey;
   value(line: RowLine): unknown;
-  /** The line's fields from a row; `check()` judges them. */
+  /** The line's fields from a row; `checkRow()` judges them. */
   fieldsOf(key: Deno.KvKey, value: unknown): Record<string, unknown>;
   /** The user IDs the line names, each of which must have its own user line. */
   users(line: RowLine): string[];
