@@ -11,6 +11,7 @@ import { createHttpHandler } from "./http/routes.ts";
 import type { Logger } from "./log.ts";
 import { KvPresence } from "./store/kv_presence.ts";
 import { readyProbeKey } from "./store/keys.ts";
+import { kvProbe } from "./store/probe.ts";
 import { KvChatStore } from "./store/kv_store.ts";
 import { migrate } from "./store/migrations.ts";
 import { openKv } from "./store/open_kv.ts";
@@ -26,7 +27,12 @@ export interface RunningServer {
   url: string;
   io: ChatServer;
   store: KvChatStore;
-  /** Stops accepting, disconnects clients, flushes pending writes and closes what it opened. */
+  /** Runs the periodic sweep now (abandoned accounts, then old messages); resolves when done. */
+  sweep(): Promise<void>;
+  /**
+   * Says not ready at once, goes on serving for `DRAIN_SECONDS`, then stops
+   * accepting, disconnects clients, flushes pending writes and closes what it opened.
+   */
   close(): Promise<void>;
 }
 
@@ -35,12 +41,16 @@ export interface StartOptions {
   logger: Logger;
   /** An open KV to use instead of opening `config.kvPath`; it is not closed by `close()`. */
   kv?: Deno.Kv;
+  /** The clock the sweeps judge ages by; `Date.now` unless given. */
+  now?: () => number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 // How often abandoned accounts are looked for; the first look is soon after start.
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 const FIRST_SWEEP_MS = 30_000;
+// A KV write that takes longer than this says "not ready": a locked file waits 5 s.
+const READY_PROBE_MS = 2000;
 
 /** The two fixed users `/demo-token` signs for when `DEMO_AUTH=1`. */
 export const DEMO_USERS: Readonly<Record<string, { sub: string; name: string }>> = {
@@ -113,23 +123,22 @@ export async function startServer(config: Config, options: StartOptions): Promis
     sessionTtlMs: config.sessionTtlDays * DAY_MS,
     accountTtlMs: config.accountTtlDays * DAY_MS,
     editWindowSeconds: config.editWindowSeconds,
+    retentionMs: config.retentionDays * DAY_MS,
   });
+  const now = options.now ?? Date.now;
   const startedAt = Date.now();
+  const probeKv = kvProbe(kv, { key: readyProbeKey(probeID), timeoutMs: READY_PROBE_MS });
   const http: HttpServer = createServer(createHttpHandler({
     demoDir: config.demoDir,
     bundlePath: config.bundlePath,
     logger,
     metricsToken: config.metricsToken,
     readiness: async () => {
+      const kvCheck = await probeKv();
+      // Read after the probe: a shutdown may have begun meanwhile.
       const checks: Record<string, string> = {};
       if (closing) checks.server = "shutting down";
-      try {
-        // A write that expires by itself: KV takes writes, not only reads.
-        await kv.set(readyProbeKey(probeID), Date.now(), { expireIn: 60_000 });
-        checks.kv = "ok";
-      } catch (error) {
-        checks.kv = `not writable: ${(error as Error).message.slice(0, 200)}`;
-      }
+      checks.kv = kvCheck;
       if (redis) checks.redis = redis.ready ? "ok" : "not connected";
       const ready = !closing && checks.kv === "ok" && (!redis || redis.ready);
       return { ready, checks };
@@ -180,7 +189,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
-    sweeping ??= chat.sweepAccounts().then((deleted) => {
+    sweeping ??= chat.sweepAccounts(now()).then((deleted) => {
       if (deleted.length > 0) {
         logger.info(
           { event: "account sweep", deleted: deleted.length },
@@ -190,7 +199,14 @@ export async function startServer(config: Config, options: StartOptions): Promis
       }
     }).catch((error) => {
       logger.error({ event: "account sweep", err: error }, "Sweeping abandoned accounts failed");
+    }).then(() => chat.sweepMessages(now())).then((swept) => {
+      if (swept && (swept.deleted > 0 || swept.skipped > 0)) {
+        logger.info({ event: "retention", ...swept }, "Deleted old messages");
+      }
+    }).catch((error) => {
+      logger.error({ event: "retention", err: error }, "Deleting old messages failed");
     }).finally(() => (sweeping = undefined));
+    return sweeping;
   };
   const firstSweep = setTimeout(sweep, FIRST_SWEEP_MS);
   const sweeps = setInterval(sweep, SWEEP_INTERVAL_MS);
@@ -218,8 +234,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
     url: `http://${host}:${port}`,
     io,
     store,
+    sweep,
     close() {
       closing ??= (async () => {
+        // Not ready from now on; serving on meanwhile lets a load balancer see it first.
+        if (config.drainSeconds > 0) {
+          await new Promise((resolve) => setTimeout(resolve, config.drainSeconds * 1000));
+        }
         const closed = new Promise<void>((resolve) => io.close(() => resolve()));
         // Idle keep-alive connections would otherwise hold the HTTP server open;
         // busy ones get a moment to finish their response.

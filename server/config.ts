@@ -32,6 +32,8 @@ export interface Config {
   sessionTtlDays: number;
   /** Days an anonymous account with no live session is kept; 0 keeps it forever. */
   accountTtlDays: number;
+  /** Days a message is kept; 0 keeps messages forever. */
+  retentionDays: number;
   /** Seconds after sending during which a message may be edited or deleted; 0: never. */
   editWindowSeconds: number;
   /** HS256 secret host sites sign tokens with; "" for none. */
@@ -68,6 +70,8 @@ export interface Config {
   redisStreamMaxLen: number;
   /** Seconds without a heartbeat after which a cluster node's users count as offline. */
   presenceTtlSeconds: number;
+  /** Seconds a stopping server goes on serving, not ready, before it disconnects its clients. */
+  drainSeconds: number;
   /** Folder served at `/`. */
   demoDir: string;
   /** Widget bundle served at `/chat-widget.js`. */
@@ -322,6 +326,13 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     doc: "An anonymous account with no live session this many days is deleted (0: never)",
     parse: integer(0, 36500),
   },
+  retentionDays: {
+    env: "RETENTION_DAYS",
+    default: 0,
+    shown: "0",
+    doc: "Messages older than this many days are deleted, hourly (0: kept forever)",
+    parse: integer(0, 36500),
+  },
   editWindowSeconds: {
     env: "EDIT_WINDOW_SECONDS",
     default: 900,
@@ -451,6 +462,14 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     doc: "Seconds without a heartbeat after which a node's users count as offline",
     parse: integer(2, 3600),
   },
+  drainSeconds: {
+    env: "DRAIN_SECONDS",
+    default: 0,
+    shown: "0",
+    doc:
+      "Seconds a stopping server goes on serving with /readyz at 503, for the load balancer to notice, before it disconnects its clients",
+    parse: integer(0, 600),
+  },
   demoDir: {
     env: "DEMO_DIR",
     default: "./demo",
@@ -552,8 +571,10 @@ export function unknownSettingWarnings(names: readonly string[]): string[] {
   const known = CONFIG_ENV_NAMES as readonly string[];
   const warnings: string[] = [];
   for (const name of names) {
-    // Only NAMES_LIKE_THESE: HOME, PATH or USER are never taken for a misspelling.
+    // Only NAMES_LIKE_THESE: HOME, PATH or USER are never taken for a misspelling,
+    // nor Deno's own (DENO_DIR is not a misspelt DEMO_DIR).
     if (known.includes(name) || !/^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(name)) continue;
+    if (name.startsWith("DENO_")) continue;
     let closest = known[0];
     let distance = Infinity;
     for (const k of known) {

@@ -81,10 +81,12 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ event: "stop", signal }, `${signal} received: draining`);
+  // DRAIN_SECONDS of serving on, then 10 s for the rest.
+  const limit = config.drainSeconds + 10;
   const timer = setTimeout(() => {
-    logger.error({ event: "stop" }, "Shutdown took longer than 10 s: exiting");
+    logger.error({ event: "stop" }, `Shutdown took longer than ${limit} s: exiting`);
     Deno.exit(1);
-  }, 10_000);
+  }, limit * 1000);
   try {
     await server.close();
     kv.close();

@@ -70,6 +70,16 @@ export function createMessageIdGenerator(
   };
 }
 
+/** The smallest message ID of time `ms`: every message sent before `ms` has a smaller one. */
+export function firstMessageIdAt(ms: number): string {
+  return Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0") + "0".repeat(12);
+}
+
+/** When a message ID was made (ms): the time it begins with. */
+export function messageIdTime(id: string): number {
+  return parseInt(id.slice(0, 12), 16);
+}
+
 /** True when `value` has the shape of a message ID. */
 export function isMessageId(value: unknown): value is string {
   return typeof value === "string" && /^[0-9a-f]{24}$/.test(value);

@@ -135,6 +135,12 @@ export interface ChatStore {
    * before `endedBy` (ms), at most `limit` of them.
    */
   listAbandoned(endedBy: number, limit: number): Promise<string[]>;
+  /**
+   * Deletes every message sent before `before` (ms), keeping unread counts right:
+   * an unread message deleted no longer counts. Safe while messages are sent and
+   * read, and with several nodes sweeping. Null when another node is sweeping now.
+   */
+  deleteMessagesBefore(before: number): Promise<{ deleted: number; skipped: number } | null>;
   /** Up to `limit` users in storage order. */
   listUsers(limit: number): Promise<UserRecord[]>;
   /**

@@ -41,6 +41,8 @@ export interface ChatServiceOptions {
   accountTtlMs: number;
   /** How long after sending its sender may edit or delete a message (s); 0: never. */
   editWindowSeconds: number;
+  /** Messages older than this are deleted by `sweepMessages()` (ms); 0 or absent keeps them. */
+  retentionMs?: number;
 }
 
 /** `seconds` in words: "15 minutes", "1 minute", "90 seconds". */
@@ -252,6 +254,16 @@ export class ChatService {
     }
     await this.#store.finishDeletions();
     return deleted;
+  }
+
+  /**
+   * Deletes the messages older than `retentionMs` at `now`, unread counts kept
+   * right. Null when retention is off or another node is sweeping now.
+   */
+  async sweepMessages(now = Date.now()): Promise<{ deleted: number; skipped: number } | null> {
+    const retention = this.#options.retentionMs ?? 0;
+    if (retention <= 0) return null;
+    return await this.#store.deleteMessagesBefore(now - retention);
   }
 
   /** Drops a cached user record: its name changed or the account was deleted, on this node or another. */

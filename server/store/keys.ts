@@ -5,6 +5,8 @@
  * ```
  * ["meta", "format"]                      number          storage format version (migrations.ts)
  * ["meta", "ready_probe", probeID]        ms              a node's /readyz write; expires in a minute
+ * ["meta", "import"]                      { startedAt }   an import under way (import.ts); the server refuses to start on it
+ * ["meta", "retention"]                   { holder, until }   the node sweeping old messages (RETENTION_DAYS); expires
  * ["users", userID]                       { userID, username, createdAt, host?, deleted? }
  * ["usernames", nameKey]                  userID          each key of a name (nameKeys()), held once (anonymous users)
  * ["sessions", sessionID]                 { userID, refreshedAt }   expires after SESSION_TTL_DAYS unused
@@ -45,6 +47,13 @@
  * Formats 1 to 3 reserved a name under one key, its case- and width-folded form.
  */
 
+/** A read mark: read up to `upTo`, when the conversation's received counter stood at `received`. */
+export interface ReadMark {
+  upTo: string;
+  /** The received count minus the messages after `upTo`: unread is the counter minus this. */
+  received: number;
+}
+
 /** The key part naming the conversation between two users, the same from both sides. */
 export function pairID(a: string, b: string): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
@@ -53,6 +62,16 @@ export function pairID(a: string, b: string): string {
 /** A node's readiness probe: a write that expires by itself (`/readyz`). */
 export function readyProbeKey(probeID: string): Deno.KvKey {
   return ["meta", "ready_probe", probeID];
+}
+
+/** An import that has not finished: written by its first commit, deleted by its last. */
+export function importKey(): Deno.KvKey {
+  return ["meta", "import"];
+}
+
+/** The lease of the node that deletes old messages (`RETENTION_DAYS`) now. */
+export function retentionLeaseKey(): Deno.KvKey {
+  return ["meta", "retention"];
 }
 
 /** The storage format version. */
@@ -95,9 +114,9 @@ export function userSessionKey(userID: string, sessionID: string): Deno.KvKey {
   return ["user_sessions", userID, sessionID];
 }
 
-/** Every session index entry of `userID`. */
-export function userSessionsPrefix(userID: string): Deno.KvKey {
-  return ["user_sessions", userID];
+/** Every session index entry of `userID` (of every user without it). */
+export function userSessionsPrefix(userID?: string): Deno.KvKey {
+  return userID === undefined ? ["user_sessions"] : ["user_sessions", userID];
 }
 
 /** When the sessions of an anonymous user end. */
@@ -124,9 +143,9 @@ export function receiptKey(
   return ["receipts", authorID, readerID, kind];
 }
 
-/** Every receipt about the messages of `authorID`. */
-export function receiptsPrefix(authorID: string): Deno.KvKey {
-  return ["receipts", authorID];
+/** Every receipt about the messages of `authorID` (of every author without it). */
+export function receiptsPrefix(authorID?: string): Deno.KvKey {
+  return authorID === undefined ? ["receipts"] : ["receipts", authorID];
 }
 
 /** A user's preferences. */
@@ -134,19 +153,29 @@ export function preferencesKey(userID: string): Deno.KvKey {
   return ["preferences", userID];
 }
 
+/** Every user's preferences. */
+export function preferencesPrefix(): Deno.KvKey {
+  return ["preferences"];
+}
+
 /** `blockerID` blocked `blockedID`. */
 export function blockKey(blockerID: string, blockedID: string): Deno.KvKey {
   return ["blocks", blockerID, blockedID];
 }
 
-/** Every user `blockerID` blocked. */
-export function blocksPrefix(blockerID: string): Deno.KvKey {
-  return ["blocks", blockerID];
+/** Every user `blockerID` blocked (every block without it). */
+export function blocksPrefix(blockerID?: string): Deno.KvKey {
+  return blockerID === undefined ? ["blocks"] : ["blocks", blockerID];
 }
 
 /** When a user was last online. */
 export function lastSeenKey(userID: string): Deno.KvKey {
   return ["last_seen", userID];
+}
+
+/** When every user was last online. */
+export function lastSeenPrefix(): Deno.KvKey {
+  return ["last_seen"];
 }
 
 /** A live user, under the folded form of its name. */
@@ -174,14 +203,19 @@ export function messagesPrefix(a: string, b: string): Deno.KvKey {
   return ["messages", pairID(a, b)];
 }
 
+/** Every message of every conversation, by `pairID`, then in ID order. */
+export function allMessagesPrefix(): Deno.KvKey {
+  return ["messages"];
+}
+
 /** How many messages `userID` has received from `peerID` (a running count). */
 export function receivedKey(userID: string, peerID: string): Deno.KvKey {
   return ["received", userID, peerID];
 }
 
-/** Every received counter of `userID`, by peer ID. */
-export function receivedPrefix(userID: string): Deno.KvKey {
-  return ["received", userID];
+/** Every received counter of `userID`, by peer ID (every user's without it). */
+export function receivedPrefix(userID?: string): Deno.KvKey {
+  return userID === undefined ? ["received"] : ["received", userID];
 }
 
 /** How many messages `userID` has sent to `peerID` (a running count). */
@@ -189,9 +223,9 @@ export function sentKey(userID: string, peerID: string): Deno.KvKey {
   return ["sent", userID, peerID];
 }
 
-/** Every sent counter of `userID`, by peer ID. */
-export function sentPrefix(userID: string): Deno.KvKey {
-  return ["sent", userID];
+/** Every sent counter of `userID`, by peer ID (every user's without it). */
+export function sentPrefix(userID?: string): Deno.KvKey {
+  return userID === undefined ? ["sent"] : ["sent", userID];
 }
 
 /** How far `userID` has read its conversation with `peerID`. */
@@ -199,9 +233,9 @@ export function readKey(userID: string, peerID: string): Deno.KvKey {
   return ["read", userID, peerID];
 }
 
-/** Every read mark of `userID`, by peer ID. */
-export function readPrefix(userID: string): Deno.KvKey {
-  return ["read", userID];
+/** Every read mark of `userID`, by peer ID (every user's without it). */
+export function readPrefix(userID?: string): Deno.KvKey {
+  return userID === undefined ? ["read"] : ["read", userID];
 }
 
 /** The keys of storage format 1 that format 2 replaced: read only by the migration. */
@@ -233,9 +267,9 @@ export function presenceNodeKey(nodeID: string, userID: string): Deno.KvKey {
   return ["presence_nodes", nodeID, userID];
 }
 
-/** Every user `nodeID` holds. */
-export function presenceNodePrefix(nodeID: string): Deno.KvKey {
-  return ["presence_nodes", nodeID];
+/** Every user `nodeID` holds (every node's without it). */
+export function presenceNodePrefix(nodeID?: string): Deno.KvKey {
+  return nodeID === undefined ? ["presence_nodes"] : ["presence_nodes", nodeID];
 }
 
 /** A cluster node's heartbeat or tombstone. */

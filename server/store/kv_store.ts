@@ -26,6 +26,7 @@ import {
   messagesPrefix,
   preferencesKey,
   readKey,
+  type ReadMark,
   readPrefix,
   receiptKey,
   receiptsPrefix,
@@ -44,6 +45,7 @@ import {
 } from "./keys.ts";
 import { readMany } from "./read_many.ts";
 import { retryLocked } from "./retry.ts";
+import { deleteMessagesBefore, type RetentionResult } from "./retention.ts";
 
 // Most messages from one peer counted exactly when marking read; beyond it the
 // count is capped (the widget shows "999+").
@@ -62,12 +64,7 @@ export interface Activity {
   sessionsUntil: number;
 }
 
-/** A read mark: read up to `upTo`, when the conversation's received counter stood at `received`. */
-export interface ReadMark {
-  upTo: string;
-  /** The received count minus the messages after `upTo`: unread is the counter minus this. */
-  received: number;
-}
+export type { ReadMark } from "./keys.ts";
 
 /** `ChatStore` over a `Deno.Kv` handle it does not own: closing the KV is the caller's job. */
 export class KvChatStore implements ChatStore {
@@ -351,6 +348,10 @@ export class KvChatStore implements ChatStore {
       for (const key of keys.slice(i, i + DELETE_BATCH)) op = op.delete(key);
       await retryLocked(() => op.commit());
     }
+  }
+
+  deleteMessagesBefore(before: number): Promise<RetentionResult | null> {
+    return deleteMessagesBefore(this.#kv, before);
   }
 
   async listUsers(limit: number): Promise<UserRecord[]> {

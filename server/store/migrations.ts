@@ -16,6 +16,7 @@ import {
   activityKey,
   FORMAT_1,
   formatKey,
+  importKey,
   readKey,
   receivedKey,
   searchKey,
@@ -414,11 +415,17 @@ async function holdsData(kv: Deno.Kv): Promise<boolean> {
 /**
  * Brings `kv` to the current format. An empty KV is stamped with it; one
  * written before formats were versioned is format 1. Throws a `RangeError`
- * for a format newer than this server's, or one it has no migration from.
+ * for a format newer than this server's, or one it has no migration from, and
+ * an `Error` for a KV an import did not finish writing.
  */
 export async function migrate(kv: Deno.Kv, options: MigrateOptions): Promise<MigrateResult> {
   const target = options.version ?? FORMAT_VERSION;
   const migrations = options.migrations ?? MIGRATIONS;
+  if ((await kv.get(importKey())).value !== null) {
+    throw new Error(
+      "Cannot use this KV: an import into it did not finish; run deno task import again with --merge",
+    );
+  }
   // Undefined until the first read: what the KV held before this start.
   let from: number | null | undefined;
   while (true) {

@@ -123,6 +123,7 @@ Deno.test("unknownSettingWarnings() names the closest setting for misspellings a
       "PATH",
       "XDG_RUNTIME_DIR",
       "DENO_KV_ACCESS_TOKEN",
+      "DENO_DIR",
       "KV_PATH",
     ]),
     [

@@ -73,11 +73,11 @@ export const UNLIMITED = {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { kv?: Deno.Kv } = {},
+  options: { kv?: Deno.Kv; now?: () => number } = {},
 ): Promise<TestServer> {
   const logger = memoryLogger();
   const config = loadConfig({ PORT: "0", KV_PATH: ":memory:", ...UNLIMITED, ...env });
-  const server = await startServer(config, { logger, kv: options.kv });
+  const server = await startServer(config, { logger, kv: options.kv, now: options.now });
   const clients = new Set<ClientSocket>();
   const track = (socket: ClientSocket) => {
     clients.add(socket);
