@@ -15,7 +15,7 @@
  * with `--merge` finishes it, as every row is a plain set.
  */
 
-import { searchFold } from "../chat/usernames.ts";
+import { searchFold } from "../protocol.ts";
 import { formatKey, importKey, searchKey, userSessionKey } from "./keys.ts";
 import {
   checkHeader,
