@@ -164,7 +164,7 @@ export class ChatLauncher implements ReactiveController {
           : ""}</div>
         ${preview
           ? html`
-            <div class="preview" part="preview" @pointerenter=${this.#holdPreview}
+            <div class="preview" part="message-preview" @pointerenter=${this.#holdPreview}
               @pointerleave=${this.#releasePreview} @focusin=${this.#holdPreview}
               @focusout=${this.#releasePreview}>
               <button class="preview-open" @click=${() => this.#openWith(preview.userID)}>

@@ -82,7 +82,7 @@ function scriptOrigin(): string {
  * @csspart launcher-badge - the unread count on the launcher while the panel is closed
  * @csspart panel - launcher mode: the panel the chat opens in (the whole screen below 560 px)
  * @csspart close-button - the panel's close button
- * @csspart preview - launcher mode, `notify="preview"`: the bubble with an arriving message beside the closed button
+ * @csspart message-preview - launcher mode, `notify="preview"`: the bubble with an arriving message beside the closed button
  * @csspart preview-close - its dismiss button
  * @csspart notify-settings - the notification settings in the settings panel (sound, desktop notifications)
  * @csspart header - the title bar
@@ -101,11 +101,15 @@ function scriptOrigin(): string {
  * @csspart input - the username field and the message box's text area
  * @csspart button - the username form's button
  * @csspart error - the username form's error text
- * @csspart user-list - the list of people
+ * @csspart search - the search box above the list of people
+ * @csspart search-more - "More results" under the people a search found
+ * @csspart user-list - a section of the list of people (conversations, people, search results)
  * @csspart user - one person in the list
  * @csspart user-selected - the person whose conversation is open
  * @csspart status - an online dot
  * @csspart last-seen - when an offline person was last online ("last seen 5 minutes ago")
+ * @csspart preview - a conversation's last message in the list ("You: …" for yours), or "typing…"
+ * @csspart time - when a conversation's last message was sent
  * @csspart badge - a person's unread count
  * @csspart conversation - the conversation pane
  * @csspart conversation-header - the conversation's bar with the person's name

@@ -205,7 +205,7 @@ describe("<chat-widget mode=launcher>", () => {
     await login(el, uniqueName("preview"));
     el.hide();
     const other = await writer(el, ["<b>Hi</b> there"]);
-    const preview = await waitFor(() => deep(el, "[part=preview]"), "the preview");
+    const preview = await waitFor(() => deep(el, "[part=message-preview]"), "the preview");
     expect(preview.textContent).to.include(other.user!.username);
     expect(preview.querySelector(".preview-text")!.textContent).to.equal("<b>Hi</b> there");
     expect(preview.querySelector("b"), "text, not HTML").to.equal(null);
@@ -213,7 +213,7 @@ describe("<chat-widget mode=launcher>", () => {
       `New message from ${other.user!.username}`,
     );
     deep<HTMLButtonElement>(el, "[part=preview-close]")!.click();
-    await waitFor(() => !deep(el, "[part=preview]"), "the preview dismissed");
+    await waitFor(() => !deep(el, "[part=message-preview]"), "the preview dismissed");
     await waitFor(() => focused() === deep(el, "[part=launcher]"), "focus on the launcher");
 
     // A message of this user's own, from another tab of theirs, shows none.
@@ -230,23 +230,23 @@ describe("<chat-widget mode=launcher>", () => {
       "the other tab's message",
     );
     await el.updateComplete;
-    expect(deep(el, "[part=preview]")).to.equal(null);
+    expect(deep(el, "[part=message-preview]")).to.equal(null);
 
     // It goes by itself.
     await send(other, "Still there?");
-    await waitFor(() => deep(el, "[part=preview]"), "a second preview");
-    await waitFor(() => !deep(el, "[part=preview]"), "the preview to go by itself", 20_000);
+    await waitFor(() => deep(el, "[part=message-preview]"), "a second preview");
+    await waitFor(() => !deep(el, "[part=message-preview]"), "the preview to go by itself", 20_000);
 
     // Pressing it opens the conversation.
     await send(other, "Open me");
-    await waitFor(() => deep(el, "[part=preview] .preview-open"), "a third preview");
-    deep<HTMLButtonElement>(el, "[part=preview] .preview-open")!.click();
+    await waitFor(() => deep(el, "[part=message-preview] .preview-open"), "a third preview");
+    deep<HTMLButtonElement>(el, "[part=message-preview] .preview-open")!.click();
     await waitFor(() => panelShown(el) && el.activeConversation === otherId, "the conversation");
     await waitFor(
       () => focused() === deep(el, "chat-conversation", "chat-composer", "textarea"),
       "focus in the message box",
     );
-    expect(deep(el, "[part=preview]")).to.equal(null);
+    expect(deep(el, "[part=message-preview]")).to.equal(null);
   });
 
   it("keeps its own font under a host's '* { font-family: serif !important }'", async () => {
@@ -259,9 +259,11 @@ describe("<chat-widget mode=launcher>", () => {
       await login(el, uniqueName("font"));
       el.hide();
       await writer(el, ["A serif?"]);
-      await waitFor(() => deep(el, "[part=preview]"), "the preview");
+      await waitFor(() => deep(el, "[part=message-preview]"), "the preview");
       expect(getComputedStyle(el).fontFamily, "the host element is the page's").to.equal("serif");
-      for (const part of ["launcher", "launcher-badge", "preview", "preview-close", "panel"]) {
+      for (
+        const part of ["launcher", "launcher-badge", "message-preview", "preview-close", "panel"]
+      ) {
         const font = getComputedStyle(deep(el, `[part=${part}]`)!).fontFamily;
         expect(font, part).to.match(/^system-ui/);
       }
@@ -280,7 +282,7 @@ describe("<chat-widget mode=launcher>", () => {
     await login(el, uniqueName("a11y"));
     el.hide();
     const other = await writer(el, ["Accessible?"]);
-    await waitFor(() => deep(el, "[part=preview]"), "the preview");
+    await waitFor(() => deep(el, "[part=message-preview]"), "the preview");
     await expect(el).to.be.accessible();
     el.show();
     el.openConversation(await userIdOf(el, other.user!.username));

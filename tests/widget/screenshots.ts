@@ -113,6 +113,18 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
         q("chat-login", "button[type=submit]").click();
         return false;
       }
+      if (action === "search") {
+        // Types `arg` into the list's search box; done once the server's answer shows.
+        const input = q("chat-user-list", "[part=search]");
+        if (!input) return false;
+        if (input.value !== arg) {
+          input.value = arg;
+          input.dispatchEvent(new InputEvent("input", { bubbles: true, composed: true }));
+          return false;
+        }
+        const status = q("chat-user-list", "chat-search-results [role=status]");
+        return !arg || / found$/.test(status?.textContent ?? "");
+      }
       if (action === "open") {
         const user = el.users.find((u: { username: string }) => u.username === arg);
         if (!user) return false;
@@ -209,7 +221,7 @@ async function act(page: Page, index: number, action: string, arg = ""): Promise
         button?.click();
         return !!button;
       }
-      if (action === "preview") return !!q("[part=preview]");
+      if (action === "preview") return !!q("[part=message-preview]");
       if (action === "badge") return q("[part=launcher-badge]")?.textContent === arg;
       if (action === "host-error") {
         return !!q("[part=auth-status] [role=alert]");
@@ -275,6 +287,10 @@ try {
   await act(jonas, 0, "sent");
   await settle(maya);
   await maya.screenshot({ path: join(outDir, "light.png") });
+  await act(maya, 0, "search", "j");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "search.png") });
+  await act(maya, 0, "search", "");
 
   await maya.select(".controls select[name=theme]", "dark");
   await settle(maya);
@@ -301,6 +317,16 @@ try {
   });
   await settle(maya);
   await maya.screenshot({ path: join(outDir, "narrow-list.png") });
+  await maya.setViewport({ width: 375, height: 720, deviceScaleFactor: 1 });
+  await settle(maya);
+  await maya.evaluate(() => document.querySelector("chat-widget")!.scrollIntoView());
+  await maya.screenshot({ path: join(outDir, "phone-list.png") });
+  await act(maya, 0, "search", "P");
+  await settle(maya);
+  await maya.screenshot({ path: join(outDir, "phone-search.png") });
+  await act(maya, 0, "search", "");
+  await maya.setViewport({ width: 320, height: 640, deviceScaleFactor: 1 });
+  await settle(maya);
   await maya.select(".controls select[name=lang]", "ar");
   await maya.evaluate(() => {
     // deno-lint-ignore no-explicit-any
