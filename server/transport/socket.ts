@@ -202,8 +202,13 @@ export function attachChat(
           if (wire.code === "internal") {
             logger.error({ event, userID, code: wire.code, err: error }, "Event failed");
           }
-          if (ack) ack({ ok: false, error: wire });
-          else logOnce(wire.code, event, wire.message);
+          if (ack) {
+            // The client is told; the log hears of it only when asked for (LOG_LEVEL=debug).
+            if (wire.code !== "internal" && logger.isLevelEnabled("debug")) {
+              logger.debug({ event, userID, code: wire.code, reason: wire.message }, "Refused");
+            }
+            ack({ ok: false, error: wire });
+          } else logOnce(wire.code, event, wire.message);
         }
       });
     };

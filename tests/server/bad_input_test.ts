@@ -39,6 +39,8 @@ Deno.test("bad payloads get a clear error, are never stored or relayed, and the 
     ["to a number", { content: "x", to: 7 }, "invalid_payload"],
     ["to an object", { content: "x", to: { $ne: null } }, "invalid_payload"],
     ["to unknown user", { content: "x", to: UNKNOWN }, "unknown_recipient"],
+    ["secret to unknown", { content: "secret-words-1", to: UNKNOWN }, "unknown_recipient"],
+    ["secret too long", { content: `secret-words-2${"y".repeat(10_000)}`, to }, "content_too_long"],
     ["to malformed id", { content: "x", to: "../../etc/passwd" }, "unknown_recipient"],
     ["to empty", { content: "x", to: "" }, "unknown_recipient"],
     ["clientId a number", { content: "x", to, clientId: 1 }, "invalid_payload"],
@@ -116,6 +118,15 @@ Deno.test("bad payloads get a clear error, are never stored or relayed, and the 
     0,
     server.logger.lines.join("\n"),
   );
+  // Whatever was logged about all this, no line carries message text or a session ID.
+  const logged = server.logger.lines.join("\n");
+  assert.ok(logged.includes('"code":"content_too_long"'), "refusals are logged at debug level");
+  for (const secret of ["secret-words-1", "secret-words-2", "still alive"]) {
+    assert.ok(!logged.includes(secret), `"${secret}" in the log`);
+  }
+  for (const session of [a.session.sessionID, b.session.sessionID]) {
+    assert.ok(!logged.includes(session), "a session ID in the log");
+  }
 });
 
 Deno.test("bad payloads without an ack are dropped and logged once per kind", async () => {
