@@ -94,15 +94,29 @@ export interface Setting<T> {
   parse(raw: string, env: string): T;
 }
 
+/** What each reader of a value accepts, in words, for `--help` and the documentation. */
+const ALLOWED = new WeakMap<object, string>();
+
+/** Notes what `parse` accepts, and returns it. */
+function accepts<F extends (raw: string, env: string) => unknown>(allowed: string, parse: F): F {
+  ALLOWED.set(parse, allowed);
+  return parse;
+}
+
+/** What a setting accepts, in words. */
+export function allowedValues(setting: Setting<unknown>): string {
+  return ALLOWED.get(setting.parse) ?? "text";
+}
+
 function integer(min: number, max: number): (raw: string, env: string) => number {
-  return (raw, env) => {
+  return accepts(`${min} to ${max}`, (raw, env) => {
     if (!/^\d+$/.test(raw)) throw new TypeError(`Cannot parse ${env} "${raw}": not a whole number`);
     const value = Number(raw);
     if (value < min || value > max) {
       throw new RangeError(`Cannot use ${env} "${raw}": must be between ${min} and ${max}`);
     }
     return value;
-  };
+  });
 }
 
 function text(raw: string): string {
@@ -110,12 +124,12 @@ function text(raw: string): string {
 }
 
 function oneOf<T extends string>(values: readonly T[]): (raw: string, env: string) => T {
-  return (raw, env) => {
+  return accepts(values.join(", "), (raw, env) => {
     if (!(values as readonly string[]).includes(raw)) {
       throw new TypeError(`Cannot use ${env} "${raw}": must be one of ${values.join(", ")}`);
     }
     return raw as T;
-  };
+  });
 }
 
 function flag(raw: string, env: string): boolean {
@@ -236,6 +250,19 @@ function parseStreamName(raw: string, env: string): string {
   }
   return raw;
 }
+
+accepts("any text", text);
+accepts("1 or 0 (true, false)", flag);
+accepts("32 characters or more", parseSecret);
+accepts("an https URL (http on loopback)", parseHttpsUrl);
+accepts("an http(s) URL; its origin is kept", parsePublicUrl);
+accepts("16 characters or more, no spaces", parseMetricsToken);
+accepts("up to 512 characters, no control characters", parseParts);
+accepts("a host name or IP address", parseHost);
+accepts("origins, comma-separated, or *", parseOrigins);
+accepts("a file path, :memory:, or a KV Connect URL", parseKvPath);
+accepts("a redis:// or rediss:// URL", parseRedisUrl);
+accepts("up to 100 of A-Z a-z 0-9 _ . : -", parseStreamName);
 
 // A KV value holds at most 64 KiB; content is UTF-8, up to 3 bytes per code unit.
 const MAX_CONTENT_CEILING = 20_000;
@@ -534,13 +561,31 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return result;
 }
 
-/** The settings table as `--help` prints it: name, default, meaning. */
+/** The settings table as `--help` prints it: name, default, what it accepts, meaning. */
 export function settingsHelp(): string {
-  const rows = Object.values(SETTINGS).map((s) => [s.env, s.shown, s.doc]);
-  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map(([env, shown, doc]) =>
-    `  ${env.padEnd(widths[0])}  ${shown.padEnd(widths[1])}  ${doc}`
+  const rows = Object.values(SETTINGS).map((s) => [s.env, s.shown, allowedValues(s), s.doc]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map(([env, shown, allowed, doc]) =>
+    `  ${env.padEnd(widths[0])}  ${shown.padEnd(widths[1])}  ${allowed.padEnd(widths[2])}  ${doc}`
   ).join("\n");
+}
+
+/**
+ * The settings table of docs/operations.md, in Markdown: name, default, what it accepts,
+ * meaning. `deno task settings` writes it there; a test checks that it is the same.
+ */
+export function settingsTable(): string {
+  const cell = (text: string) => text.replaceAll("|", "\\|");
+  const rows = Object.values(SETTINGS).map((s) => [
+    `\`${s.env}\``,
+    /^\(.*\)$/.test(s.shown) ? s.shown.slice(1, -1) : `\`${s.shown}\``,
+    cell(allowedValues(s)),
+    cell(s.doc),
+  ]);
+  const head = ["Variable", "Default", "Accepts", "Meaning"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
 // The first word of every setting's name: a variable that starts like one of ours
