@@ -9,6 +9,7 @@ import { ChatService } from "./chat/service.ts";
 import { originPolicy } from "./http/origin_policy.ts";
 import { createHttpHandler } from "./http/routes.ts";
 import type { Logger } from "./log.ts";
+import { ServerMetrics } from "./metrics.ts";
 import { KvPresence } from "./store/kv_presence.ts";
 import { readyProbeKey } from "./store/keys.ts";
 import { KvChatStore } from "./store/kv_store.ts";
@@ -26,6 +27,8 @@ export interface RunningServer {
   url: string;
   io: ChatServer;
   store: KvChatStore;
+  /** What `/metrics` shows; undefined with `METRICS=off`. */
+  metrics?: ServerMetrics;
   /** Stops accepting, disconnects clients, flushes pending writes and closes what it opened. */
   close(): Promise<void>;
 }
@@ -70,7 +73,15 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (!options.kv) kv.close();
     throw error;
   }
-  const store = new KvChatStore(kv);
+  // Read when scraped: `io`, `wiring` and `redis` exist by the time anyone can ask.
+  const metrics = config.metrics
+    ? new ServerMetrics({
+      sockets: () => io.of("/").sockets.size,
+      users: () => wiring.connectedUsers,
+      redisConnected: config.redisUrl !== "" ? () => redis?.ready ?? false : undefined,
+    })
+    : undefined;
+  const store = new KvChatStore(kv, { onCommit: metrics && ((info) => metrics.commit(info)) });
   // Set once `close()` is called: /readyz says so from then on.
   let closing: Promise<void> | undefined;
   const probeID = crypto.randomUUID();
@@ -120,6 +131,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     bundlePath: config.bundlePath,
     logger,
     metricsToken: config.metricsToken,
+    metrics: metrics && (() => metrics.render()),
     readiness: async () => {
       const checks: Record<string, string> = {};
       if (closing) checks.server = "shutting down";
@@ -162,7 +174,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     adapter: redis?.adapter,
     ...originPolicy(config.corsOrigins, config.publicUrl),
   }) as ChatServer;
-  const wiring = attachChat(io, { chat, presence, logger }, {
+  const wiring = attachChat(io, { chat, presence, logger, metrics }, {
     messageRate: config.messageRate,
     messageBurst: config.messageBurst,
     signupLimit: config.signupLimit,
@@ -205,6 +217,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await sweeping;
     await cluster?.close().catch(() => {});
     await redis?.close();
+    metrics?.close();
     if (!options.kv) kv.close();
     throw error;
   }
@@ -217,6 +230,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     url: `http://${host}:${port}`,
     io,
     store,
+    metrics,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => io.close(() => resolve()));
@@ -234,6 +248,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         if (cluster) wiring.usersGone(await cluster.close());
         await store.close();
         await redis?.close();
+        metrics?.close();
         if (!options.kv) kv.close();
       })();
       return closing;
