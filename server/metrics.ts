@@ -48,8 +48,10 @@ export interface ChatCounters {
   connectionRefused(limit: ConnectionLimit): void;
   /** A handshake failed with this code (connection limits included, as `rate_limited`). */
   handshakeRefused(code: ErrorCode): void;
-  /** A handshake succeeded; `signedUp` when it created the account. */
-  login(mode: LoginMode, signedUp: boolean): void;
+  /** A handshake created an account (even if a connection limit then refused the socket). */
+  signup(mode: Exclude<LoginMode, "session">): void;
+  /** A handshake let a user in. */
+  login(mode: LoginMode): void;
   /** A socket that stopped reading was dropped. */
   slowConsumerDropped(): void;
 }
@@ -312,9 +314,12 @@ export class ServerMetrics implements ChatCounters {
     this.#handshakesRefused.inc({ code });
   }
 
-  login(mode: LoginMode, signedUp: boolean): void {
+  signup(mode: Exclude<LoginMode, "session">): void {
+    this.#signups.inc({ mode });
+  }
+
+  login(mode: LoginMode): void {
     this.#logins.inc({ mode });
-    if (signedUp) this.#signups.inc({ mode });
   }
 
   slowConsumerDropped(): void {

@@ -152,6 +152,7 @@ export function attachChat(
           }
         },
       });
+      if (signedUp && via !== "session") metrics?.signup(via);
       const byAddress = connections.refuseAddress(group);
       const busy = byAddress ?? connections.refuseUser(session.userID);
       if (busy) {
@@ -165,7 +166,7 @@ export function attachChat(
         changed(session.userID);
         io.emit("user updated", { userID: session.userID, username: session.username });
       }
-      metrics?.login(via, signedUp);
+      metrics?.login(via);
       next();
     } catch (error) {
       const wire = toWireError(error);
