@@ -9,6 +9,7 @@ import { ChatService } from "./chat/service.ts";
 import { originAllowed, originPolicy } from "./http/origin_policy.ts";
 import { createHttpHandler } from "./http/routes.ts";
 import type { Logger } from "./log.ts";
+import { ServerMetrics } from "./metrics.ts";
 import { KvPresence } from "./store/kv_presence.ts";
 import { readyProbeKey } from "./store/keys.ts";
 import { kvProbe } from "./store/probe.ts";
@@ -29,6 +30,8 @@ export interface RunningServer {
   store: KvChatStore;
   /** Runs the periodic sweep now (abandoned accounts, then old messages); resolves when done. */
   sweep(): Promise<void>;
+  /** What `/metrics` shows; undefined with `METRICS=off`. */
+  metrics?: ServerMetrics;
   /**
    * Says not ready at once, goes on serving for `DRAIN_SECONDS`, then stops
    * accepting, disconnects clients, flushes pending writes and closes what it opened.
@@ -80,7 +83,15 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (!options.kv) kv.close();
     throw error;
   }
-  const store = new KvChatStore(kv);
+  // Read when scraped: `io`, `wiring` and `redis` exist by the time anyone can ask.
+  const metrics = config.metrics
+    ? new ServerMetrics({
+      sockets: () => io.of("/").sockets.size,
+      users: () => wiring.connectedUsers,
+      redisConnected: config.redisUrl !== "" ? () => redis?.ready ?? false : undefined,
+    })
+    : undefined;
+  const store = new KvChatStore(kv, { onCommit: metrics && ((info) => metrics.commit(info)) });
   // Set once `close()` is called: /readyz says so from then on.
   let closing: Promise<void> | undefined;
   const probeID = crypto.randomUUID();
@@ -133,6 +144,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     bundlePath: config.bundlePath,
     logger,
     metricsToken: config.metricsToken,
+    metrics: metrics && (() => metrics.render()),
     readiness: async () => {
       const kvCheck = await probeKv();
       // Read after the probe: a shutdown may have begun meanwhile.
@@ -171,7 +183,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     adapter: redis?.adapter,
     ...originPolicy(config.corsOrigins, config.publicUrl),
   }) as ChatServer;
-  const wiring = attachChat(io, { chat, presence, logger }, {
+  const wiring = attachChat(io, { chat, presence, logger, metrics }, {
     messageRate: config.messageRate,
     messageBurst: config.messageBurst,
     signupLimit: config.signupLimit,
@@ -222,6 +234,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await sweeping;
     await cluster?.close().catch(() => {});
     await redis?.close();
+    metrics?.close();
     if (!options.kv) kv.close();
     throw error;
   }
@@ -235,6 +248,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     io,
     store,
     sweep,
+    metrics,
     close() {
       closing ??= (async () => {
         // Not ready from now on; serving on meanwhile lets a load balancer see it first.
@@ -256,6 +270,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         if (cluster) wiring.usersGone(await cluster.close());
         await store.close();
         await redis?.close();
+        metrics?.close();
         if (!options.kv) kv.close();
       })();
       return closing;

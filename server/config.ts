@@ -60,7 +60,9 @@ export interface Config {
   maxBufferedBytes: number;
   /** The public origin pages are served from; "" to allow the request's own Host. */
   publicUrl: string;
-  /** Bearer token for the full `/health`; "" shows only `{status}`. */
+  /** Serve `/metrics` and count what it shows; off only to measure what counting costs. */
+  metrics: boolean;
+  /** Bearer token for `/metrics` and the full `/health`; "" leaves `/metrics` open and shows only `{status}`. */
   metricsToken: string;
   /** Redis URL for multi-node operation; empty for a single process. */
   redisUrl: string;
@@ -130,6 +132,12 @@ function oneOf<T extends string>(values: readonly T[]): (raw: string, env: strin
     }
     return raw as T;
   });
+}
+
+function onOff(raw: string, env: string): boolean {
+  if (raw === "on") return true;
+  if (raw === "off") return false;
+  throw new TypeError(`Cannot use ${env} "${raw}": must be on or off`);
 }
 
 function flag(raw: string, env: string): boolean {
@@ -253,6 +261,7 @@ function parseStreamName(raw: string, env: string): string {
 
 accepts("any text", text);
 accepts("1 or 0 (true, false)", flag);
+accepts("on or off", onOff);
 accepts("32 characters or more", parseSecret);
 accepts("an https URL (http on loopback)", parseHttpsUrl);
 accepts("an http(s) URL; its origin is kept", parsePublicUrl);
@@ -454,11 +463,19 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
       "Public origin of the server, e.g. https://chat.example; pages of other origins need CORS_ORIGINS",
     parse: parsePublicUrl,
   },
+  metrics: {
+    env: "METRICS",
+    default: true,
+    shown: "on",
+    doc: "on: count and serve Prometheus metrics at /metrics; off: neither (to measure their cost)",
+    parse: onOff,
+  },
   metricsToken: {
     env: "METRICS_TOKEN",
     default: "",
     shown: "(none)",
-    doc: "Bearer token for the full /health; without it /health says only its status",
+    doc:
+      "Bearer token for /metrics and the full /health; without it /metrics is open and /health says only its status",
     parse: parseMetricsToken,
   },
   redisUrl: {

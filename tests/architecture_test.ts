@@ -17,6 +17,7 @@ type Layer =
   | "config"
   | "protocol"
   | "log"
+  | "metrics"
   | "chat"
   | "auth"
   | "store"
@@ -28,9 +29,12 @@ type Layer =
 /** The layers each layer may import besides itself; `tools` may import any but `main`. */
 const MAY_IMPORT: Record<Exclude<Layer, "tools">, readonly Layer[]> = {
   main: ["app", "config", "log", "protocol", "store"],
-  app: ["chat", "auth", "store", "transport", "http", "config", "log", "protocol"],
+  app: ["chat", "auth", "store", "transport", "http", "config", "log", "metrics", "protocol"],
   config: ["log", "protocol"],
-  transport: ["chat", "log", "protocol"],
+  // The metrics (prom-client) are counted by the transport; the chat domain and
+  // the store know nothing of them (the store reports commits through a callback).
+  metrics: ["protocol"],
+  transport: ["chat", "log", "metrics", "protocol"],
   store: ["chat", "log", "protocol"],
   auth: ["chat", "log", "protocol"],
   http: ["log", "protocol"],
@@ -48,6 +52,7 @@ export function layerOf(path: string): Layer | null {
     "server/config.ts": "config",
     "server/protocol.ts": "protocol",
     "server/log.ts": "log",
+    "server/metrics.ts": "metrics",
   };
   if (path in single) return single[path];
   const folder = /^server\/(chat|auth|store|transport|http)\//.exec(path)?.[1] as Layer | undefined;
@@ -124,11 +129,21 @@ interface InfoModule {
   dependencies?: { code?: { specifier?: string }; type?: { specifier?: string } }[];
 }
 
-/** The project's own files reachable from `roots`, with their imports (static, dynamic and type-only). */
+/**
+ * The project's own files reachable from `roots`, with their imports (static,
+ * dynamic and type-only): project files by path, npm packages as `npm:name`.
+ */
 async function moduleGraph(roots: string[]): Promise<Graph> {
   const graph: Graph = new Map();
+  // "npm:/@scope/name@1.2.3/path" -> "npm:@scope/name"
+  const packageName = (specifier: string) =>
+    `npm:${/^(@[^/]+\/)?[^/@]+/.exec(specifier.slice(4).replace(/^\//, ""))![0]}`;
   const local = (specifier: string | undefined) =>
-    specifier?.startsWith("file://") ? fileURLToPath(specifier).slice(ROOT.length) : null;
+    specifier?.startsWith("file://")
+      ? fileURLToPath(specifier).slice(ROOT.length)
+      : specifier?.startsWith("npm:")
+      ? packageName(specifier)
+      : null;
   for (const root of roots) {
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["info", "--json", root],
@@ -171,6 +186,9 @@ Deno.test("the module graph keeps the house rules: arrows one way, no circles", 
   }
   assert.ok([...graph.keys()].some((f) => f.startsWith("widget/")), "the graph holds the widget");
   assert.deepEqual(houseViolations(graph), []);
+  // The chat domain counts nothing itself: only server/metrics.ts knows prom-client.
+  const promClient = [...graph].filter(([, targets]) => targets.has("npm:prom-client"));
+  assert.deepEqual(promClient.map(([file]) => file), ["server/metrics.ts"]);
 });
 
 Deno.test("houseViolations() names forbidden imports and circles", () => {
@@ -205,6 +223,7 @@ Deno.test("layerOf() places every server file in its layer and leaves tests outs
   assert.equal(layerOf("server/transport/socket.ts"), "transport");
   assert.equal(layerOf("server/store/keys.ts"), "store");
   assert.equal(layerOf("server/log.ts"), "log");
+  assert.equal(layerOf("server/metrics.ts"), "metrics");
   assert.equal(layerOf("widget/locales/en.ts"), "widget");
   assert.equal(layerOf("tests/server/helpers.ts"), null);
   assert.equal(layerOf("server/unknown.ts"), null);

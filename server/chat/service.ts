@@ -71,6 +71,10 @@ export interface AuthenticateHooks {
 export interface Authenticated extends SessionInfo {
   /** A host-issued token carried a new display name for a known user. */
   renamed?: boolean;
+  /** What let the user in: a new username, a stored session, or a host-issued token. */
+  via: "username" | "session" | "token";
+  /** The handshake created the account (a sign-up, or a host user's first sign-in). */
+  signedUp: boolean;
 }
 
 /** The result of a send. */
@@ -168,7 +172,15 @@ export class ChatService {
       renamed = known !== null;
       this.#remember(user);
     }
-    return { sessionID: "", userID, username: name, identity: "host", renamed };
+    return {
+      sessionID: "",
+      userID,
+      username: name,
+      identity: "host",
+      renamed,
+      via: "token",
+      signedUp: known === null,
+    };
   }
 
   async #authenticateAnonymous(
@@ -192,6 +204,8 @@ export class ChatService {
           userID: user.userID,
           username: user.username,
           identity: "anonymous",
+          via: "session",
+          signedUp: false,
         };
       }
       staleSession = true;
@@ -212,7 +226,14 @@ export class ChatService {
       throw new ChatError("username_taken", `Username "${name}" is already taken`);
     }
     this.#remember(user);
-    return { sessionID: newSession, userID: user.userID, username: name, identity: "anonymous" };
+    return {
+      sessionID: newSession,
+      userID: user.userID,
+      username: name,
+      identity: "anonymous",
+      via: "username",
+      signedUp: true,
+    };
   }
 
   /** Ends a session; the user's other sessions, and so the name, stay. */

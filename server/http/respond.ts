@@ -24,16 +24,20 @@ export function send(res: ServerResponse, status: number, reply: Reply): void {
   res.end(head ? undefined : body);
 }
 
-/** Writes `status` with `value` as JSON, never cached. */
+/** Writes `status` with `value` as JSON, never cached, with any extra `headers`. */
 export function sendJson(
   res: ServerResponse,
   status: number,
-  reply: { value: unknown; head: boolean },
+  reply: { value: unknown; head: boolean; headers?: Record<string, string> },
 ): void {
   send(res, status, {
     body: JSON.stringify(reply.value),
     head: reply.head,
-    headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
+    headers: {
+      "Content-Type": "application/json; charset=utf-8",
+      "Cache-Control": "no-store",
+      ...reply.headers,
+    },
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * The HTTP routes besides Socket.IO's: `/healthz` (the process is up),
- * `/readyz` (it can serve), `/health`, `/demo-token` (demo only), then the
- * static files.
+ * `/readyz` (it can serve), `/health`, `/metrics` (Prometheus), `/demo-token`
+ * (demo only), then the static files.
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -18,8 +18,13 @@ export interface RoutesOptions extends StaticFilesOptions {
    * (when configured) is connected, and it is not shutting down.
    */
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
-  /** Bearer token that unlocks `health()`'s fields; "" keeps `/health` to `{status}`. */
+  /**
+   * Bearer token that unlocks `health()`'s fields and `/metrics`; "" keeps
+   * `/health` to `{status}` and leaves `/metrics` open.
+   */
   metricsToken: string;
+  /** The Prometheus text format and its content type; unset when metrics are off (`METRICS=off`). */
+  metrics?: () => Promise<{ contentType: string; text: string }>;
   logger: Logger;
   /**
    * Set only for the signed-in demo (`DEMO_AUTH=1`): a token for the demo user
@@ -81,10 +86,38 @@ async function handle(
     });
     return;
   }
+  // Whether the request carries METRICS_TOKEN (never, when there is none).
+  const bearer = () =>
+    options.metricsToken !== "" &&
+    sameSecret(req.headers.authorization ?? "", `Bearer ${options.metricsToken}`);
   if (path === "/health") {
-    const full = options.metricsToken !== "" &&
-      sameSecret(req.headers.authorization ?? "", `Bearer ${options.metricsToken}`);
-    sendJson(res, 200, { value: { status: "ok", ...(full ? options.health() : {}) }, head });
+    sendJson(res, 200, { value: { status: "ok", ...(bearer() ? options.health() : {}) }, head });
+    return;
+  }
+  if (path === "/metrics") {
+    if (!options.metrics) {
+      sendJson(res, 404, {
+        value: { error: "Cannot show metrics: they are switched off on this server (METRICS=off)" },
+        head,
+      });
+      return;
+    }
+    if (options.metricsToken !== "" && !bearer()) {
+      sendJson(res, 401, {
+        value: {
+          error: "Cannot show metrics: send the header Authorization: Bearer <METRICS_TOKEN>",
+        },
+        head,
+        headers: { "WWW-Authenticate": 'Bearer realm="metrics"' },
+      });
+      return;
+    }
+    const { contentType, text } = await options.metrics();
+    sendText(res, 200, {
+      text,
+      head,
+      headers: { "Content-Type": contentType, "Cache-Control": "no-store" },
+    });
     return;
   }
   if (path === "/demo-token" && options.demoToken) {

@@ -46,6 +46,22 @@ function percentile(sorted: Float64Array, p: number): number {
     : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
+/** One KV commit, as `GroupWriterOptions.onCommit` hears of it. */
+export interface CommitInfo {
+  /** From the first attempt to KV's answer, retries included. */
+  seconds: number;
+  /** Writes merged into the commit. */
+  writes: number;
+  /** `database is locked` retries it took. */
+  lockRetries: number;
+}
+
+/** Options of `GroupWriter`. */
+export interface GroupWriterOptions {
+  /** Called after each commit KV answered (also one whose check failed), e.g. for metrics. */
+  onCommit?: (info: CommitInfo) => void;
+}
+
 /** A write's check did not hold: nothing of that write was stored. */
 export class CheckFailedError extends Error {
   constructor() {
@@ -139,9 +155,11 @@ export class GroupWriter {
   };
   /** Durations of the latest commits, ms, as a ring. */
   #commitMs = new Float64Array(COMMIT_TIMES);
+  #onCommit: ((info: CommitInfo) => void) | undefined;
 
-  constructor(kv: Deno.Kv) {
+  constructor(kv: Deno.Kv, options: GroupWriterOptions = {}) {
     this.#kv = kv;
+    this.#onCommit = options.onCommit;
   }
 
   /** Current counters. */
@@ -293,6 +311,7 @@ export class GroupWriter {
       }
     }
     const started = performance.now();
+    let lockRetries = 0;
     const ok = await retryLocked(async () => {
       const op = this.#kv.atomic();
       for (const c of checks) op.check(c);
@@ -301,9 +320,16 @@ export class GroupWriter {
       }
       for (const s of sums.values()) op.sum(s.key, s.by);
       return (await op.commit()).ok;
-    }, { onRetry: () => this.#stats.lockRetries++ });
-    this.#commitMs[this.#stats.commits % COMMIT_TIMES] = performance.now() - started;
+    }, {
+      onRetry: () => {
+        this.#stats.lockRetries++;
+        lockRetries++;
+      },
+    });
+    const ms = performance.now() - started;
+    this.#commitMs[this.#stats.commits % COMMIT_TIMES] = ms;
     this.#stats.commits++;
+    this.#onCommit?.({ seconds: ms / 1000, writes: batch.length, lockRetries });
     if (!ok) throw new CheckFailedError();
     this.#stats.mutations += sets.size + sums.size;
   }

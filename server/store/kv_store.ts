@@ -13,7 +13,12 @@ import {
   type UserRecord,
 } from "../chat/ports.ts";
 import { nameKeys } from "../chat/usernames.ts";
-import { CheckFailedError, GroupWriter, type WriterStats } from "./group_writer.ts";
+import {
+  CheckFailedError,
+  GroupWriter,
+  type GroupWriterOptions,
+  type WriterStats,
+} from "./group_writer.ts";
 import {
   activityKey,
   activityPrefix,
@@ -75,9 +80,10 @@ export class KvChatStore implements ChatStore {
   #delivered = new Map<string, { key: Deno.KvKey; upTo: string }>();
   #deliveredTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(kv: Deno.Kv) {
+  /** `options` go to the group-commit writer (`onCommit`, e.g. for metrics). */
+  constructor(kv: Deno.Kv, options: GroupWriterOptions = {}) {
     this.#kv = kv;
-    this.#writer = new GroupWriter(kv);
+    this.#writer = new GroupWriter(kv, options);
   }
 
   /** Group-commit counters. */

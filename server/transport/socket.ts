@@ -6,6 +6,7 @@ import type { Presence } from "../chat/ports.ts";
 import type { ChatService } from "../chat/service.ts";
 import { parseHandshake } from "../chat/validation.ts";
 import type { Logger } from "../log.ts";
+import type { ChatCounters } from "../metrics.ts";
 import {
   addressGroup,
   clientAddress,
@@ -57,6 +58,8 @@ export interface ChatWiring {
    * disconnects whatever sockets they still have.
    */
   usersDeleted(userIDs: readonly string[]): void;
+  /** Users with at least one socket on this node. */
+  readonly connectedUsers: number;
   /** Sends queued presence notices; later ones go out at once. */
   close(): void;
 }
@@ -73,13 +76,16 @@ const RATE_LIMITED: FailedAck = {
   error: { code: "rate_limited", message: "Too many requests: slow down" },
 };
 
-/** Wires the chat onto `io`: auth middleware, connection handling, every event. */
+/**
+ * Wires the chat onto `io`: auth middleware, connection handling, every event;
+ * counted in `deps.metrics` when given.
+ */
 export function attachChat(
   io: ChatServer,
-  deps: { chat: ChatService; presence: Presence; logger: Logger },
+  deps: { chat: ChatService; presence: Presence; logger: Logger; metrics?: ChatCounters },
   options: SocketOptions,
 ): ChatWiring {
-  const { chat, presence, logger } = deps;
+  const { chat, presence, logger, metrics } = deps;
   const connections = new ConnectionLimits({
     perAddress: options.connectionsPerIp,
     perUser: options.connectionsPerUser,
@@ -104,6 +110,7 @@ export function attachChat(
           "Dropped a socket that stopped reading",
         );
         dropSocket(socket);
+        metrics?.slowConsumerDropped();
       }
     }
   }, SLOW_CONSUMER_CHECK_MS);
@@ -144,16 +151,27 @@ export function attachChat(
       }
       const group = addressGroup(clientAddress(socket.handshake, options.trustProxy));
       const crowded = connections.refuseAddress(group);
-      if (crowded) throw new ChatError("rate_limited", crowded);
+      if (crowded) {
+        metrics?.connectionRefused("per_address");
+        throw new ChatError("rate_limited", crowded);
+      }
       const handshake = parseHandshake(socket.handshake.auth);
-      const { renamed, ...session } = await chat.authenticate(handshake, {
+      const { renamed, via, signedUp, ...session } = await chat.authenticate(handshake, {
         beforeSignUp() {
           const refused = signups.take(group);
-          if (refused) throw new ChatError("rate_limited", refused);
+          if (refused) {
+            metrics?.rateLimited("signups");
+            throw new ChatError("rate_limited", refused);
+          }
         },
       });
-      const busy = connections.refuseAddress(group) ?? connections.refuseUser(session.userID);
-      if (busy) throw new ChatError("rate_limited", busy);
+      if (signedUp && via !== "session") metrics?.signup(via);
+      const byAddress = connections.refuseAddress(group);
+      const busy = byAddress ?? connections.refuseUser(session.userID);
+      if (busy) {
+        metrics?.connectionRefused(byAddress ? "per_address" : "per_user");
+        throw new ChatError("rate_limited", busy);
+      }
       // Counted until the connection closes, whether or not it gets as far as "connection".
       socket.conn.once("close", connections.hold(group, session.userID));
       socket.data = { ...session, batchPresence: handshake.batchPresence };
@@ -161,9 +179,11 @@ export function attachChat(
         changed(session.userID);
         io.emit("user updated", { userID: session.userID, username: session.username });
       }
+      metrics?.login(via);
       next();
     } catch (error) {
       const wire = toWireError(error);
+      metrics?.handshakeRefused(wire.code);
       if (!(error instanceof ChatError)) {
         logger.error({ event: "handshake", code: wire.code, err: error }, "Handshake failed");
       }
@@ -184,21 +204,31 @@ export function attachChat(
       run: (payload: unknown) => Promise<T>,
       reply: (result: T) => Record<string, unknown>,
     ) => {
+      const isMessage = event === "private message";
       // deno-lint-ignore no-explicit-any
       (socket as any).on(event, async (...args: unknown[]) => {
+        const arrived = metrics ? performance.now() : 0;
+        if (isMessage) metrics?.messageReceived();
         const ack = typeof args.at(-1) === "function"
           ? args.pop() as (r: unknown) => void
           : undefined;
+        const answer = (result: unknown) => {
+          ack!(result);
+          metrics?.acked(event, (performance.now() - arrived) / 1000);
+        };
         if (!bucket.take()) {
-          if (ack) ack(RATE_LIMITED);
+          metrics?.rateLimited("events");
+          if (isMessage) metrics?.messageRefused("rate_limited");
+          if (ack) answer(RATE_LIMITED);
           else logOnce("rate_limited", event);
           return;
         }
         try {
           const result = await run(args[0]);
-          ack?.({ ok: true, ...reply(result) });
+          if (ack) answer({ ok: true, ...reply(result) });
         } catch (error) {
           const wire = toWireError(error);
+          if (isMessage) metrics?.messageRefused(wire.code);
           if (wire.code === "internal") {
             logger.error({ event, userID, code: wire.code, err: error }, "Event failed");
           }
@@ -207,7 +237,7 @@ export function attachChat(
             if (wire.code !== "internal" && logger.isLevelEnabled("debug")) {
               logger.debug({ event, userID, code: wire.code, reason: wire.message }, "Refused");
             }
-            ack({ ok: false, error: wire });
+            answer({ ok: false, error: wire });
           } else logOnce(wire.code, event, wire.message);
         }
       });
@@ -225,7 +255,10 @@ export function attachChat(
       const { message, duplicate } = await chat.send(userID, payload);
       // A duplicate was relayed when it was first stored. The recipient hears
       // `user connected` of a new sender before its first message.
-      if (!duplicate) {
+      if (duplicate) {
+        metrics?.messageDuplicate();
+      } else {
+        metrics?.messageStored();
         const typing = typingHeld.get(`${userID}>${message.to}`);
         if (typing !== undefined) {
           clearTimeout(typing);
@@ -233,6 +266,7 @@ export function attachChat(
         }
         notices.flush();
         socket.to(message.to).to(userID).emit("private message", message);
+        metrics?.messageRelayed();
       }
       return message;
     }, (message) => ({ message }));
@@ -240,7 +274,10 @@ export function attachChat(
     // Typing is never stored and never answered: a refused one is dropped silently.
     // deno-lint-ignore no-explicit-any
     (socket as any).on("typing", (payload: unknown) => {
-      if (!bucket.take()) return;
+      if (!bucket.take()) {
+        metrics?.rateLimited("events");
+        return;
+      }
       chat.typing(userID, payload).then((to) => {
         if (to === null) return;
         const key = `${userID}>${to}`;
@@ -395,6 +432,9 @@ export function attachChat(
       }
     },
     usersDeleted: deleted,
+    get connectedUsers() {
+      return connections.counts.users;
+    },
     close() {
       for (const timer of typingHeld.values()) clearTimeout(timer);
       typingHeld.clear();

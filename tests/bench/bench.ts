@@ -25,6 +25,7 @@ import { connect } from "./scenarios/connect.ts";
 import { fairness } from "./scenarios/fairness.ts";
 import { history } from "./scenarios/history.ts";
 import { latency } from "./scenarios/latency.ts";
+import { metrics } from "./scenarios/metrics.ts";
 import { search } from "./scenarios/search.ts";
 import { steady } from "./scenarios/steady.ts";
 import { throughput } from "./scenarios/throughput.ts";
@@ -35,6 +36,7 @@ const SCENARIOS = {
   bundle,
   throughput,
   latency,
+  metrics,
   steady,
   fairness,
   history,

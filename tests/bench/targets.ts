@@ -112,6 +112,21 @@ export const TARGETS = {
     op: "<=",
     limit: 1.3,
   },
+  metricsP99Ratio: {
+    scenario: "metrics",
+    label:
+      "paced 2,000/s, 200 users, widget protocol, METRICS=on scraped every second: p99 / METRICS=off",
+    unit: "x",
+    op: "<=",
+    limit: 1.1,
+  },
+  metricsCpuRatio: {
+    scenario: "metrics",
+    label: "the same: server CPU per message, METRICS=on / off",
+    unit: "x",
+    op: "<=",
+    limit: Number.NaN,
+  },
   searchP99: {
     scenario: "search",
     label: "search users with 10,000 users stored: p99",
