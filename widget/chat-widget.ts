@@ -300,7 +300,7 @@ export class ChatWidget extends LitElement {
     return this.#connection.identity;
   }
 
-  /** Everyone in the list, self first. */
+  /** Everyone in the list, in display order: conversations (newest first), then the others. */
   get users(): readonly ChatUser[] {
     return this.#connection.sortedUsers;
   }
