@@ -10,21 +10,6 @@ export const launcherStyles = css`
   :host([mode="launcher"]) {
     display: contents;
   }
-  /* Each part sets its own font: a host's "* { font-family: … !important }" reaches the host. */
-  .launcher,
-  .fab,
-  .panel,
-  .preview,
-  .notify-settings {
-    font-family: var(--_font);
-    font-size: var(--_size);
-    font-style: normal;
-    font-weight: 400;
-    line-height: 1.4;
-    letter-spacing: normal;
-    text-transform: none;
-    color: var(--_fg);
-  }
   /* Nor has the wrapper: in a host's flex or grid it is no item, its children are all fixed. */
   .launcher {
     display: contents;

@@ -150,7 +150,10 @@ export class ChatLauncher implements ReactiveController {
     const open = host.open;
     const total = host.unreadTotal;
     const preview = open ? undefined : this.#preview;
-    const classes = `launcher ${host.position === "left" ? "start" : "end"} ${open ? "open" : ""}`;
+    // `reset`: its own font and text, as a host's "* { … !important }" reaches the host.
+    const classes = `launcher reset ${host.position === "left" ? "start" : "end"} ${
+      open ? "open" : ""
+    }`;
     return html`
       <div class=${classes} dir=${this.#dir(t)} lang=${this.#lang()} @keydown=${this.#onKeydown}>
         <div id="panel" class="panel" part="panel" ?hidden=${!open}>
@@ -198,7 +201,7 @@ export class ChatLauncher implements ReactiveController {
     const ask = tokens.has("desktop") && globalThis.Notification?.permission === "default";
     if (!sound && !ask) return nothing;
     return html`
-      <div class="notify-settings" part="notify-settings">
+      <div class="notify-settings reset" part="notify-settings">
         ${sound
           ? html`
             <label><input type="checkbox" .checked=${!this.#muted()}

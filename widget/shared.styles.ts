@@ -50,13 +50,14 @@ export const themeStyles = css`
 
 /**
  * Shared by every part: a reset against host page CSS, buttons, focus ring, hidden text. The
- * reset is set again on `.root`, the widget's outer box: a host rule like
- * `* { font-family: serif !important }` matches the host element and wins over `:host`, but
- * never reaches inside, where everything inherits from the box.
+ * reset is set again on the widget's outer boxes, `.root` and any other with class `reset`
+ * (the launcher's): a host rule like `* { font-family: serif !important }` matches the host
+ * element and wins over `:host`, but never reaches inside, where everything inherits from them.
  */
 export const baseStyles = css`
   :host,
-  .root {
+  .root,
+  .reset {
     box-sizing: border-box;
     font-family: var(--_font);
     font-size: var(--_size);
