@@ -558,9 +558,11 @@ export class ChatConversation extends LitElement {
   /** The composer sent: an edit is saved here; a new message goes on to the widget. */
   #onSend = async (event: CustomEvent<{ content: string }>): Promise<void> => {
     const id = this.#editingId();
-    // The next keystroke starts a new message: say so at once.
-    if (!id) this.#typingSent.delete(this.peer.userID);
-    if (!id) return;
+    if (!id) {
+      // The next keystroke starts a new message: say so at once.
+      this.#typingSent.delete(this.peer.userID);
+      return;
+    }
     event.stopPropagation();
     const message = this.peer.messages.find((m) => m.id === id);
     if (this.#saving || !message) return;

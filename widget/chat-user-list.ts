@@ -127,22 +127,8 @@ export class ChatUserList extends LitElement {
     const focusable = this.#focusable([...shown.conversations, ...shown.people]);
     const alone = ![...shown.conversations, ...shown.people].some((u) => !u.self);
     return html`
-      ${shown.conversations.length > 0
-        ? html`
-          <h3 id="conversations">${t("conversations")}</h3>
-          <ul part="user-list" aria-labelledby="conversations">
-            ${this.#rows(shown.conversations, focusable, true)}
-          </ul>
-        `
-        : nothing}
-      ${shown.people.length > 0
-        ? html`
-          <h3 id="people">${t("users")}</h3>
-          <ul part="user-list" aria-labelledby="people">
-            ${this.#rows(shown.people, focusable, false)}
-          </ul>
-        `
-        : nothing}
+      ${this.#section("conversations", t("conversations"), shown.conversations, focusable)}
+      ${this.#section("people", t("users"), shown.people, focusable)}
       ${alone ? html`<p class="empty">${t("noUsers")}</p>` : nothing}
     `;
   }
@@ -206,9 +192,14 @@ export class ChatUserList extends LitElement {
     return users.some((u) => u.userID === this.selected) ? this.selected : users[0]?.userID;
   }
 
-  /** Rows of people; `conversation` says how (undefined: each as their section would). */
-  #rows(users: ChatUser[], focusable: string | undefined, conversation: boolean | undefined) {
-    return repeat(users, (u) => u.userID, (u) => this.#row(u, focusable, conversation));
+  /** A section under its heading, or nothing when nobody is in it. */
+  #section(id: Section, title: string, users: ChatUser[], focusable: string | undefined) {
+    return users.length === 0 ? nothing : html`
+      <h3 id=${id}>${title}</h3>
+      <ul part="user-list" aria-labelledby=${id}>
+        ${repeat(users, (u) => u.userID, (u) => this.#row(u, focusable, id === "conversations"))}
+      </ul>
+    `;
   }
 
   #row(u: ChatUser, focusable: string | undefined, asConversation: boolean | undefined) {
