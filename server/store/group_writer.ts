@@ -2,6 +2,11 @@
  * Group commit: writes that arrive while a KV commit is in flight are merged
  * into the next single atomic commit, so throughput is bounded by commits per
  * second times batch size rather than by commits per second alone.
+ *
+ * Sets that may wait (`setLater()`) get commits of their own, `LATER_BATCH`
+ * at a time, when nothing else is waiting to be written: they never lengthen
+ * the commits of writes someone waits for. Past `LATER_MS` they go with
+ * whatever commits next.
  */
 
 import { readMany } from "./read_many.ts";
@@ -27,10 +32,15 @@ export interface WriteRequest {
 export interface WriterStats {
   commits: number;
   writes: number;
+  /** `setLater()` sets committed, and those lost with a failed commit. */
+  laterWritten: number;
+  laterLost: number;
   /** Sets and sums committed, after merging those of one key within a commit. */
   mutations: number;
   lockRetries: number;
   pending: number;
+  /** `setLater()` sets not committed yet. */
+  laterPending: number;
   largestBatch: number;
   /** How long the latest commits took (up to `COMMIT_TIMES` of them), median and 99th percentile, ms. */
   commitP50Ms: number;
@@ -76,6 +86,8 @@ interface Pending {
   keyBytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** The `setLater()` sets a batch took along, not a `write()`. */
+  deferred?: true;
 }
 
 // KV allows 1,000 mutations, 100 checks, 800 KB of values and 80 KiB of keys
@@ -84,6 +96,15 @@ const MAX_MUTATIONS = 900;
 const MAX_CHECKS = 90;
 const MAX_BYTES = 700_000;
 const MAX_KEY_BYTES = 80_000;
+
+// The longest a `setLater()` set waits for the writer to be idle.
+export const LATER_MS = 250;
+// Deferred sets that make a commit of their own while the writer is idle, and
+// the most a commit takes along once they are due (or on flush and close): a
+// few milliseconds of KV's time, in one commit instead of a hundred.
+export const LATER_BATCH = 128;
+// What one deferred set's value is counted as, against `MAX_BYTES`.
+const LATER_VALUE_BYTES = 160;
 
 /**
  * The size of `key` in KV's encoding, or a little more: each part is a type byte
@@ -140,15 +161,31 @@ function mutationCount(request: WriteRequest): number {
   return request.sets.length + (request.sums?.length ?? 0);
 }
 
+/** A `setLater()` set. */
+interface LaterSet {
+  key: Deno.KvKey;
+  value: unknown;
+  keyBytes: number;
+  /** When the key's first set still to write was made (`performance.now()`). */
+  since: number;
+}
+
 /** Batches writes into as few KV commits as possible; see the module doc. */
 export class GroupWriter {
   #kv: Deno.Kv;
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
   #closed = false;
+  /** Deferred sets by key, oldest first; a newer set of a key takes the older one's place. */
+  #later = new Map<string, LaterSet>();
+  #laterTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Deferred sets are written now, in full commits: `flush()` or `close()` asked. */
+  #laterNow = false;
   #stats = {
     commits: 0,
     writes: 0,
+    laterWritten: 0,
+    laterLost: 0,
     mutations: 0,
     lockRetries: 0,
     largestBatch: 0,
@@ -168,6 +205,7 @@ export class GroupWriter {
     return {
       ...this.#stats,
       pending: this.#queue.length,
+      laterPending: this.#later.size,
       commitP50Ms: percentile(recent, 0.5),
       commitP99Ms: percentile(recent, 0.99),
     };
@@ -193,12 +231,49 @@ export class GroupWriter {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, keyBytes: keys, resolve, reject });
-      this.#running ??= this.#drain();
+      this.#start();
     });
   }
 
-  /** Resolves once everything written so far is committed (or failed). */
+  /**
+   * Sets `key` to `value` in a commit to come, without waiting for it: for
+   * marks that a crash may lose (the next one makes up for it). A later call
+   * for the same key replaces the value, in the earlier one's place.
+   * `pendingLater()` reads it until then. A set KV refuses is dropped, alone
+   * (`stats.laterLost`). Meant for small values.
+   */
+  setLater(key: Deno.KvKey, value: unknown): void {
+    if (this.#closed) throw new Error("Cannot write: the writer is closed");
+    const id = keyId(key);
+    const pending = this.#later.get(id);
+    if (pending) {
+      pending.value = value;
+      return;
+    }
+    const bytes = keyBytes(key);
+    if (bytes > MAX_KEY_BYTES) {
+      throw new RangeError(`Cannot write a key of ${bytes} bytes: the most is ${MAX_KEY_BYTES}`);
+    }
+    this.#later.set(id, { key, value, keyBytes: bytes, since: performance.now() });
+    if (!this.#running) this.#start();
+  }
+
+  /** The value a `setLater()` of `key` is still to write, or undefined. */
+  pendingLater(key: Deno.KvKey): unknown {
+    return this.#later.get(keyId(key))?.value;
+  }
+
+  /** Every `setLater()` set still to write. */
+  *laterSets(): IterableIterator<{ key: Deno.KvKey; value: unknown }> {
+    for (const { key, value } of this.#later.values()) yield { key, value };
+  }
+
+  /** Resolves once everything written so far, `setLater()` sets too, is committed (or failed). */
   async flush(): Promise<void> {
+    if (this.#later.size > 0) {
+      this.#laterNow = true;
+      this.#start();
+    }
     while (this.#running) await this.#running;
   }
 
@@ -206,6 +281,32 @@ export class GroupWriter {
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
+    clearTimeout(this.#laterTimer);
+  }
+
+  // Deferred sets wait for the writer to be idle with enough of them, or until they are due.
+  #scheduleLater(): void {
+    if (this.#later.size === 0 || this.#laterTimer !== undefined) return;
+    const wait = Math.max(0, this.#oldestLater() + LATER_MS - performance.now());
+    this.#laterTimer = setTimeout(() => {
+      this.#laterTimer = undefined;
+      this.#start();
+    }, wait);
+    Deno.unrefTimer(this.#laterTimer);
+  }
+
+  #oldestLater(): number {
+    return this.#later.values().next().value?.since ?? Infinity;
+  }
+
+  // Deferred sets to commit now: due ones, or enough for a commit of their own.
+  #laterReady(): boolean {
+    return this.#later.size >= LATER_BATCH || this.#laterDue();
+  }
+
+  #laterDue(): boolean {
+    return this.#later.size > 0 &&
+      (this.#laterNow || performance.now() - this.#oldestLater() >= LATER_MS);
   }
 
   /** `close()`, for `await using`. */
@@ -213,11 +314,21 @@ export class GroupWriter {
     return this.close();
   }
 
+  // Commits while there is something to commit. Only started with work to do:
+  // a drain that found none would end before `#running` was set to it.
+  #start(): void {
+    if (this.#running) return;
+    if (this.#queue.length > 0 || this.#laterReady()) this.#running = this.#drain();
+    else this.#scheduleLater();
+  }
+
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) await this.#settle(this.#takeBatch());
+      while (this.#queue.length > 0 || this.#laterReady()) await this.#settle(this.#takeBatch());
     } finally {
       this.#running = null;
+      if (this.#later.size === 0) this.#laterNow = false;
+      else this.#scheduleLater();
     }
   }
 
@@ -225,12 +336,20 @@ export class GroupWriter {
   async #settle(batch: Pending[]): Promise<void> {
     try {
       await this.#commit(batch);
-      this.#stats.writes += batch.length;
+      for (const p of batch) if (!p.deferred) this.#stats.writes++;
       for (const p of batch) p.resolve();
       return;
     } catch (error) {
       if (batch.length === 1) {
-        batch[0].reject(error);
+        const [p] = batch;
+        // Deferred sets share a write: a bad one must not take the others along.
+        if (p.deferred && p.request.sets.length > 1) {
+          for (const set of p.request.sets) {
+            await this.#settle([this.#deferredWrite([set], keyBytes(set.key))]);
+          }
+          return;
+        }
+        p.reject(error);
         return;
       }
       if (error instanceof CheckFailedError) {
@@ -294,7 +413,40 @@ export class GroupWriter {
     }
     const batch = this.#queue.splice(0, n);
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
+    // Deferred sets go along once due; otherwise only into a commit of their own.
+    const room = Math.min(
+      this.#laterDue() || n === 0 ? LATER_BATCH : 0,
+      MAX_MUTATIONS - mutations,
+      Math.floor((MAX_BYTES - bytes) / LATER_VALUE_BYTES),
+    );
+    const later = this.#takeLater(room, MAX_KEY_BYTES - keys);
+    if (later) batch.push(later);
     return batch;
+  }
+
+  // Up to `room` deferred sets (oldest first) within `keyRoom` bytes of keys,
+  // as one write of a batch; undefined when there are none to take.
+  #takeLater(room: number, keyRoom: number): Pending | undefined {
+    if (this.#later.size === 0 || room <= 0) return undefined;
+    const taken: { key: Deno.KvKey; value: unknown }[] = [];
+    let keys = 0;
+    for (const [id, { key, value, keyBytes: k }] of this.#later) {
+      if (taken.length === room || keys + k > keyRoom) break;
+      keys += k;
+      taken.push({ key, value });
+      this.#later.delete(id);
+    }
+    return taken.length === 0 ? undefined : this.#deferredWrite(taken, keys);
+  }
+
+  #deferredWrite(sets: { key: Deno.KvKey; value: unknown }[], keys: number): Pending {
+    return {
+      request: { sets, bytes: sets.length * LATER_VALUE_BYTES },
+      keyBytes: keys,
+      deferred: true,
+      resolve: () => (this.#stats.laterWritten += sets.length),
+      reject: () => (this.#stats.laterLost += sets.length),
+    };
   }
 
   async #commit(batch: Pending[]): Promise<void> {
@@ -329,7 +481,8 @@ export class GroupWriter {
     const ms = performance.now() - started;
     this.#commitMs[this.#stats.commits % COMMIT_TIMES] = ms;
     this.#stats.commits++;
-    this.#onCommit?.({ seconds: ms / 1000, writes: batch.length, lockRetries });
+    const writes = batch.reduce((n, p) => (p.deferred ? n : n + 1), 0);
+    this.#onCommit?.({ seconds: ms / 1000, writes, lockRetries });
     if (!ok) throw new CheckFailedError();
     this.#stats.mutations += sets.size + sums.size;
   }

@@ -58,8 +58,9 @@ const UNREAD_SCAN_LIMIT = 1000;
 // Counts of one conversation before markRead gives up on a conversation that keeps changing.
 const MARK_READ_ATTEMPTS = 8;
 
-// How long delivered marks are gathered before they are written together.
-const DELIVERED_FLUSH_MS = 250;
+// Pairs whose last delivered mark is kept in memory (about 150 bytes each);
+// past that, the memory starts over.
+const DELIVERED_PAIRS_KEPT = 100_000;
 // Rows rewritten or deleted per commit when an account is deleted, within KV's 1,000 mutations.
 const DELETE_BATCH = 500;
 
@@ -76,9 +77,12 @@ export class KvChatStore implements ChatStore {
   #kv: Deno.Kv;
   #writer: GroupWriter;
   #markLanes = new Map<string, Promise<void>>();
-  /** Delivered marks not written yet, by key: the furthest of each. */
-  #delivered = new Map<string, { key: Deno.KvKey; upTo: string }>();
-  #deliveredTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The last delivered mark saved by this store, by author and reader, so
+   * that one that moves back is not written over a further one.
+   */
+  #deliveredMarks = new Map<string, Map<string, string>>();
+  #deliveredPairs = 0;
 
   /** `options` go to the group-commit writer (`onCommit`, e.g. for metrics). */
   constructor(kv: Deno.Kv, options: GroupWriterOptions = {}) {
@@ -92,9 +96,7 @@ export class KvChatStore implements ChatStore {
   }
 
   /** Waits for queued writes and refuses new ones. */
-  async close(): Promise<void> {
-    clearTimeout(this.#deliveredTimer);
-    await this.#flushDelivered();
+  close(): Promise<void> {
     return this.#writer.close();
   }
 
@@ -406,38 +408,33 @@ export class KvChatStore implements ChatStore {
   }
 
   /**
-   * Delivered marks come with every message a device receives, so they are
-   * gathered for `DELIVERED_FLUSH_MS` and written together through the writer:
-   * a crash loses at most that much of them, and the next one makes up for it.
-   * Seen marks are written with the read mark (`markRead()`).
+   * Delivered marks come with every message a device receives, so they wait
+   * for the writer to be idle (`GroupWriter.setLater()`, at most 250 ms): a
+   * crash loses at most those, and the next mark makes up for it. A mark
+   * behind the last one this store saved for the pair is dropped. Seen marks
+   * are written with the read mark (`markRead()`), never moving back either.
    */
-  saveReceipt(
+  async saveReceipt(
     authorID: string,
     readerID: string,
     kind: "delivered" | "seen",
     upTo: string,
   ): Promise<void> {
-    if (kind === "seen") return this.#saveMonotonic(receiptKey(authorID, readerID, kind), upTo);
-    const key = receiptKey(authorID, readerID, kind);
-    const id = `${authorID}:${readerID}`;
-    const pending = this.#delivered.get(id);
-    if (!pending || pending.upTo < upTo) this.#delivered.set(id, { key, upTo });
-    this.#deliveredTimer ??= setTimeout(() => {
-      this.#deliveredTimer = undefined;
-      this.#flushDelivered().catch(() => {});
-    }, DELIVERED_FLUSH_MS);
-    return Promise.resolve();
-  }
-
-  async #flushDelivered(): Promise<void> {
-    const marks = [...this.#delivered.values()];
-    this.#delivered.clear();
-    for (let i = 0; i < marks.length; i += DELETE_BATCH) {
-      await this.#writer.write({
-        sets: marks.slice(i, i + DELETE_BATCH).map(({ key, upTo }) => ({ key, value: upTo })),
-        bytes: 160 * Math.min(DELETE_BATCH, marks.length - i),
-      });
+    if (kind === "seen") {
+      return await this.#saveMonotonic(receiptKey(authorID, readerID, kind), upTo);
     }
+    // A mark that is not past the last one of the pair changes nothing.
+    let ofAuthor = this.#deliveredMarks.get(authorID);
+    const last = ofAuthor?.get(readerID);
+    if (last !== undefined && last >= upTo) return;
+    if (last === undefined && ++this.#deliveredPairs > DELIVERED_PAIRS_KEPT) {
+      this.#deliveredMarks.clear();
+      this.#deliveredPairs = 1;
+      ofAuthor = undefined;
+    }
+    if (!ofAuthor) this.#deliveredMarks.set(authorID, ofAuthor = new Map());
+    ofAuthor.set(readerID, upTo);
+    this.#writer.setLater(receiptKey(authorID, readerID, kind), upTo);
   }
 
   async #saveMonotonic(key: Deno.KvKey, upTo: string): Promise<void> {
@@ -466,9 +463,9 @@ export class KvChatStore implements ChatStore {
       record[kind] = entry.value;
       receipts.set(reader, record);
     }
-    // Marks still gathered for their write are newer than what is stored.
-    for (const { key, upTo } of this.#delivered.values()) {
-      if (key[1] !== authorID) continue;
+    // Marks still waiting for their commit are newer than what is stored.
+    for (const { key, value: upTo } of this.#writer.laterSets()) {
+      if (key[1] !== authorID || typeof upTo !== "string") continue;
       const reader = key[2] as string;
       const record = receipts.get(reader) ?? {};
       if (!record.delivered || record.delivered < upTo) record.delivered = upTo;

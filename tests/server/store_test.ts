@@ -1,7 +1,20 @@
 import assert from "node:assert/strict";
-import { CheckFailedError, GroupWriter, keyBytes } from "../../server/store/group_writer.ts";
+import {
+  CheckFailedError,
+  GroupWriter,
+  keyBytes,
+  LATER_BATCH,
+  LATER_MS,
+} from "../../server/store/group_writer.ts";
 import { KvChatStore } from "../../server/store/kv_store.ts";
-import { messagesPrefix, pairID, readKey, receivedKey, sentKey } from "../../server/store/keys.ts";
+import {
+  messagesPrefix,
+  pairID,
+  readKey,
+  receiptKey,
+  receivedKey,
+  sentKey,
+} from "../../server/store/keys.ts";
 import type { ReadMark } from "../../server/store/kv_store.ts";
 import { CLIENT_ID_WINDOW } from "../../server/chat/ports.ts";
 import { isLockedError, retryLocked } from "../../server/store/retry.ts";
@@ -405,6 +418,87 @@ Deno.test("KvChatStore.saveMessage() writes the message and two counters, in one
   assert.equal(store.writerStats.mutations, 5, "a note to oneself counts as sent only");
   assert.equal((await kv.get<Deno.KvU64>(receivedKey(B, A))).value?.value, 1n);
   assert.equal((await kv.get<Deno.KvU64>(sentKey(A, B))).value?.value, 1n);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("GroupWriter.setLater() writes the latest value of each key within LATER_MS, with nothing else to write", async () => {
+  using kv = await Deno.openKv(":memory:");
+  await using writer = new GroupWriter(kv);
+  writer.setLater(["r", 1], "a");
+  writer.setLater(["r", 1], "b");
+  writer.setLater(["r", 2], "c");
+  assert.equal(writer.pendingLater(["r", 1]), "b");
+  assert.equal(writer.pendingLater(["r", 3]), undefined);
+  assert.deepEqual([...writer.laterSets()], [
+    { key: ["r", 1], value: "b" },
+    { key: ["r", 2], value: "c" },
+  ]);
+  assert.equal((await kv.get(["r", 1])).value, null, "not written at once");
+  await sleep(LATER_MS + 150);
+  assert.equal((await kv.get(["r", 1])).value, "b");
+  assert.equal((await kv.get(["r", 2])).value, "c");
+  const stats = writer.stats;
+  assert.deepEqual(
+    [stats.commits, stats.writes, stats.laterWritten, stats.laterPending, stats.laterLost],
+    [1, 0, 2, 0, 0],
+  );
+});
+
+Deno.test("GroupWriter.setLater() stays out of the commits of writes, and takes a commit of its own once LATER_BATCH wait", async () => {
+  using kv = await Deno.openKv(":memory:");
+  await using writer = new GroupWriter(kv);
+  for (let i = 0; i < 10; i++) writer.setLater(["later", i], i);
+  await writer.write({ sets: [{ key: ["now"], value: 1 }], bytes: 8 });
+  assert.equal(writer.stats.mutations, 1, "the write's commit carried only the write");
+  assert.equal(writer.stats.laterPending, 10);
+  for (let i = 10; i < LATER_BATCH; i++) writer.setLater(["later", i], i);
+  // Well before LATER_MS: the batch went because it was full and the writer idle.
+  await sleep(50);
+  assert.equal(writer.stats.laterWritten, LATER_BATCH);
+  assert.equal(writer.stats.commits, 2);
+  assert.equal((await kv.get(["later", LATER_BATCH - 1])).value, LATER_BATCH - 1);
+});
+
+Deno.test("GroupWriter.flush() and close() write deferred sets at once; a bad one is lost alone", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const writer = new GroupWriter(kv);
+  writer.setLater(["ok", 1], 1);
+  // Past KV's 64 KiB a value: its commit fails.
+  writer.setLater(["big"], "x".repeat(70_000));
+  writer.setLater(["ok", 2], 2);
+  await writer.flush();
+  assert.equal((await kv.get(["ok", 1])).value, 1);
+  assert.equal((await kv.get(["ok", 2])).value, 2);
+  assert.equal((await kv.get(["big"])).value, null);
+  assert.deepEqual([writer.stats.laterWritten, writer.stats.laterLost], [2, 1]);
+  writer.setLater(["last"], 3);
+  await writer.close();
+  assert.equal((await kv.get(["last"])).value, 3);
+  assert.throws(() => writer.setLater(["late"], 4), /writer is closed/);
+});
+
+Deno.test("KvChatStore.saveReceipt() never moves a delivered mark back, before or after its write", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const next = messageFactory();
+  const [m1, m2] = [next(A, B), next(A, B)];
+  const store = new KvChatStore(kv);
+  await store.saveReceipt(A, B, "delivered", m2.id);
+  await store.saveReceipt(A, B, "delivered", m1.id);
+  assert.equal((await store.listReceipts(A)).get(B)?.delivered, m2.id, "while it waits");
+  await sleep(LATER_MS + 150);
+  assert.equal((await kv.get(receiptKey(A, B, "delivered"))).value, m2.id);
+  await store.saveReceipt(A, B, "delivered", m1.id);
+  await store.saveReceipt(A, C, "delivered", m1.id);
+  await store.close();
+  assert.equal((await kv.get(receiptKey(A, B, "delivered"))).value, m2.id, "after its write");
+  assert.equal((await kv.get(receiptKey(A, C, "delivered"))).value, m1.id, "close() wrote it");
+  const reopened = new KvChatStore(kv);
+  assert.deepEqual(
+    Object.fromEntries(await reopened.listReceipts(A)),
+    { [B]: { delivered: m2.id }, [C]: { delivered: m1.id } },
+  );
+  await reopened.close();
 });
 
 Deno.test("two KvChatStores on one KV file never surface 'database is locked'", async () => {
