@@ -103,6 +103,8 @@ export class ChatService {
   #users = new Map<string, UserRecord>();
   #preferences = new Map<string, Preferences>();
   #blocks = new Map<string, Promise<Set<string>>>();
+  /** The sets of `#blocks` that are read already, for checks that need not wait. */
+  #blockSets = new Map<string, Set<string>>();
   #lastSeen = new Map<string, { at: number | undefined; read: number }>();
   #inflight = new Map<string, Promise<Message>>();
   /** Messages this node stored lately, by sender and idempotency key (oldest first). */
@@ -292,6 +294,7 @@ export class ChatService {
     this.#users.delete(userID);
     this.#preferences.delete(userID);
     this.#blocks.delete(userID);
+    this.#blockSets.delete(userID);
     this.#lastSeen.delete(userID);
   }
 
@@ -317,12 +320,25 @@ export class ChatService {
   #blocksOf(userID: string): Promise<Set<string>> {
     let blocks = this.#blocks.get(userID);
     if (!blocks) {
-      if (this.#blocks.size >= USER_CACHE_LIMIT) this.#blocks.clear();
-      blocks = this.#store.listBlocks(userID);
-      blocks.catch(() => this.#blocks.delete(userID));
+      if (this.#blocks.size >= USER_CACHE_LIMIT) {
+        this.#blocks.clear();
+        this.#blockSets.clear();
+      }
+      const reading = blocks = this.#store.listBlocks(userID);
+      reading.then((set) => {
+        if (this.#blocks.get(userID) === reading) this.#blockSets.set(userID, set);
+      }, () => this.#blocks.delete(userID));
       this.#blocks.set(userID, blocks);
     }
     return blocks;
+  }
+
+  // Whether either of the two blocked the other, when both sets are read
+  // already; undefined when that needs a read.
+  #blockedIfKnown(a: string, b: string): boolean | undefined {
+    const ofA = this.#blockSets.get(a);
+    const ofB = this.#blockSets.get(b);
+    return ofA && ofB ? ofA.has(b) || ofB.has(a) : undefined;
   }
 
   /** True when `blocker` blocked `other`. */
@@ -332,6 +348,8 @@ export class ChatService {
 
   /** True when either of the two blocked the other: nothing passes between them. */
   async blockedEitherWay(a: string, b: string): Promise<boolean> {
+    const known = this.#blockedIfKnown(a, b);
+    if (known !== undefined) return known;
     const [ab, ba] = await Promise.all([this.blocks(a, b), this.blocks(b, a)]);
     return ab || ba;
   }
@@ -352,16 +370,20 @@ export class ChatService {
     return { userID: request.userID, blocked };
   }
 
+  /** Whom a `typing` payload is for; throws `ChatError` for a malformed one. */
+  typingTarget(payload: unknown): string {
+    return parseTypingRequest(payload).to;
+  }
+
   /**
-   * Checks a `typing` from `userID`; returns whom to tell, or null when nobody
-   * should hear it (an unknown or deleted user, oneself, a block either way).
+   * True when `to` should hear that `userID` is typing: not oneself, not an
+   * unknown or deleted user, no block either way.
    */
-  async typing(userID: string, payload: unknown): Promise<string | null> {
-    const { to } = parseTypingRequest(payload);
-    if (to === userID) return null;
+  async hearsTyping(userID: string, to: string): Promise<boolean> {
+    if (to === userID) return false;
     const recipient = await this.getUser(to);
-    if (!recipient || recipient.deleted) return null;
-    return (await this.blockedEitherWay(userID, to)) ? null : to;
+    if (!recipient || recipient.deleted) return false;
+    return !(await this.blockedEitherWay(userID, to));
   }
 
   /**
@@ -371,12 +393,16 @@ export class ChatService {
    */
   async delivered(userID: string, payload: unknown): Promise<ReceiptsNotice | null> {
     const request = parseDeliveredRequest(payload);
-    if (request.with !== userID && !(await this.getUser(request.with))) {
+    if (request.with === userID) return null;
+    // Marks come with every message received: cached answers are not waited for.
+    if (!(this.#users.get(request.with) ?? await this.getUser(request.with))) {
       throw new ChatError("unknown_recipient", `Unknown user "${request.with}"`);
     }
-    if (request.with === userID) return null;
     await this.#store.saveReceipt(request.with, userID, "delivered", request.upTo);
-    if (await this.blockedEitherWay(userID, request.with)) return null;
+    if (
+      this.#blockedIfKnown(userID, request.with) ??
+        await this.blockedEitherWay(userID, request.with)
+    ) return null;
     return { by: userID, delivered: request.upTo };
   }
 

@@ -15,6 +15,8 @@ import {
   UserRateLimits,
 } from "./admission.ts";
 import { createPresenceNotices, PRESENCE_DELAY } from "./presence_notices.ts";
+import { createReceiptRelay } from "./receipt_relay.ts";
+import { createTypingRelay } from "./typing_relay.ts";
 import type { ChatServer, ChatSocket, RoomRelay, SocketData } from "./types.ts";
 import { corkWebSocketBatches, dropSocket, unsentBytes } from "./ws_internals.ts";
 
@@ -64,10 +66,6 @@ export interface ChatWiring {
   close(): void;
 }
 
-// A typing notice waits this long before it goes out: if the message itself is
-// relayed first, the notice is dropped, since the message would clear it at once.
-const TYPING_HOLD_MS = 200;
-
 // How often every socket's unsent bytes are looked at.
 const SLOW_CONSUMER_CHECK_MS = 1000;
 
@@ -92,8 +90,6 @@ export function attachChat(
   });
   const signups = new SignupLimits({ limit: options.signupLimit });
   const rates = new UserRateLimits({ rate: options.messageRate, burst: options.messageBurst });
-  // Typing notices waiting to go out, by sender and recipient.
-  const typingHeld = new Map<string, ReturnType<typeof setTimeout>>();
   const pruning = setInterval(() => {
     signups.prune();
     rates.prune();
@@ -116,7 +112,14 @@ export function attachChat(
   }, SLOW_CONSUMER_CHECK_MS);
   Deno.unrefTimer(watching);
   const notices = createPresenceNotices(io, { ...PRESENCE_DELAY, relay: options.relay, logger });
-  corkWebSocketBatches(io);
+  const receipts = createReceiptRelay(io, { relay: options.relay !== undefined });
+  const typing = createTypingRelay((from, to) => {
+    chat.hearsTyping(from, to).then((hears) => {
+      if (hears) io.to(to).emit("typing", { from });
+    }, (error) => logger.error({ event: "typing", userID: from, err: error }, "Typing failed"));
+  });
+  // Held receipts ride along with the next packets their socket gets.
+  corkWebSocketBatches(io, { framesBefore: receipts.framesFor });
 
   // Another node renamed or deleted a user: its cached record is stale here.
   io.on("user changed", (userID) => {
@@ -259,11 +262,7 @@ export function attachChat(
         metrics?.messageDuplicate();
       } else {
         metrics?.messageStored();
-        const typing = typingHeld.get(`${userID}>${message.to}`);
-        if (typing !== undefined) {
-          clearTimeout(typing);
-          typingHeld.delete(`${userID}>${message.to}`);
-        }
+        typing.drop(userID, message.to);
         notices.flush();
         socket.to(message.to).to(userID).emit("private message", message);
         metrics?.messageRelayed();
@@ -278,26 +277,18 @@ export function attachChat(
         metrics?.rateLimited("events");
         return;
       }
-      chat.typing(userID, payload).then((to) => {
-        if (to === null) return;
-        const key = `${userID}>${to}`;
-        if (typingHeld.has(key)) return; // One is on its way already.
-        typingHeld.set(
-          key,
-          setTimeout(() => {
-            typingHeld.delete(key);
-            io.to(to).emit("typing", { from: userID });
-          }, TYPING_HOLD_MS),
-        );
-      }, () => {});
+      let to: string;
+      try {
+        to = chat.typingTarget(payload);
+      } catch {
+        return;
+      }
+      if (to !== userID) typing.hold(userID, to);
     });
 
     on("messages delivered", async (payload) => {
       const receipt = await chat.delivered(userID, payload);
-      if (receipt) {
-        const author = (payload as { with: string }).with;
-        socket.to(author).emit("receipts", receipt);
-      }
+      if (receipt) receipts.send((payload as { with: string }).with, receipt);
       return null;
     }, () => ({}));
 
@@ -338,7 +329,7 @@ export function attachChat(
       const notice = await chat.markRead(userID, payload);
       socket.to(userID).emit("messages read", notice);
       const receipt = await chat.seen(userID, notice);
-      if (receipt) socket.to(notice.with).emit("receipts", receipt);
+      if (receipt) receipts.send(notice.with, receipt);
       return notice;
     }, ({ unread }) => ({ unread }));
 
@@ -436,8 +427,8 @@ export function attachChat(
       return connections.counts.users;
     },
     close() {
-      for (const timer of typingHeld.values()) clearTimeout(timer);
-      typingHeld.clear();
+      typing.close();
+      receipts.close();
       clearInterval(pruning);
       clearInterval(watching);
       notices.close();

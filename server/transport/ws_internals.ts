@@ -31,22 +31,34 @@ function rawSocket(transport: unknown): Corkable | undefined {
   return typeof raw?.cork === "function" && typeof raw?.uncork === "function" ? raw : undefined;
 }
 
+/** Options of `corkWebSocketBatches()`. */
+export interface CorkOptions {
+  /**
+   * Ready-made frames to write to the connection `conn` (engine.io's, as
+   * `socket.conn`) just before a batch of its packets, in the same system call.
+   */
+  framesBefore?: (conn: unknown) => Uint8Array | undefined;
+}
+
 /**
  * Makes every WebSocket transport of `io` write the packets of one batch
- * (engine.io sends what queued up during a write as one batch) in one
- * system call instead of one per packet.
+ * (engine.io sends what queued up during a write as one batch), and the
+ * frames `framesBefore` gives, in one system call instead of one per packet.
  */
-export function corkWebSocketBatches(io: ChatServer): void {
-  const wrap = (transport: unknown) => {
+export function corkWebSocketBatches(io: ChatServer, { framesBefore }: CorkOptions = {}): void {
+  const wrap = (conn: unknown, transport: unknown) => {
     // deno-lint-ignore no-explicit-any
     const t = transport as any;
     if (t?.name !== "websocket" || t.corksBatches) return;
     const send = t.send.bind(t);
     t.corksBatches = true;
     t.send = (packets: unknown[]) => {
-      const raw = packets.length > 1 ? rawSocket(t) : undefined;
+      const sender: FrameSender | undefined = t.perMessageDeflate ? undefined : t.socket?._sender;
+      const before = typeof sender?.sendFrame === "function" ? framesBefore?.(conn) : undefined;
+      const raw = packets.length > 1 || before ? rawSocket(t) : undefined;
       raw?.cork();
       try {
+        if (before) sender!.sendFrame([before]);
         send(packets);
       } finally {
         raw?.uncork();
@@ -56,8 +68,8 @@ export function corkWebSocketBatches(io: ChatServer): void {
   io.engine.on(
     "connection",
     (conn: { transport: unknown; on(e: "upgrade", f: (t: unknown) => void): void }) => {
-      wrap(conn.transport);
-      conn.on("upgrade", wrap);
+      wrap(conn, conn.transport);
+      conn.on("upgrade", (transport) => wrap(conn, transport));
     },
   );
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { eventFrame, presenceFrame } from "../../server/transport/ws_frames.ts";
+import {
+  eventFrame,
+  eventFrames,
+  joinBytes,
+  presenceFrame,
+} from "../../server/transport/ws_frames.ts";
 import type { PresenceChange } from "../../server/protocol.ts";
 
 // Reads one unmasked frame back: FIN/opcode, payload length, payload text.
@@ -25,6 +30,22 @@ Deno.test("eventFrame() encodes an event as engine.io would, at every WebSocket 
     const { first, text } = readFrame(eventFrame("user connected", payload));
     assert.equal(first, 0x81, "FIN and text opcode");
     assert.equal(text, "42" + JSON.stringify(["user connected", payload]));
+  }
+});
+
+Deno.test("eventFrames() writes the frames eventFrame() makes, back to back, ASCII or not", () => {
+  const cases: unknown[][] = [
+    [{ by: "b", delivered: "01" }],
+    [{ by: "b", delivered: "01" }, { by: "c", seen: "02" }, { by: "d".repeat(200) }],
+    [{ by: "b" }, { by: "ç" }],
+    [{ by: "x".repeat(70_000) }],
+    [],
+  ];
+  for (const payloads of cases) {
+    assert.deepEqual(
+      eventFrames("receipts", payloads),
+      joinBytes(payloads.map((p) => eventFrame("receipts", p))),
+    );
   }
 });
 
