@@ -210,11 +210,12 @@ export function attachChat(
       const isMessage = event === "private message";
       // deno-lint-ignore no-explicit-any
       (socket as any).on(event, async (...args: unknown[]) => {
-        const arrived = metrics ? performance.now() : 0;
         if (isMessage) metrics?.messageReceived();
         const ack = typeof args.at(-1) === "function"
           ? args.pop() as (r: unknown) => void
           : undefined;
+        // Only an answered event has a time to measure.
+        const arrived = metrics && ack ? performance.now() : 0;
         const answer = (result: unknown) => {
           ack!(result);
           metrics?.acked(event, (performance.now() - arrived) / 1000);
