@@ -166,7 +166,7 @@ interface LaterSet {
   key: Deno.KvKey;
   value: unknown;
   keyBytes: number;
-  /** When the key's first set still to write was made (`performance.now()`). */
+  /** When the key's first set still to write was made (`Date.now()`). */
   since: number;
 }
 
@@ -254,7 +254,7 @@ export class GroupWriter {
     if (bytes > MAX_KEY_BYTES) {
       throw new RangeError(`Cannot write a key of ${bytes} bytes: the most is ${MAX_KEY_BYTES}`);
     }
-    this.#later.set(id, { key, value, keyBytes: bytes, since: performance.now() });
+    this.#later.set(id, { key, value, keyBytes: bytes, since: Date.now() });
     if (!this.#running) this.#start();
   }
 
@@ -287,7 +287,7 @@ export class GroupWriter {
   // Deferred sets wait for the writer to be idle with enough of them, or until they are due.
   #scheduleLater(): void {
     if (this.#later.size === 0 || this.#laterTimer !== undefined) return;
-    const wait = Math.max(0, this.#oldestLater() + LATER_MS - performance.now());
+    const wait = Math.max(0, this.#oldestLater() + LATER_MS - Date.now());
     this.#laterTimer = setTimeout(() => {
       this.#laterTimer = undefined;
       this.#start();
@@ -306,7 +306,7 @@ export class GroupWriter {
 
   #laterDue(): boolean {
     return this.#later.size > 0 &&
-      (this.#laterNow || performance.now() - this.#oldestLater() >= LATER_MS);
+      (this.#laterNow || Date.now() - this.#oldestLater() >= LATER_MS);
   }
 
   /** `close()`, for `await using`. */

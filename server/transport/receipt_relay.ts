@@ -15,8 +15,10 @@ import type { ChatServer, ChatSocket } from "./types.ts";
 import { eventFrames } from "./ws_frames.ts";
 import { idleFrameSender } from "./ws_internals.ts";
 
-/** The longest a receipt waits for a write to ride along with. */
+/** How long a receipt waits for a write to ride along with (and up to `TICK_MS` more). */
 export const RECEIPT_HOLD_MS = 250;
+// The timer wakes at most this often.
+const TICK_MS = 20;
 
 /** Held receipts; see the module doc. */
 export interface ReceiptRelay {
@@ -50,7 +52,7 @@ export function foldReceipts(held: ReceiptsNotice, next: ReceiptsNotice): Receip
 interface Held {
   socket: ChatSocket;
   byReader: Map<string, ReceiptsNotice>;
-  /** When it is to go out on its own (`performance.now()`). */
+  /** When it is to go out on its own (`Date.now()`). */
   due: number;
 }
 
@@ -67,7 +69,7 @@ export function createReceiptRelay(
   const schedule = () => {
     if (timer !== undefined) return;
     const next = held.values().next().value;
-    if (next) timer = setTimeout(release, Math.max(0, next.due - performance.now()));
+    if (next) timer = setTimeout(release, Math.max(TICK_MS, next.due - Date.now()));
   };
 
   const write = ({ socket, byReader }: Held) => {
@@ -80,7 +82,7 @@ export function createReceiptRelay(
 
   const release = () => {
     timer = undefined;
-    const now = performance.now();
+    const now = Date.now();
     for (const [conn, entry] of held) {
       if (!closed && entry.due > now) break;
       held.delete(conn);
@@ -107,7 +109,7 @@ export function createReceiptRelay(
           held.set(socket.conn, {
             socket,
             byReader: new Map([[receipt.by, receipt]]),
-            due: performance.now() + holdMs,
+            due: Date.now() + holdMs,
           });
         }
       }

@@ -1,13 +1,15 @@
 /**
  * Typing notices on hold. A client says `typing` just before most messages it
  * sends, and the message clears the notice at once on the other side, so a
- * notice waits `TYPING_HOLD_MS` first: if the message is relayed meanwhile,
+ * notice waits `TYPING_HOLD_MS` (and up to `TICK_MS` more) first: if the message is relayed meanwhile,
  * the notice is dropped unsent. One timer serves every held notice, and who may
  * hear whom is only asked of the notices that are still held when they are due.
  */
 
 /** How long a typing notice waits for the message that would make it moot. */
 export const TYPING_HOLD_MS = 200;
+// The timer wakes at most this often: a notice waits its hold and up to this much more.
+const TICK_MS = 20;
 
 /** Held typing notices; see the module doc. */
 export interface TypingRelay {
@@ -37,7 +39,7 @@ export function createTypingRelay(
 
   const schedule = () => {
     if (timer !== undefined || head === queue.length) return;
-    timer = setTimeout(release, Math.max(0, queue[head].due - Date.now()));
+    timer = setTimeout(release, Math.max(TICK_MS, queue[head].due - Date.now()));
   };
 
   const release = () => {
