@@ -51,3 +51,34 @@ Deno.test("cluster: typing and receipts cross nodes, and a block on one node hol
     return !ack.ok && ack.error.code === "blocked";
   }, "node A to know of the block");
 });
+
+Deno.test("cluster: a receipt reaches the author's sockets on both nodes once each", async () => {
+  await using redis = await RedisServer.start();
+  await using kv = await tempKv();
+  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using open = clients();
+  const [a, b] = cluster.nodes;
+  const alice = await connect(a.url, { username: "alice" });
+  open.add(alice.socket);
+  // Alice's second tab is on the node that serves Bob: held there, relayed to node A.
+  const aliceOnB = await connect(b.url, { sessionID: alice.session.sessionID });
+  open.add(aliceOnB.socket);
+  const bob = await connect(b.url, { username: "bob" });
+  open.add(bob.socket);
+  const heard = [alice, aliceOnB].map((c) => collect<ReceiptsNotice>(c.socket, "receipts"));
+  const sent = await alice.socket.emitWithAck("private message", {
+    to: bob.session.userID,
+    content: "both tabs",
+  }) as SendMessageAck;
+  assert.ok(sent.ok);
+  await bob.socket.emitWithAck("messages delivered", {
+    with: alice.session.userID,
+    upTo: sent.message.id,
+  });
+  await until(() => heard.every((h) => h.length >= 1), "the receipt on both of alice's tabs");
+  // Past the hold: nothing more comes, on either node.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  for (const h of heard) {
+    assert.deepEqual(h, [{ by: bob.session.userID, delivered: sent.message.id }]);
+  }
+});
