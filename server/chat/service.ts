@@ -102,9 +102,8 @@ export class ChatService {
   #nextId = createMessageIdGenerator();
   #users = new Map<string, UserRecord>();
   #preferences = new Map<string, Preferences>();
-  #blocks = new Map<string, Promise<Set<string>>>();
-  /** The sets of `#blocks` that are read already, for checks that need not wait. */
-  #blockSets = new Map<string, Set<string>>();
+  /** Whom each user blocked: the read, and once it is done its set, for checks that need not wait. */
+  #blocks = new Map<string, { reading: Promise<Set<string>>; set?: Set<string> }>();
   #lastSeen = new Map<string, { at: number | undefined; read: number }>();
   #inflight = new Map<string, Promise<Message>>();
   /** Messages this node stored lately, by sender and idempotency key (oldest first). */
@@ -294,7 +293,6 @@ export class ChatService {
     this.#users.delete(userID);
     this.#preferences.delete(userID);
     this.#blocks.delete(userID);
-    this.#blockSets.delete(userID);
     this.#lastSeen.delete(userID);
   }
 
@@ -318,26 +316,24 @@ export class ChatService {
   }
 
   #blocksOf(userID: string): Promise<Set<string>> {
-    let blocks = this.#blocks.get(userID);
-    if (!blocks) {
-      if (this.#blocks.size >= USER_CACHE_LIMIT) {
-        this.#blocks.clear();
-        this.#blockSets.clear();
-      }
-      const reading = blocks = this.#store.listBlocks(userID);
-      reading.then((set) => {
-        if (this.#blocks.get(userID) === reading) this.#blockSets.set(userID, set);
-      }, () => this.#blocks.delete(userID));
-      this.#blocks.set(userID, blocks);
-    }
-    return blocks;
+    const cached = this.#blocks.get(userID);
+    if (cached) return cached.reading;
+    if (this.#blocks.size >= USER_CACHE_LIMIT) this.#blocks.clear();
+    const entry: { reading: Promise<Set<string>>; set?: Set<string> } = {
+      reading: this.#store.listBlocks(userID),
+    };
+    entry.reading.then((set) => (entry.set = set), () => {
+      if (this.#blocks.get(userID) === entry) this.#blocks.delete(userID);
+    });
+    this.#blocks.set(userID, entry);
+    return entry.reading;
   }
 
   // Whether either of the two blocked the other, when both sets are read
   // already; undefined when that needs a read.
   #blockedIfKnown(a: string, b: string): boolean | undefined {
-    const ofA = this.#blockSets.get(a);
-    const ofB = this.#blockSets.get(b);
+    const ofA = this.#blocks.get(a)?.set;
+    const ofB = this.#blocks.get(b)?.set;
     return ofA && ofB ? ofA.has(b) || ofB.has(a) : undefined;
   }
 
