@@ -239,7 +239,7 @@ export class GroupWriter {
    * Sets `key` to `value` in a commit to come, without waiting for it: for
    * marks that a crash may lose (the next one makes up for it). A later call
    * for the same key replaces the value, in the earlier one's place.
-   * `pendingLater()` reads it until then. A set KV refuses is dropped, alone
+   * `laterSets()` lists what is still to write. A set KV refuses is dropped, alone
    * (`stats.laterLost`). Meant for small values.
    */
   setLater(key: Deno.KvKey, value: unknown): void {
@@ -256,11 +256,6 @@ export class GroupWriter {
     }
     this.#later.set(id, { key, value, keyBytes: bytes, since: Date.now() });
     if (!this.#running) this.#start();
-  }
-
-  /** The value a `setLater()` of `key` is still to write, or undefined. */
-  pendingLater(key: Deno.KvKey): unknown {
-    return this.#later.get(keyId(key))?.value;
   }
 
   /** Every `setLater()` set still to write. */
