@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ReceiptsNotice, SendMessageAck, TypingNotice } from "../../server/protocol.ts";
-import { collect, connect } from "../server/helpers.ts";
+import { collect, connect, sleep } from "../server/helpers.ts";
 import { clients, Cluster, RedisServer, tempKv, until } from "./helpers.ts";
 
 Deno.test("cluster: typing and receipts cross nodes, and a block on one node holds on the other", async () => {
@@ -77,7 +77,7 @@ Deno.test("cluster: a receipt reaches the author's sockets on both nodes once ea
   });
   await until(() => heard.every((h) => h.length >= 1), "the receipt on both of alice's tabs");
   // Past the hold: nothing more comes, on either node.
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await sleep(400);
   for (const h of heard) {
     assert.deepEqual(h, [{ by: bob.session.userID, delivered: sent.message.id }]);
   }

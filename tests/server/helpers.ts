@@ -135,6 +135,11 @@ export function collect<T = unknown>(socket: ClientSocket, event: string): T[] {
   return items;
 }
 
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Polls `condition` until it holds, or throws after `timeoutMs`. */
 export async function waitFor(
   condition: () => boolean,

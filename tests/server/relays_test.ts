@@ -7,9 +7,7 @@ import assert from "node:assert/strict";
 import type { ReceiptsNotice, SendMessageAck } from "../../server/protocol.ts";
 import { foldReceipts, RECEIPT_HOLD_MS } from "../../server/transport/receipt_relay.ts";
 import { createTypingRelay } from "../../server/transport/typing_relay.ts";
-import { collect, startTestServer, TRANSPORTS, waitFor } from "./helpers.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { collect, sleep, startTestServer, TRANSPORTS, waitFor } from "./helpers.ts";
 
 Deno.test("foldReceipts() keeps the furthest delivered and seen marks of one reader", () => {
   assert.deepEqual(foldReceipts({ by: "b", delivered: "02" }, { by: "b", delivered: "01" }), {

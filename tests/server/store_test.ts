@@ -18,7 +18,7 @@ import {
 import type { ReadMark } from "../../server/store/kv_store.ts";
 import { CLIENT_ID_WINDOW } from "../../server/chat/ports.ts";
 import { isLockedError, retryLocked } from "../../server/store/retry.ts";
-import { tempDir } from "./helpers.ts";
+import { sleep, tempDir } from "./helpers.ts";
 import { createMessageIdGenerator } from "../../server/chat/ids.ts";
 import type { Message } from "../../server/protocol.ts";
 
@@ -419,8 +419,6 @@ Deno.test("KvChatStore.saveMessage() writes the message and two counters, in one
   assert.equal((await kv.get<Deno.KvU64>(receivedKey(B, A))).value?.value, 1n);
   assert.equal((await kv.get<Deno.KvU64>(sentKey(A, B))).value?.value, 1n);
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test("GroupWriter.setLater() writes the latest value of each key within LATER_MS, with nothing else to write", async () => {
   using kv = await Deno.openKv(":memory:");
