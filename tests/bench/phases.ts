@@ -6,7 +6,7 @@
 
 import { type LoadGenerator, range, type SendResult, usernames } from "./load.ts";
 import type { Progress } from "./progress.ts";
-import type { ScenarioTools } from "./results.ts";
+import { type Run, type ScenarioTools, sendRecord } from "./results.ts";
 import type { Resources, ServerRun } from "./runner.ts";
 
 /** What one measured send phase gave. */
@@ -15,6 +15,19 @@ export interface Phase {
   resources: Resources;
   /** Server CPU time (all threads) over the phase / messages delivered, µs. */
   cpuPerMessageUs: number;
+}
+
+/** The record of a measured phase `which` ran: its p50, p99 and server CPU per message. */
+export function phaseRecord(
+  which: Pick<Run, "scenario" | "variant" | "server" | "rep">,
+  { send, resources, cpuPerMessageUs }: Phase,
+): Run {
+  return {
+    ...which,
+    figures: { p50: send.latency.p50, p99: send.latency.p99, cpuPerMessageUs },
+    resources,
+    send: sendRecord(send),
+  };
 }
 
 /**

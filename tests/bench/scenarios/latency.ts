@@ -7,9 +7,9 @@
 
 import { LoadGenerator } from "../load.ts";
 import type { LoadProtocol } from "../load_worker.ts";
-import { connectUsers, pacedPhase, peerSkipped } from "../phases.ts";
+import { connectUsers, pacedPhase, peerSkipped, phaseRecord } from "../phases.ts";
 import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
-import { Samples, sendRecord } from "../results.ts";
+import { Samples } from "../results.ts";
 import type { Side } from "../runner.ts";
 import { fmt } from "../stats.ts";
 import { measured, ratios, target, TARGETS } from "../targets.ts";
@@ -65,13 +65,14 @@ export async function latency(
       });
       try {
         await connectUsers(gen, { users, prefix: "l" });
-        const { send: r, resources, cpuPerMessageUs } = await pacedPhase(run, gen, {
+        const phase = await pacedPhase(run, gen, {
           users,
           rate,
           messages: rate * seconds,
           label,
           progress,
         });
+        const { send: r, resources, cpuPerMessageUs } = phase;
         push("p50 ms", r.latency.p50);
         push("p95 ms", r.latency.p95);
         push("p99 ms", r.latency.p99);
@@ -95,15 +96,12 @@ export async function latency(
           push("commit p50 ms", Number(resources.writes?.commitP50Ms ?? NaN));
           push("commit p99 ms", Number(resources.writes?.commitP99Ms ?? NaN));
         }
-        records.push({
-          scenario: "latency",
-          variant: name,
-          server: leg.side,
-          rep: leg.rep,
-          figures: { p50: r.latency.p50, p99: r.latency.p99, cpuPerMessageUs },
-          resources,
-          send: sendRecord(r),
-        });
+        records.push(
+          phaseRecord(
+            { scenario: "latency", variant: name, server: leg.side, rep: leg.rep },
+            phase,
+          ),
+        );
         progress.line(
           `${label}: ${r.delivered} delivered, p50 ${fmt(r.latency.p50)} ms, p99 ${
             fmt(r.latency.p99)

@@ -9,9 +9,9 @@
 
 import { BENCH_METRICS_TOKEN } from "../server_process.ts";
 import { LoadGenerator } from "../load.ts";
-import { connectUsers, pacedPhase } from "../phases.ts";
+import { connectUsers, pacedPhase, phaseRecord } from "../phases.ts";
 import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
-import { Samples, sendRecord } from "../results.ts";
+import { Samples } from "../results.ts";
 import type { ServerRun } from "../runner.ts";
 import { fmt } from "../stats.ts";
 import { measured, ratios, target, TARGETS } from "../targets.ts";
@@ -93,14 +93,9 @@ export async function metrics(
             push("scrape median ms", sorted[Math.floor(sorted.length / 2)]);
             push("scrape KB", scrapes.bytes / 1024);
           }
-          records.push({
-            scenario: "metrics",
-            variant: `metrics ${setting}`,
-            rep,
-            figures: { p50: r.latency.p50, p99: r.latency.p99, cpuPerMessageUs },
-            resources,
-            send: sendRecord(r),
-          });
+          records.push(
+            phaseRecord({ scenario: "metrics", variant: `metrics ${setting}`, rep }, phase),
+          );
           progress.line(
             `${label}: ${r.delivered} delivered, p50 ${fmt(r.latency.p50)} ms, p99 ${
               fmt(r.latency.p99)

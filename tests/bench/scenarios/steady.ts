@@ -6,9 +6,9 @@
  */
 
 import { LoadGenerator } from "../load.ts";
-import { connectUsers, pacedPhase } from "../phases.ts";
+import { connectUsers, pacedPhase, phaseRecord } from "../phases.ts";
 import type { Run, ScenarioOptions, ScenarioResult, ScenarioTools } from "../results.ts";
-import { Samples, sendRecord } from "../results.ts";
+import { Samples } from "../results.ts";
 import { fmt, fmtSpread, spread } from "../stats.ts";
 import { measured, ratios, target, TARGETS } from "../targets.ts";
 
@@ -34,25 +34,19 @@ export async function steady(
         const gen = new LoadGenerator(run.server.url, workers, { protocol: "guide" });
         try {
           await connectUsers(gen, { users, prefix: `s${round}-` });
-          const { send: r, resources, cpuPerMessageUs } = await pacedPhase(run, gen, {
+          const phase = await pacedPhase(run, gen, {
             users,
             rate,
             messages,
             label,
             progress,
           });
+          const { send: r, resources, cpuPerMessageUs } = phase;
           samples.push(`round ${round}: p50 ms`, r.latency.p50);
           samples.push(`round ${round}: p99 ms`, r.latency.p99);
           samples.push(`round ${round}: server CPU µs/message`, cpuPerMessageUs);
           samples.push(`round ${round}: RSS after MB`, resources.rssAfterKB / 1024);
-          records.push({
-            scenario: "steady",
-            variant: `round ${round}`,
-            rep,
-            figures: { p50: r.latency.p50, p99: r.latency.p99, cpuPerMessageUs },
-            resources,
-            send: sendRecord(r),
-          });
+          records.push(phaseRecord({ scenario: "steady", variant: `round ${round}`, rep }, phase));
           progress.line(
             `${label}: ${r.delivered} delivered, p50 ${fmt(r.latency.p50)} ms, p99 ${
               fmt(r.latency.p99)
