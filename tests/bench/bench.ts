@@ -26,6 +26,7 @@ import { fairness } from "./scenarios/fairness.ts";
 import { history } from "./scenarios/history.ts";
 import { latency } from "./scenarios/latency.ts";
 import { metrics } from "./scenarios/metrics.ts";
+import { rows } from "./scenarios/rows.ts";
 import { search } from "./scenarios/search.ts";
 import { steady } from "./scenarios/steady.ts";
 import { throughput } from "./scenarios/throughput.ts";
@@ -35,6 +36,7 @@ import { ROOT } from "./server_process.ts";
 const SCENARIOS = {
   bundle,
   throughput,
+  rows,
   latency,
   metrics,
   steady,

@@ -23,6 +23,14 @@ import {
   Samples,
 } from "./results.ts";
 import { bundle } from "./scenarios/bundle.ts";
+import {
+  COMMIT_SIZES,
+  commitLine,
+  commitMs,
+  LAYOUTS,
+  MARKS_PER_ROW,
+  rows,
+} from "./scenarios/rows.ts";
 import { denoPath, ROOT, startProcess, startServerProcess } from "./server_process.ts";
 import { distribution, percentile, spread } from "./stats.ts";
 import { runStoreCeiling, type StoreCeiling } from "./store_ceiling.ts";
@@ -679,6 +687,55 @@ Deno.test("store_ceiling.ts stores every message through the store, with or with
       const bad = await runStoreCeiling([...args]);
       assert.equal(bad.code, 2, `exit code for ${args.join(" ")}`);
       assert.match(bad.stderr, message);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("commitLine() splits commit times into a fixed part and a part per message", () => {
+  const line = commitLine([1, 4, 16].map((size) => ({ size, ms: 0.4 + 0.1 * size })));
+  assert.ok(Math.abs(line.fixedMs - 0.4) < 1e-9, `${line.fixedMs}`);
+  assert.ok(Math.abs(line.perMessageMs - 0.1) < 1e-9, `${line.perMessageMs}`);
+  assert.throws(
+    () => commitLine([{ size: 4, ms: 1 }, { size: 4, ms: 2 }]),
+    RangeError,
+    "Cannot fit a line through commits of a single size",
+  );
+});
+
+Deno.test("rows() prices each layout's rows on a real KV file and leaves no file behind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const lines: string[] = [];
+    const progress = new Progress({ terminal: false, write: (text) => lines.push(text) });
+    const result = await rows({ runs: 1, workers: 1, quick: true, dir }, { progress });
+    for (const layout of LAYOUTS) {
+      const perMessage = result.figures[`${layout}: µs per message`].median;
+      const fixed = result.figures[`${layout}: µs per commit, fixed`].median;
+      assert.ok(Number.isFinite(perMessage) && perMessage > 0, `${layout}: ${perMessage} µs`);
+      assert.ok(Number.isFinite(fixed), `${layout}: ${fixed} µs`);
+    }
+    const busy = result.figures["writer busy % at 2,000/s: message and counters"].median;
+    assert.ok(busy > 0 && busy < 1000, `${busy}%`);
+    assert.deepEqual(
+      result.targets.map((t) => [t.scenario, t.unit, t.pass]),
+      [["rows", "µs", null], ["rows", "µs", null], ["rows", "%", null]],
+    );
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /rows 1\/1: a commit .* µs fixed; per message .* µs \(message row\)/);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("commitMs() times commits of every size on a fresh KV file and removes it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const size of COMMIT_SIZES) {
+      const ms = await commitMs(dir, "marks-packed", size, MARKS_PER_ROW * 2);
+      assert.ok(ms > 0 && Number.isFinite(ms), `${size}: ${ms} ms`);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
