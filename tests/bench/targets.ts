@@ -112,6 +112,14 @@ export const TARGETS = {
     op: "<=",
     limit: 1.3,
   },
+  chatterP99RatioHalfRate: {
+    scenario: "latency",
+    label:
+      "paced 1,000/s, widget protocol, with typing before each message and delivered after each arrival: p99 / without",
+    unit: "x",
+    op: "<=",
+    limit: Number.NaN,
+  },
   rowsPerMessage: {
     scenario: "rows",
     label: "KV writer time a message costs, its three rows (message, two counters), fresh file",

@@ -1,7 +1,8 @@
 /**
  * Latency: 200 users paced at 2,000 msg/s in total, after a warm-up second. Each
  * rep runs ours on a fresh KV file with the guide protocol, the peer with the
- * same load, and ours with the widget protocol, in alternating order; the
+ * same load, and ours with the widget protocol, without and with typing and
+ * delivered marks, at 2,000/s and at half that rate, in alternating order; the
  * floor (Socket.IO storing nothing) runs once after the reps.
  */
 
@@ -21,11 +22,21 @@ interface Leg {
   protocol: LoadProtocol;
   /** Clients also send `typing` and `messages delivered` (widget protocol only). */
   chatter?: boolean;
+  /** Messages a second in total, when not the scenario's `RATE`. */
+  rate?: number;
 }
 
+/** The paced rate, and the lower one the typing and delivered legs also run at. */
+const RATE = 2000;
+const HALF_RATE = 1000;
+
 /** The figure-name prefix of a leg, e.g. "ours, guide". */
-function legName({ side, protocol, chatter }: Pick<Leg, "side" | "protocol" | "chatter">): string {
-  return `${side}, ${protocol}${chatter ? "+typing+delivered" : ""}`;
+function legName(
+  { side, protocol, chatter, rate }: Pick<Leg, "side" | "protocol" | "chatter" | "rate">,
+): string {
+  return `${side}, ${protocol}${chatter ? "+typing+delivered" : ""}${
+    rate === undefined ? "" : ` at ${rate.toLocaleString("en-US")}/s`
+  }`;
 }
 
 /** Delivery latency and server CPU per message at a steady rate, ours beside the peer's. */
@@ -34,7 +45,6 @@ export async function latency(
   { runner, progress }: ScenarioTools,
 ): Promise<ScenarioResult> {
   const users = 200;
-  const rate = 2000;
   const seconds = quick ? 3 : 5;
   const samples = new Samples();
   const records: Run[] = [];
@@ -48,6 +58,8 @@ export async function latency(
       ...(peerReason ? [] : [{ rep, side: "peer", protocol: "guide" } as const]),
       { rep, side: "ours", protocol: "widget" },
       { rep, side: "ours", protocol: "widget", chatter: true },
+      { rep, side: "ours", protocol: "widget", rate: HALF_RATE },
+      { rep, side: "ours", protocol: "widget", chatter: true, rate: HALF_RATE },
     ];
     plan.push(...(rep % 2 === 1 ? legs : legs.reverse()));
   }
@@ -67,8 +79,8 @@ export async function latency(
         await connectUsers(gen, { users, prefix: "l" });
         const phase = await pacedPhase(run, gen, {
           users,
-          rate,
-          messages: rate * seconds,
+          rate: leg.rate ?? RATE,
+          messages: (leg.rate ?? RATE) * seconds,
           label,
           progress,
         });
@@ -128,6 +140,13 @@ export async function latency(
     chatty("p99 ms").runs,
     widget("p99 ms").runs,
   );
+  const half = ` at ${HALF_RATE.toLocaleString("en-US")}/s`;
+  const widgetHalf = (k: string) => f[`ours, widget${half}: ${k}`];
+  const chattyHalf = (k: string) => f[`ours, widget+typing+delivered${half}: ${k}`];
+  const halfRatio = f[`typing+delivered / widget${half}: p99 ms`] = ratios(
+    chattyHalf("p99 ms").runs,
+    widgetHalf("p99 ms").runs,
+  );
   return {
     runs: records,
     figures: f,
@@ -142,6 +161,9 @@ export async function latency(
       target(TARGETS.latencyWidgetP99, measured(widget("p99 ms"))),
       target(TARGETS.chatterP99Ratio, measured(chatterRatio), {
         detail: `${fmt(chatty("p99 ms").median)} / ${fmt(widget("p99 ms").median)} ms`,
+      }),
+      target(TARGETS.chatterP99RatioHalfRate, measured(halfRatio), {
+        detail: `${fmt(chattyHalf("p99 ms").median)} / ${fmt(widgetHalf("p99 ms").median)} ms`,
       }),
     ],
     skipped,
