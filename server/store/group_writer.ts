@@ -102,7 +102,7 @@ export const LATER_MS = 250;
 // Deferred sets that make a commit of their own while the writer is idle, and
 // the most a commit takes along once they are due (or on flush and close).
 // Each is a row of its own, about 40-100 µs of KV's time on a disk: 32 keep
-// such a commit near 2 ms, so a message that arrives meanwhile waits little,
+// such a commit near 2-3 ms, so a message that arrives meanwhile waits little,
 // and its fixed cost is still shared by 32.
 export const LATER_BATCH = 32;
 // What one deferred set's value is counted as, against `MAX_BYTES`.
