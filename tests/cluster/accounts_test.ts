@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import type { SendMessageAck, UserUpdate } from "../../server/protocol.ts";
 import { signToken } from "../../server/auth/tokens.ts";
 import { connect, connectError, nextEvent, TRANSPORTS } from "../server/helpers.ts";
-import { clients, Cluster, RedisServer, tempKv } from "./helpers.ts";
+import { clients, startCluster } from "./helpers.ts";
 
 Deno.test("cluster: delete account on one node ends the user on every node, and the other nodes forget it", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using cluster = await startCluster(2);
   await using open = clients();
   const [a, b] = cluster.nodes;
 
@@ -50,11 +48,7 @@ Deno.test("cluster: delete account on one node ends the user on every node, and 
 
 Deno.test("cluster: a rename by token on one node reaches users on the other, and its cache", async () => {
   const secret = "a cluster test secret, longer than thirty-two characters";
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, {
-    KV_PATH: kv.path,
-    REDIS_URL: redis.url,
+  await using cluster = await startCluster(2, {
     AUTH_SECRET: secret,
     // Self and the one other user online: no list of all users refreshes the cache.
     USER_LIST_LIMIT: "2",

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
 import type { Message, PresenceChange, SendMessageAck, UserEntry } from "../../server/protocol.ts";
 import { collect, connect, nextEvent, TRANSPORTS } from "../server/helpers.ts";
-import { clients, Cluster, RedisServer, tempKv, until } from "./helpers.ts";
+import { clients, startCluster, until } from "./helpers.ts";
 
 Deno.test("cluster delivers a message to the recipient and the sender's other tabs on every node, over both transports", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using cluster = await startCluster(2);
   await using open = clients();
   const [a, b] = cluster.nodes;
 
@@ -66,9 +64,7 @@ Deno.test("cluster delivers a message to the recipient and the sender's other ta
 });
 
 Deno.test("cluster announces a user once on the first socket anywhere and gone once after the last", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using cluster = await startCluster(2);
   await using open = clients();
   const [a, b] = cluster.nodes;
 
@@ -145,9 +141,7 @@ Deno.test("cluster announces a user once on the first socket anywhere and gone o
 });
 
 Deno.test("cluster announces a new user on the other node before its first message", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using cluster = await startCluster(2);
   await using open = clients();
   const [a, b] = cluster.nodes;
   const legacy = await connect(a.url, { username: "legacy" });

@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
 import type { LoadMessagesAck, Message, SendMessageAck, UserEntry } from "../../server/protocol.ts";
 import { collect, connect, nextEvent, TRANSPORTS } from "../server/helpers.ts";
-import { clients, Cluster, RedisServer, tempKv, until } from "./helpers.ts";
+import { clients, Cluster, RedisServer, startCluster, tempKv, until } from "./helpers.ts";
 
 Deno.test("cluster takes the users of a node killed with SIGKILL offline on the survivors, once", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
   // Short for the test (15 s by default), yet longer than a loaded machine's timer delays.
-  await using cluster = await Cluster.start(3, {
-    KV_PATH: kv.path,
-    REDIS_URL: redis.url,
+  await using cluster = await startCluster(3, {
     PRESENCE_TTL_SECONDS: "4",
   });
   await using open = clients();
@@ -61,9 +57,7 @@ Deno.test("cluster takes the users of a node killed with SIGKILL offline on the 
 });
 
 Deno.test("cluster survives Redis stopping and restarting mid-conversation without losing a message", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using cluster = await startCluster(2);
   await using open = clients();
   const [a, b] = cluster.nodes;
 
@@ -89,7 +83,7 @@ Deno.test("cluster survives Redis stopping and restarting mid-conversation witho
   await send("before");
   await until(() => toBob.length === 1, "delivery before the outage");
 
-  await redis.stop();
+  await cluster.redis.stop();
   await until(
     async () => (await a.health()).redis === "down" && (await b.health()).redis === "down",
     "both nodes to notice the outage",
@@ -117,7 +111,7 @@ Deno.test("cluster survives Redis stopping and restarting mid-conversation witho
   assert.deepEqual(logoutAck, { ok: true }, a.output);
   await carolClosed;
 
-  await redis.restart();
+  await cluster.redis.restart();
   await until(
     async () => (await a.health()).redis === "up" && (await b.health()).redis === "up",
     "both nodes back on Redis",
@@ -151,12 +145,8 @@ Deno.test("cluster survives Redis stopping and restarting mid-conversation witho
 });
 
 Deno.test("cluster takes the users of a node stopped with SIGTERM offline at once", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
   // A TTL far beyond the deadline below: only the graceful path can be in time.
-  await using cluster = await Cluster.start(2, {
-    KV_PATH: kv.path,
-    REDIS_URL: redis.url,
+  await using cluster = await startCluster(2, {
     PRESENCE_TTL_SECONDS: "300",
   });
   await using open = clients();
@@ -223,9 +213,7 @@ Deno.test("cluster node started while Redis is down serves its sockets and joins
 });
 
 Deno.test("cluster keeps storing and delivering on each node while Redis hangs", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using cluster = await startCluster(2);
   await using open = clients();
   const [a, b] = cluster.nodes;
   const alice = await connect(a.url, { username: "alice" });
@@ -237,7 +225,7 @@ Deno.test("cluster keeps storing and delivering on each node while Redis hangs",
   const toAlice2 = collect<Message>(alice2.socket, "private message");
   const toBob = collect<Message>(bob.socket, "private message");
 
-  redis.pause();
+  cluster.redis.pause();
   try {
     const ack = await alice.socket.timeout(15_000).emitWithAck("private message", {
       content: "while Redis hangs",
@@ -246,7 +234,7 @@ Deno.test("cluster keeps storing and delivering on each node while Redis hangs",
     assert.ok(ack.ok);
     await until(() => toAlice2.length === 1, "local delivery while Redis hangs");
   } finally {
-    redis.resume();
+    cluster.redis.resume();
   }
   await until(
     async () => {

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
 import type { ReceiptsNotice, SendMessageAck, TypingNotice } from "../../server/protocol.ts";
 import { collect, connect, sleep } from "../server/helpers.ts";
-import { clients, Cluster, RedisServer, tempKv, until } from "./helpers.ts";
+import { clients, startCluster, until } from "./helpers.ts";
 
 Deno.test("cluster: typing and receipts cross nodes, and a block on one node holds on the other", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using cluster = await startCluster(2);
   await using open = clients();
   const [a, b] = cluster.nodes;
   const alice = await connect(a.url, { username: "alice" });
@@ -53,9 +51,7 @@ Deno.test("cluster: typing and receipts cross nodes, and a block on one node hol
 });
 
 Deno.test("cluster: a receipt reaches the author's sockets on both nodes once each", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using cluster = await startCluster(2);
   await using open = clients();
   const [a, b] = cluster.nodes;
   const alice = await connect(a.url, { username: "alice" });

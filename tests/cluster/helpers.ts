@@ -308,6 +308,40 @@ export class Cluster {
   }
 }
 
+/** A cluster with a Redis and a fresh KV file of its own, all three gone on dispose. */
+export interface OwnCluster extends AsyncDisposable {
+  readonly nodes: ServerNode[];
+  readonly redis: RedisServer;
+}
+
+/**
+ * Starts a Redis, a fresh KV file and `count` nodes on both, with `env` besides;
+ * on dispose the nodes stop first, then the file and Redis go.
+ */
+export async function startCluster(
+  count: number,
+  env: Record<string, string> = {},
+): Promise<OwnCluster> {
+  const redis = await RedisServer.start();
+  const kv = await tempKv();
+  try {
+    const cluster = await Cluster.start(count, { ...env, KV_PATH: kv.path, REDIS_URL: redis.url });
+    return {
+      nodes: cluster.nodes,
+      redis,
+      async [Symbol.asyncDispose]() {
+        await cluster[Symbol.asyncDispose]();
+        await kv[Symbol.asyncDispose]();
+        await redis[Symbol.asyncDispose]();
+      },
+    };
+  } catch (error) {
+    await kv[Symbol.asyncDispose]();
+    await redis[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
 /** Closes client sockets on dispose. */
 export function clients(): { add<T extends { close(): unknown }>(socket: T): T } & AsyncDisposable {
   const sockets: { close(): unknown }[] = [];

@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import type { Message } from "../../server/protocol.ts";
 import { collect, connect } from "../server/helpers.ts";
 import { scrape } from "../server/prometheus.ts";
-import { clients, Cluster, METRICS_TOKEN, RedisServer, tempKv, until } from "./helpers.ts";
+import { clients, METRICS_TOKEN, startCluster, until } from "./helpers.ts";
 
 Deno.test("cluster node's chat_redis_connected follows Redis going away and coming back", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
-  await using cluster = await Cluster.start(2, { KV_PATH: kv.path, REDIS_URL: redis.url });
+  await using cluster = await startCluster(2);
   await using open = clients();
   const [a, b] = cluster.nodes;
   const connected = async (url: string) =>
@@ -31,10 +29,10 @@ Deno.test("cluster node's chat_redis_connected follows Redis going away and comi
   assert.equal(onB.value("chat_messages_received_total"), 0, "each node counts its own senders");
   assert.deepEqual([onA.value("chat_connected_users"), onB.value("chat_connected_users")], [1, 1]);
 
-  await redis.stop();
+  await cluster.redis.stop();
   await until(async () => await connected(a.url) === 0, "node a to see Redis gone");
   await until(async () => await connected(b.url) === 0, "node b to see Redis gone");
-  await redis.restart();
+  await cluster.redis.restart();
   await until(async () => await connected(a.url) === 1, "node a to reconnect");
   await until(async () => await connected(b.url) === 1, "node b to reconnect");
   assert.equal(a.exited, null);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { LoadMessagesAck, Message, SendMessageAck } from "../../server/protocol.ts";
 import { connect, type Connected } from "../server/helpers.ts";
-import { clients, Cluster, RedisServer, tempKv } from "./helpers.ts";
+import { clients, startCluster } from "./helpers.ts";
 
 const PAIRS = 4;
 const PER_SENDER = 375; // 8 senders: 3,000 messages in all
@@ -26,12 +26,8 @@ async function history(reader: Connected, peer: string): Promise<Message[]> {
 }
 
 Deno.test("cluster nodes sharing one fresh KV file store every acknowledged message under load", async () => {
-  await using redis = await RedisServer.start();
-  await using kv = await tempKv();
   // Both nodes open the fresh file at the same moment.
-  await using cluster = await Cluster.start(2, {
-    KV_PATH: kv.path,
-    REDIS_URL: redis.url,
+  await using cluster = await startCluster(2, {
     MESSAGE_RATE: "0",
   });
   await using open = clients();
