@@ -390,15 +390,11 @@ export class ChatService {
   async delivered(userID: string, payload: unknown): Promise<ReceiptsNotice | null> {
     const request = parseDeliveredRequest(payload);
     if (request.with === userID) return null;
-    // Marks come with every message received: cached answers are not waited for.
-    if (!(this.#users.get(request.with) ?? await this.getUser(request.with))) {
+    if (!(await this.getUser(request.with))) {
       throw new ChatError("unknown_recipient", `Unknown user "${request.with}"`);
     }
     await this.#store.saveReceipt(request.with, userID, "delivered", request.upTo);
-    if (
-      this.#blockedIfKnown(userID, request.with) ??
-        await this.blockedEitherWay(userID, request.with)
-    ) return null;
+    if (await this.blockedEitherWay(userID, request.with)) return null;
     return { by: userID, delivered: request.upTo };
   }
 

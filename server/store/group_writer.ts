@@ -257,7 +257,7 @@ export class GroupWriter {
       throw new RangeError(`Cannot write a key of ${bytes} bytes: the most is ${MAX_KEY_BYTES}`);
     }
     this.#later.set(id, { key, value, keyBytes: bytes, since: Date.now() });
-    if (!this.#running) this.#start();
+    this.#start();
   }
 
   /** Every `setLater()` set still to write. */

@@ -77,10 +77,11 @@ export async function latency(
       });
       try {
         await connectUsers(gen, { users, prefix: "l" });
+        const rate = leg.rate ?? RATE;
         const phase = await pacedPhase(run, gen, {
           users,
-          rate: leg.rate ?? RATE,
-          messages: (leg.rate ?? RATE) * seconds,
+          rate,
+          messages: rate * seconds,
           label,
           progress,
         });
